@@ -1,0 +1,3 @@
+"""Casusregie: case management for Zorg- en Veiligheidshuizen."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,16 @@
+"""The one place that decides who may do what. Routers and services ask here; nothing else decides."""
+
+from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
+from app.access.policies import Policies, PolicyError, load_policies
+
+__all__ = [
+    "Decision",
+    "Policies",
+    "PolicyError",
+    "configure",
+    "deny",
+    "granting_role",
+    "load_policies",
+    "policies",
+    "require_role",
+]

@@ -1,0 +1,86 @@
+"""Loads and validates policies/*.yaml once at start-up; a bad file refuses to start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.codes import DataCategory, Role
+
+
+class PolicyError(RuntimeError):
+    """policies/ is inconsistent: unknown role, action or category."""
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    label: str
+    avg_class: str
+
+
+@dataclass(frozen=True)
+class Policies:
+    actions: frozenset[str]
+    role_actions: dict[str, frozenset[str]]
+    role_labels: dict[str, str]
+    categories: dict[str, CategoryInfo]
+    security_measures: tuple[str, ...]
+
+    def roles_for(self, action: str) -> list[str]:
+        return [r for r, acts in self.role_actions.items() if action in acts]
+
+
+AVG_CLASSES = {"gewoon", "bijzonder", "strafrechtelijk"}
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path} must be a mapping")
+    return data
+
+
+def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) -> Policies:
+    actions = frozenset(roles_doc.get("actions") or [])
+    if not actions:
+        raise PolicyError("roles.yaml declares no actions")
+    roles = roles_doc.get("roles") or {}
+    known_roles = {r.value for r in Role}
+    if set(roles) != known_roles:
+        unknown = sorted(set(roles) - known_roles)
+        missing = sorted(known_roles - set(roles))
+        raise PolicyError(f"roles.yaml roles mismatch: unknown {unknown}, missing {missing}")
+    role_actions: dict[str, frozenset[str]] = {}
+    role_labels: dict[str, str] = {}
+    for role, spec in roles.items():
+        acts = frozenset(spec.get("actions") or [])
+        bad = sorted(acts - actions)
+        if bad:
+            raise PolicyError(f"roles.yaml role {role!r} names unknown actions {bad}")
+        role_actions[role] = acts
+        role_labels[role] = str(spec.get("label") or role)
+    cats = categories_doc.get("categories") or {}
+    known_cats = {c.value for c in DataCategory}
+    if set(cats) != known_cats:
+        raise PolicyError(f"data_categories.yaml must define exactly {sorted(known_cats)}")
+    categories: dict[str, CategoryInfo] = {}
+    for code, spec in cats.items():
+        avg = spec.get("avg_class")
+        if avg not in AVG_CLASSES:
+            raise PolicyError(f"data category {code!r} has unknown avg_class {avg!r}")
+        categories[code] = CategoryInfo(code=code, label=str(spec.get("label") or code), avg_class=avg)
+    measures = tuple(str(m) for m in roles_doc.get("security_measures") or [])
+    return Policies(actions, role_actions, role_labels, categories, measures)
+
+
+@lru_cache
+def load_policies(directory: Path) -> Policies:
+    return parse_policies(_load_yaml(directory / "roles.yaml"), _load_yaml(directory / "data_categories.yaml"))

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class RoleOut(BaseModel):
+    code: str
+    label: str
+    actions: list[str]
+
+
+class CategoryOut(BaseModel):
+    code: str
+    label: str
+    avg_class: str
+
+
+class PoliciesOut(BaseModel):
+    roles: list[RoleOut]
+    data_categories: list[CategoryOut]

@@ -1,0 +1,36 @@
+"""Annotated dependencies: the session (unit of work) and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import AuthError, TokenVerifier
+from app.db import Database
+from app.principal import Principal
+
+bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, org, roles, iss, aud, exp")
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async with db.unit_of_work() as session:
+        yield session
+
+
+async def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise AuthError("missing bearer token")
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.verify(credentials.credentials)
+
+
+# scope="function": commit happens before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

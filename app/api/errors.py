@@ -1,0 +1,153 @@
+"""RFC 9457 problem+json for every error: one table from domain error to status, stable `type`s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.audit.context import current_context
+from app.auth import AuthError
+from app.errors import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ServiceUnavailable,
+    StaleVersion,
+    ValidationFailed,
+)
+
+log = logging.getLogger("casusregie.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:casusregie:problem:"
+
+# domain error -> (status, type slug). Order matters: subclasses first.
+STATUS_TABLE: list[tuple[type[DomainError], int, str]] = [
+    (InvalidTransition, 409, "invalid-transition"),
+    (ValidationFailed, 422, "validation-error"),
+    (NotFound, 404, "not-found"),
+    (NotAllowed, 403, "forbidden"),
+    (Conflict, 409, "conflict"),
+    (StaleVersion, 412, "precondition-failed"),
+    (ServiceUnavailable, 503, "service-unavailable"),
+]
+
+HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    412: ("precondition-failed", "Precondition failed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Validation failed"),
+    428: ("precondition-required", "Precondition required"),
+    500: ("internal-error", "Internal server error"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+
+def problem(
+    status: int, detail: str, *, slug: str | None = None, title: str | None = None,
+    headers: dict[str, str] | None = None, **extra: Any,
+) -> JSONResponse:
+    default_slug, default_title = HTTP_SLUGS.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (slug or default_slug),
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+    }
+    ctx = current_context()
+    if ctx is not None:
+        body["request_id"] = ctx.request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc(loc: Any) -> list[Any]:
+    return [p for p in loc] if isinstance(loc, (list, tuple)) else [loc]
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        out.append({"loc": _loc(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")})
+    return out
+
+
+async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    for cls, status, slug in STATUS_TABLE:
+        if isinstance(exc, cls):
+            return problem(status, exc.detail, slug=slug, title=cls.title, **exc.extra)
+    return problem(400, exc.detail)
+
+
+async def _auth(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    return problem(401, "Authentication required: " + exc.reason,
+                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc)
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(422, "The request body is not valid JSON", errors=errors)
+    return problem(422, "The request has invalid or missing fields", errors=errors)
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    detail = exc.detail if isinstance(exc.detail, str) else HTTP_SLUGS.get(exc.status_code, ("", "Error"))[1]
+    return problem(exc.status_code, detail, headers=headers)
+
+
+async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    # Connection lost / refused / pool exhausted: the client may retry; no internals leak.
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem(503, "The database is not reachable right now; retry later", headers={"Retry-After": "5"})
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    ctx = current_context()
+    log.exception("unhandled error", extra={"request_id": ctx.request_id if ctx else None})
+    return problem(500, "An internal error occurred; quote the request id when reporting it")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def _dbapi(request: Request, exc: Exception) -> JSONResponse:
+    if _is_connection_error(exc):
+        return await _database_down(request, exc)
+    return await _unexpected(request, exc)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(AuthError, _auth)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _dbapi)
+    app.add_exception_handler(PoolTimeout, _database_down)
+    app.add_exception_handler(ConnectionError, _database_down)
+    app.add_exception_handler(TimeoutError, _database_down)
+    app.add_exception_handler(Exception, _unexpected)

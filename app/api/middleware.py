@@ -1,0 +1,124 @@
+"""Pure ASGI middleware: request id, client address, toelichting, body limit, access log, metrics."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import problem
+from app.api.metrics import Metrics
+from app.audit.context import RequestContext, reset_context, set_context
+
+log = logging.getLogger("casusregie.http")
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+MAX_TOELICHTING = 1000
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class TrustedProxies:
+    def __init__(self, entries: list[str]) -> None:
+        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+
+    def trusts(self, address: str | None) -> bool:
+        if not address or not self.networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+    def client_address(self, scope: Scope) -> str | None:
+        peer = scope.get("client")
+        address = peer[0] if peer else None
+        if not self.trusts(address):
+            return address
+        forwarded = _header(scope, b"x-forwarded-for")
+        if not forwarded:
+            return address
+        # Walk from the right: the first hop that is not one of our proxies is the client.
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if not self.trusts(hop):
+                return hop
+        return address
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, proxies: TrustedProxies, max_body: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.proxies = proxies
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        toelichting = _header(scope, b"x-audit-toelichting")
+        if toelichting is not None:
+            # Headers are latin-1 on the wire; portals send UTF-8 bytes.
+            toelichting = toelichting.encode("latin-1").decode("utf-8", "replace")[:MAX_TOELICHTING] or None
+        token = set_context(RequestContext(request_id, self.proxies.client_address(scope), toelichting))
+        status_holder: dict[str, Any] = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+                await self._too_large(scope, receive, send_wrapper)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_wrapper)
+            except BodyTooLarge:
+                await self._too_large(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            status = status_holder["status"]
+            self.metrics.observe(scope["method"], template, status, elapsed)
+            log.info("request", extra={"method": scope["method"], "route": template, "status": status,
+                                       "duration_ms": round(elapsed * 1000, 2)})
+            reset_context(token)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, f"Request bodies are limited to {self.max_body} bytes")
+        await response(scope, receive, send)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.responses import PROBLEMS
+from app.audit import service as audit
+from app.audit.schemas import AuditEntryOut, AuditPage, VerificationOut
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage, responses=PROBLEMS(401, 403, 422))
+async def list_audit(
+    session: SessionDep,
+    principal: PrincipalDep,
+    case_id: uuid.UUID | None = None,
+    subject_id: Annotated[str | None, Query(max_length=100)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    organisation: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> AuditPage:
+    key = decode_cursor(cursor)
+    flt = audit.AuditFilter(case_id=case_id, subject_id=subject_id, actor=actor, organisation=organisation,
+                            action=action, since=from_, until=to)
+    before = int(key["seq"]) if key and str(key.get("seq", "")).isdigit() else None
+    rows = await audit.list_for(session, principal, flt, limit=limit + 1, before_seq=before)
+    next_cursor = encode_cursor({"seq": rows[limit - 1].seq}) if len(rows) > limit else None
+    return AuditPage(items=[AuditEntryOut.model_validate(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/verify", response_model=VerificationOut, responses=PROBLEMS(401, 403))
+async def verify_audit(session: SessionDep, principal: PrincipalDep) -> VerificationOut:
+    result = await audit.verify_for(session, principal)
+    return VerificationOut(**result.as_dict())

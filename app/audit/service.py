@@ -1,0 +1,245 @@
+"""Writing, reading and verifying the audit log. `record` is the only way to write it.
+
+`record` queues an entry on the session; `flush_pending` chains and inserts the queued entries at
+the end of the unit of work, holding the chain-head row lock only for those inserts and the commit.
+So the entry commits with the change it records, or vanishes with it; denials are kept on rollback.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.context import current_context
+from app.audit.hash_chain import GENESIS_HASH, entry_hash
+from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
+from app.principal import Principal
+
+PENDING_KEY = "audit_pending"
+
+
+@dataclass
+class PendingEntry:
+    fields: dict[str, Any]
+    subject_ids: list[str] = field(default_factory=list)
+    # Denials must be provable even when the request is rolled back.
+    persist_on_rollback: bool = False
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    convenant_id: uuid.UUID | None = None
+    convenant_version: int | None = None
+    text: str | None = None
+
+
+def record(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str,
+    object_id: Any = None,
+    outcome: str = "allowed",
+    role: str | None = None,
+    case_id: uuid.UUID | None = None,
+    subject_ids: Iterable[Any] = (),
+    legal_basis: LegalBasis | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Queue one audit entry in this unit of work. Holds ids only: never names or note text."""
+    ctx = current_context()
+    subjects = sorted({str(s) for s in subject_ids})
+    basis = legal_basis or LegalBasis()
+    fields = {
+        "id": uuid.uuid4(),
+        "created_at": datetime.now(UTC),
+        "actor_sub": principal.sub,
+        "actor_org": principal.org,
+        "actor_role": role if role is not None else (",".join(principal.roles) or None),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "case_id": case_id,
+        "subject_ids": subjects,
+        "convenant_id": basis.convenant_id,
+        "convenant_version": basis.convenant_version,
+        "legal_basis": basis.text,
+        "toelichting": ctx.toelichting if ctx else None,
+        "outcome": outcome,
+        "detail": detail,
+        "request_id": ctx.request_id if ctx else None,
+        "client_address": ctx.client_address if ctx else None,
+    }
+    entry = PendingEntry(fields=fields, subject_ids=subjects, persist_on_rollback=outcome == "denied")
+    session.info.setdefault(PENDING_KEY, []).append(entry)
+
+
+def pending(session: AsyncSession) -> list[PendingEntry]:
+    return list(session.info.get(PENDING_KEY, []))
+
+
+def take_persistent(session: AsyncSession) -> list[PendingEntry]:
+    entries = session.info.pop(PENDING_KEY, [])
+    return [e for e in entries if e.persist_on_rollback]
+
+
+def requeue(session: AsyncSession, entries: list[PendingEntry]) -> None:
+    session.info.setdefault(PENDING_KEY, []).extend(entries)
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    entries: list[PendingEntry] = session.info.pop(PENDING_KEY, [])
+    if not entries:
+        return
+    await session.flush()
+    # FOR UPDATE serialises appenders on PostgreSQL; on SQLite BEGIN IMMEDIATE already has.
+    head = (
+        await session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update())
+    ).scalar_one()
+    seq, prev = head.seq, head.hash
+    rows: list[dict[str, Any]] = []
+    subject_rows: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        fields = dict(entry.fields, seq=seq)
+        digest = entry_hash(prev, fields)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        subject_rows.extend({"seq": seq, "subject_id": s} for s in entry.subject_ids)
+        prev = digest
+    await session.execute(insert(AuditEntry), rows)
+    if subject_rows:
+        await session.execute(insert(AuditSubject), subject_rows)
+    await session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, hash=prev))
+    session.expire(head)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    case_id: uuid.UUID | None = None
+    subject_id: str | None = None
+    actor: str | None = None
+    organisation: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def filtered(stmt: Select[Any], flt: AuditFilter) -> Select[Any]:
+    if flt.case_id is not None:
+        stmt = stmt.where(AuditEntry.case_id == flt.case_id)
+    if flt.subject_id is not None:
+        stmt = stmt.where(
+            AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.subject_id == flt.subject_id))
+        )
+    if flt.actor is not None:
+        stmt = stmt.where(AuditEntry.actor_sub == flt.actor)
+    if flt.organisation is not None:
+        stmt = stmt.where(AuditEntry.actor_org == flt.organisation)
+    if flt.action is not None:
+        stmt = stmt.where(AuditEntry.action == flt.action)
+    if flt.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < flt.until)
+    return stmt
+
+
+async def list_entries(
+    session: AsyncSession, flt: AuditFilter, *, limit: int, before_seq: int | None
+) -> list[AuditEntry]:
+    """Newest first; `before_seq` is the cursor (entries are immutable, so seq is a stable key)."""
+    stmt = filtered(select(AuditEntry), flt)
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    stmt = stmt.order_by(AuditEntry.seq.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+@dataclass
+class Verification:
+    valid: bool
+    entries: int
+    head: str
+    first_invalid_id: str | None = None
+    first_invalid_seq: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid": self.valid, "entries": self.entries, "head": self.head}
+        if not self.valid:
+            out.update(first_invalid_id=self.first_invalid_id, first_invalid_seq=self.first_invalid_seq,
+                       reason=self.reason)
+        return out
+
+
+_COLUMNS = [getattr(AuditEntry, name) for name in (
+    "seq", "id", "created_at", "actor_sub", "actor_org", "actor_role", "action", "object_type", "object_id",
+    "case_id", "subject_ids", "convenant_id", "convenant_version", "legal_basis", "toelichting", "outcome",
+    "detail", "request_id", "client_address", "prev_hash", "hash",
+)]
+
+
+async def _stream(session: AsyncSession, batch: int = 5000) -> AsyncIterator[Any]:
+    last = 0
+    while True:
+        rows = (
+            await session.execute(select(*_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch))
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last = rows[-1].seq
+
+
+async def verify_chain(session: AsyncSession) -> Verification:
+    """Recompute every hash in seq order; name the first entry that was changed, inserted or follows a gap."""
+    prev, expected_seq, count = GENESIS_HASH, 1, 0
+    async for row in _stream(session):
+        fields = row._asdict()
+        problem = None
+        if row.seq != expected_seq:
+            problem = "gap or reordering before this entry (an entry was deleted or inserted)"
+        elif row.prev_hash != prev:
+            problem = "prev_hash does not match the previous entry"
+        elif entry_hash(prev, fields) != row.hash:
+            problem = "content does not match its hash (entry was changed)"
+        if problem:
+            return Verification(False, count, prev, str(row.id), row.seq, problem)
+        prev, expected_seq, count = row.hash, row.seq + 1, count + 1
+    head = (await session.execute(select(AuditChainHead).where(AuditChainHead.id == 1))).scalar_one_or_none()
+    if head is None or head.seq != count or head.hash != prev:
+        return Verification(False, count, prev, None, count + 1,
+                            "chain head does not match the last entry (entries were removed from the end)")
+    return Verification(True, count, prev)
+
+
+async def list_for(
+    session: AsyncSession, principal: Principal, flt: AuditFilter, *, limit: int, before_seq: int | None
+) -> list[AuditEntry]:
+    """GET /v1/audit: the auditor's own reading of the log is itself audited."""
+    from app import access
+
+    decision = access.require_role(session, principal, "audit:read", object_type="audit_log")
+    rows = await list_entries(session, flt, limit=limit, before_seq=before_seq)
+    record(session, principal, "audit:read", object_type="audit_log", role=decision.role,
+           case_id=flt.case_id, subject_ids=[flt.subject_id] if flt.subject_id else [],
+           detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}})
+    return rows
+
+
+async def verify_for(session: AsyncSession, principal: Principal) -> Verification:
+    from app import access
+
+    decision = access.require_role(session, principal, "audit:verify", object_type="audit_log")
+    result = await verify_chain(session)
+    record(session, principal, "audit:verify", object_type="audit_log", role=decision.role,
+           detail={"valid": result.valid, "entries": result.entries})
+    return result

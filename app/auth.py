@@ -1,0 +1,157 @@
+"""JWT verification -> Principal. The only module that imports python-jose.
+
+Production: RS256/ES256 against a JWKS (file or URL, cached, refreshed on an unknown `kid`).
+Development: HS256 with CASUSREGIE_JWT_SECRET. Algorithms are an explicit allowlist; `alg: none`
+and anything else is refused before a key is even chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jose import JWTError, jwt
+
+from app.codes import Role
+from app.config import Settings
+from app.principal import Principal
+
+ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
+SYMMETRIC_ALGORITHMS = ("HS256",)
+LEEWAY_SECONDS = 60
+JWKS_MIN_REFRESH_SECONDS = 30.0
+_KNOWN_ROLES = {r.value for r in Role}
+
+
+class AuthError(Exception):
+    """The token is missing or unacceptable; answered 401 with WWW-Authenticate."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JwksCache:
+    """Keys by `kid`; reloaded when a token names a kid we do not know (key rotation), at most every 30 s."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self) -> dict[str, Any]:
+        if self.source.startswith(("http://", "https://")):
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                resp = await client.get(self.source)
+                resp.raise_for_status()
+                return resp.json()
+        return json.loads(Path(self.source).read_text(encoding="utf-8"))
+
+    async def key_for(self, kid: str | None) -> dict[str, Any] | None:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            if kid not in self._keys and time.monotonic() - self._loaded_at >= JWKS_MIN_REFRESH_SECONDS:
+                try:
+                    doc = await self._fetch()
+                except (OSError, ValueError, httpx.HTTPError):
+                    return None
+                self._keys = {k.get("kid", ""): k for k in doc.get("keys", []) if isinstance(k, dict)}
+                self._loaded_at = time.monotonic()
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        return self._keys.get(kid or "")
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.secret = settings.effective_jwt_secret
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.jwks = JwksCache(settings.jwks) if settings.jwks else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError as exc:
+            raise AuthError("malformed token") from exc
+        alg = header.get("alg")
+        key: Any
+        if alg in SYMMETRIC_ALGORITHMS and self.secret:
+            key = self.secret
+        elif alg in ASYMMETRIC_ALGORITHMS and self.jwks is not None:
+            key = await self.jwks.key_for(header.get("kid"))
+            if key is None:
+                raise AuthError("unknown signing key")
+        else:
+            raise AuthError("signing algorithm not accepted")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require_exp": True,
+                    "require_aud": True,
+                    "require_iss": True,
+                    "require_sub": True,
+                    "leeway": LEEWAY_SECONDS,
+                },
+            )
+        except JWTError as exc:
+            raise AuthError("invalid token") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    sub, org, roles = claims.get("sub"), claims.get("org"), claims.get("roles")
+    if not isinstance(sub, str) or not sub:
+        raise AuthError("claim sub missing")
+    if not isinstance(org, str) or not org:
+        raise AuthError("claim org missing")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+        raise AuthError("claim roles missing")
+    unknown = [r for r in roles if r not in _KNOWN_ROLES]
+    if unknown:
+        raise AuthError("unknown role in token")
+    return Principal(sub=sub, org=org, roles=tuple(dict.fromkeys(roles)))
+
+
+def issue_dev_token(
+    settings: Settings,
+    *,
+    org: str,
+    roles: list[str],
+    sub: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """An HS256 token signed with the development secret (demo, tests). Refused in production."""
+    secret = settings.effective_jwt_secret
+    if settings.env != "development" or not secret:
+        raise RuntimeError("development tokens are only issued in development mode")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub or f"user-{uuid.uuid4().hex[:8]}",
+        "org": org,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    claims.update(extra or {})
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def sign_token(claims: dict[str, Any], key: Any, algorithm: str, headers: dict[str, Any] | None = None) -> str:
+    """Sign arbitrary claims (tests of the verifier use this to build bad tokens)."""
+    return jwt.encode(claims, key, algorithm=algorithm, headers=headers)

@@ -1,0 +1,152 @@
+"""`casusregie` command line: serve, migrate, worker, demo, token, verify-audit, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from app.config import ConfigError, Settings, check_settings, get_settings
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+
+def openapi_document() -> dict:
+    from app.main import create_app
+
+    return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
+
+
+def render_openapi() -> str:
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, proxy_headers=False, log_config=None)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    check_settings(settings)
+    if settings.is_sqlite and args.workers > 1:
+        print("SQLite serves from one process; use PostgreSQL for more workers", file=sys.stderr)
+        return 2
+    _serve(args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from app.migrations_state import upgrade_to_head
+
+    upgrade_to_head(get_settings())
+    print("database upgraded to head")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from app.auth import issue_dev_token
+
+    settings = get_settings()
+    try:
+        token = issue_dev_token(settings, org=args.org, roles=args.role, sub=args.sub, ttl_seconds=args.ttl)
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_verify_audit(_: argparse.Namespace) -> int:
+    from app.audit.service import verify_chain
+    from app.db import Database
+
+    async def run() -> int:
+        db = Database(get_settings())
+        try:
+            async with db.sessionmaker() as session:
+                result = await verify_chain(session)
+        finally:
+            await db.dispose()
+        print(json.dumps(result.as_dict()))
+        return 0 if result.valid else 1
+
+    return asyncio.run(run())
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_openapi(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import prepare_demo
+
+    db_file = Path(args.database).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_file) + suffix).unlink(missing_ok=True)
+    os.environ["CASUSREGIE_DATABASE_URL"] = f"sqlite+aiosqlite:///{db_file}"
+    os.environ["CASUSREGIE_ENV"] = "development"
+    get_settings.cache_clear()
+    settings = get_settings()
+    tokens = prepare_demo(settings)
+    print(f"Demo database: {db_file}")
+    print(f"API: http://{args.host}:{args.port}/docs  (paste a token under 'Authorize')")
+    print("Development tokens (valid 8 hours; fictional organisations):")
+    for label, token in tokens:
+        print(f"  {label}:\n    {token}")
+    sys.stdout.flush()
+    _serve(args.host, args.port, 1)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="casusregie", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API (CASUSREGIE_DATABASE_URL; SQLite file by default)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("token", help="print a development token (HS256, development mode only)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    p.add_argument("--sub", default=None)
+    p.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    p.set_defaults(func=cmd_token)
+
+    sub.add_parser("verify-audit", help="recompute the audit hash chain; exit 1 naming the first bad entry"
+                   ).set_defaults(func=cmd_verify_audit)
+
+    p = sub.add_parser("openapi", help="write the OpenAPI document")
+    p.add_argument("--output", default=str(OPENAPI_PATH))
+    p.set_defaults(func=cmd_openapi)
+
+    p = sub.add_parser("demo", help="fresh SQLite demo database with fictional data and tokens, then serve")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database", default="casusregie-demo.db")
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

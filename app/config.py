@@ -1,0 +1,91 @@
+"""Settings from the environment (prefix CASUSREGIE_), validated once at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only defaults. They are public (this file is in the repo), so production refuses them.
+DEV_JWT_SECRET = "casusregie-dev-secret-do-not-use-in-production"
+DEV_BSN_HASH_KEY = "casusregie-dev-bsn-key-do-not-use-in-production"
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASUSREGIE_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./casusregie.db"
+    env: Literal["development", "production"] = "development"
+    jwt_secret: str | None = None
+    jwt_issuer: str = "casusregie-dev"
+    jwt_audience: str = "casusregie"
+    jwks: str | None = None
+    bsn_hash_key: str | None = None
+    log_level: str = "INFO"
+    cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    policies_dir: Path = PROJECT_DIR / "policies"
+    migrations_dir: Path = PROJECT_DIR / "migrations"
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        # Accept "a,b" as well as a JSON list, so a plain env var works.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def effective_jwt_secret(self) -> str | None:
+        """HS256 secret; development falls back to the public dev secret, production never does."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        return DEV_JWT_SECRET if self.env == "development" else None
+
+    @property
+    def effective_bsn_hash_key(self) -> str:
+        if self.bsn_hash_key:
+            return self.bsn_hash_key
+        if self.env == "development":
+            return DEV_BSN_HASH_KEY
+        raise ConfigError("CASUSREGIE_BSN_HASH_KEY is not set")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """Reasons this configuration must not serve production traffic."""
+        problems: list[str] = []
+        if self.env != "production":
+            return problems
+        if not self.jwks:
+            problems.append("CASUSREGIE_JWKS is required in production (RS256/ES256 against a JWKS)")
+        if self.jwt_secret in (DEV_JWT_SECRET,):
+            problems.append("CASUSREGIE_JWT_SECRET is the public development secret")
+        if not self.bsn_hash_key or self.bsn_hash_key == DEV_BSN_HASH_KEY:
+            problems.append("CASUSREGIE_BSN_HASH_KEY must be set to a private key in production")
+        return problems
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unfit to start with."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def check_settings(settings: Settings) -> None:
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigError("refusing to start: " + "; ".join(problems))

@@ -1,0 +1,75 @@
+"""create_app(): routers, middleware, error handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+
+from app import __version__, access
+from app.api import errors
+from app.api.metrics import Metrics
+from app.api.middleware import RequestMiddleware, TrustedProxies
+from app.api.routers import audit, operations, organisations, policies
+from app.auth import TokenVerifier
+from app.config import Settings, check_settings, get_settings
+from app.db import Database
+from app.logs import configure_logging
+from app.migrations_state import head_revisions
+
+DESCRIPTION = """Case-management backend for Zorg- en Veiligheidshuizen: escalation ladders, convenants
+(data-sharing agreements) enforced per organisation and data category, and a hash-chained audit log.
+
+Every request carries `Authorization: Bearer <JWT>` with claims `sub`, `org`, `roles`, `iss`, `aud`, `exp`.
+Errors are RFC 9457 `application/problem+json`. State a reason for a read or write in `X-Audit-Toelichting`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    check_settings(settings)
+    configure_logging(settings.log_level)
+    access.configure(access.load_policies(settings.policies_dir))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Casusregie",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = Database(settings)
+    app.state.verifier = TokenVerifier(settings)
+    app.state.metrics = Metrics()
+    app.state.head_revisions = head_revisions(settings)
+
+    errors.install(app)
+    for router in (operations.router, organisations.router, audit.router, policies.router):
+        app.include_router(router)
+    app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID",
+                           "X-Audit-Toelichting"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=app.state.metrics,
+        proxies=TrustedProxies(settings.trusted_proxies),
+        max_body=settings.max_body_bytes,
+    )
+    return app

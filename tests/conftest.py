@@ -1,0 +1,157 @@
+"""Test fixtures: a fresh, migrated database per test, on SQLite or on PostgreSQL.
+
+Set CASUSREGIE_TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/name to run on PostgreSQL;
+without it the suite runs on SQLite. The schema is built once per run by the Alembic migrations
+(so the migrations are what is tested) into a template, and each test gets a copy of it: a
+PostgreSQL `CREATE DATABASE ... TEMPLATE`, or a copy of the SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.auth import issue_dev_token
+from app.config import Settings
+from app.migrations_state import upgrade_to_head
+
+PG_URL = os.environ.get("CASUSREGIE_TEST_DATABASE_URL")
+IS_PG = bool(PG_URL)
+BACKEND = "postgresql" if IS_PG else "sqlite"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"casusregie test database: {BACKEND}"
+
+
+def _pg_admin_dsn(url: str) -> tuple[str, str]:
+    u = make_url(url)
+    dsn = u.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    return dsn, u.database or "casusregie_test"
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if IS_PG:
+        import asyncio
+
+        assert PG_URL
+        dsn, base = _pg_admin_dsn(PG_URL)
+        template = f"{base}_template"
+
+        async def recreate() -> None:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+                await conn.execute(f'CREATE DATABASE "{template}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(recreate())
+        url = _with_database(PG_URL, template)
+        upgrade_to_head(Settings(database_url=url))
+        yield url
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade_to_head(Settings(database_url=url))
+        yield url
+
+
+@pytest.fixture
+async def db_url(template_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh migrated database for this test."""
+    if IS_PG:
+        assert PG_URL
+        dsn, base = _pg_admin_dsn(PG_URL)
+        name = f"{base}_{uuid.uuid4().hex[:12]}"
+        template = make_url(template_url).database
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await conn.close()
+        yield _with_database(PG_URL, name)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+    else:
+        src = Path(make_url(template_url).database or "")
+        dst = tmp_path / "test.db"
+        shutil.copyfile(src, dst)
+        yield f"sqlite+aiosqlite:///{dst}"
+
+
+@pytest.fixture
+async def empty_db_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, unmigrated database."""
+    if IS_PG:
+        assert PG_URL
+        dsn, base = _pg_admin_dsn(PG_URL)
+        name = f"{base}_e{uuid.uuid4().hex[:11]}"
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        yield _with_database(PG_URL, name)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, env="development", log_level="WARNING", **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    from app.main import create_app
+
+    application = create_app(settings)
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(settings: Settings) -> TokenFactory:
+    """auth("zvh-mh", "procesregisseur", sub=...) -> headers with a valid dev token."""
+
+    def make(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
+        token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
