@@ -51,7 +51,8 @@ class JwksCache:
                 resp = await client.get(self.source)
                 resp.raise_for_status()
                 return resp.json()
-        return json.loads(Path(self.source).read_text(encoding="utf-8"))
+        text = await asyncio.to_thread(Path(self.source).read_text, encoding="utf-8")
+        return json.loads(text)
 
     async def key_for(self, kid: str | None) -> dict[str, Any] | None:
         if kid in self._keys:

@@ -38,6 +38,6 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
         try:
             rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        except Exception:  # noqa: BLE001 - no table yet means "not migrated"
+        except Exception:  # no alembic_version table yet: not migrated
             return set()
     return {r[0] for r in rows}

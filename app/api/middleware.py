@@ -21,10 +21,6 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_TOELICHTING = 1000
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -84,6 +80,7 @@ class RequestMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
@@ -95,20 +92,34 @@ class RequestMiddleware:
                 await self._too_large(scope, receive, send_wrapper)
                 return
             received = 0
+            rejected = False
+
+            async def guarded_send(message: Message) -> None:
+                # Once we answered 413 ourselves, whatever the app still sends is dropped.
+                if not rejected:
+                    await send_wrapper(message)
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, rejected
                 message = await receive()
-                if message["type"] == "http.request":
+                if message["type"] == "http.request" and not rejected:
                     received += len(message.get("body", b""))
                     if received > self.max_body:
-                        raise BodyTooLarge
+                        await self._too_large(scope, receive, send_wrapper)
+                        rejected = True
+                        return {"type": "http.disconnect"}
                 return message
 
             try:
-                await self.app(scope, limited_receive, send_wrapper)
-            except BodyTooLarge:
-                await self._too_large(scope, receive, send_wrapper)
+                await self.app(scope, limited_receive, guarded_send)
+            except Exception:
+                # Answer here, inside the request context, so the 500 carries the request id.
+                log.exception("unhandled error")
+                if status_holder.get("started"):
+                    raise
+                status_holder["status"] = 500
+                await problem(500, "An internal error occurred; quote the request id when reporting it")(
+                    scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

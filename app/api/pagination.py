@@ -19,6 +19,10 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid() -> ValidationFailed:
+    return ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}])
+
+
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if cursor is None:
         return None
@@ -26,7 +30,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]) from exc
+        raise _invalid() from exc
     if not isinstance(value, dict):
-        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}])
+        raise _invalid()
     return value

@@ -41,7 +41,7 @@ _DESCRIPTIONS = {
 }
 
 
-def PROBLEMS(*statuses: int) -> dict[int | str, dict[str, Any]]:  # noqa: N802 - reads as a constant table
+def PROBLEMS(*statuses: int) -> dict[int | str, dict[str, Any]]:
     # Every endpoint can meet a database outage (503); any endpoint that reads input can get 413/422.
     codes = sorted(set(statuses) | {500, 503})
     return {

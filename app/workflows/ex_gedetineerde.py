@@ -1,0 +1,136 @@
+"""ex_gedetineerde: re-integration and nazorg after detention (subject: a person)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from app.workflows import guards
+from app.workflows.fields import Delictcategorie, Forbid, Text
+from app.workflows.model import GuardContext, Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
+
+STATES: tuple[StateDef, ...] = (
+    StateDef("aangemeld", "Aangemeld (detentie gestart)", max_dagen=14),
+    StateDef("in_detentie", "Tijdens detentie: screening basisvoorwaarden"),
+    StateDef("voorbereiding_terugkeer", "Voorbereiding terugkeer", max_dagen=30),
+    StateDef("nazorg", "Nazorg na detentie", tier=1, max_dagen=180),
+    StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=2, max_dagen=90),
+    StateDef("afgesloten", "Afgesloten"),
+)
+
+BASISVOORWAARDEN: tuple[str, ...] = ("identiteitsbewijs", "onderdak", "inkomen", "schulden", "zorgverzekering")
+Status = Literal["onbekend", "niet_geregeld", "in_behandeling", "geregeld"]
+
+
+class Basisvoorwaarden(Forbid):
+    identiteitsbewijs: Status = "onbekend"
+    onderdak: Status = "onbekend"
+    inkomen: Status = "onbekend"
+    schulden: Status = "onbekend"
+    zorgverzekering: Status = "onbekend"
+
+
+class Melding18b(Forbid):
+    delictcategorie: Delictcategorie
+    ontvangen_op: date
+
+
+class Beheersmaatregel(Forbid):
+    maatregel: Text
+
+
+class Details(Forbid):
+    basisvoorwaarden: Basisvoorwaarden = Field(default_factory=Basisvoorwaarden)
+    verwachte_invrijheidstelling: date | None = None
+    invrijheidstelling_datum: date | None = None
+    meldingen_18b: list[Melding18b] = Field(default_factory=list)
+    beheersmaatregelen: list[Beheersmaatregel] = Field(default_factory=list)
+
+
+class Screenen(Forbid):
+    verwachte_invrijheidstelling: date
+
+
+class Invrijheidstelling(Forbid):
+    invrijheidstelling_datum: date
+
+
+def basisvoorwaarden_bekend(ctx: GuardContext) -> list[str]:
+    """Every basisvoorwaarde must have a status other than onbekend."""
+    current = ctx.details.get("basisvoorwaarden") or {}
+    return [f"basisvoorwaarden.{k}" for k in BASISVOORWAARDEN if current.get(k, "onbekend") == "onbekend"]
+
+
+P = ("procesregisseur",)
+PC = ("procesregisseur", "casusregisseur")
+PB = ("procesregisseur", "bestuurder")
+
+TRANSITIONS: tuple[TransitionDef, ...] = (
+    # Detention dates come from DJI / reclassering: justitie.
+    TransitionDef(
+        "screenen",
+        "aangemeld",
+        "in_detentie",
+        PC,
+        data_model=Screenen,
+        effect="store_verwachte_invrijheidstelling",
+        data_category="justitie",
+    ),
+    TransitionDef("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", PC),
+    TransitionDef(
+        "invrijheidstelling",
+        "voorbereiding_terugkeer",
+        "nazorg",
+        PC,
+        data_model=Invrijheidstelling,
+        effect="store_invrijheidstelling_datum",
+        data_category="justitie",
+    ),
+    TransitionDef("opschalen_pga", "nazorg", "pga", P),
+    TransitionDef("afschalen", "pga", "nazorg", P),
+    TransitionDef("afsluiten", "nazorg", "afgesloten", P, guards=("basisvoorwaarden_bekend",)),
+    *reflexive(
+        "melding_18b_registreren",
+        STATES,
+        PB,
+        data_model=Melding18b,
+        effect="append_melding_18b",
+        data_category="veiligheid",
+    ),
+    *reflexive(
+        "beheersmaatregel_registreren",
+        STATES,
+        PB,
+        data_model=Beheersmaatregel,
+        effect="append_beheersmaatregel",
+        data_category="veiligheid",
+    ),
+    heropenen(STATES),
+)
+
+LADDER = Ladder(
+    case_type="ex_gedetineerde",
+    label="Re-integratie en nazorg ex-gedetineerden",
+    subject_type="persoon",
+    states=STATES,
+    transitions=TRANSITIONS,
+    initial_states=(STATES[0].code,),
+    details_model=Details,
+    details_categories={
+        "basisvoorwaarden": "sociaal_domein",
+        "verwachte_invrijheidstelling": "justitie",
+        "invrijheidstelling_datum": "justitie",
+        "meldingen_18b": "veiligheid",
+        "beheersmaatregelen": "veiligheid",
+    },
+    stagnation=StagnationRule("flag"),
+    guards={"basisvoorwaarden_bekend": basisvoorwaarden_bekend},
+    effects={
+        "store_verwachte_invrijheidstelling": guards.store("verwachte_invrijheidstelling"),
+        "store_invrijheidstelling_datum": guards.store("invrijheidstelling_datum"),
+        "append_melding_18b": guards.append("meldingen_18b", "delictcategorie", "ontvangen_op"),
+        "append_beheersmaatregel": guards.append("beheersmaatregelen", "maatregel"),
+    },
+)

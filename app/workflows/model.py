@@ -1,0 +1,185 @@
+"""The vocabulary a ladder is written in: states, transitions, guard context, stagnation rule.
+
+Ladders are data (one module per case type); `app/workflows/engine.py` validates them and builds the machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+# The closed vocabularies of DOMAIN.md; the engine refuses a ladder that uses anything else.
+ROLES: frozenset[str] = frozenset(
+    {"procesregisseur", "casusregisseur", "medewerker", "melder", "bestuurder", "beheerder", "auditor"}
+)
+ORGANISATION_KINDS: frozenset[str] = frozenset(
+    {
+        "zvh",
+        "gemeente",
+        "politie",
+        "om",
+        "reclassering",
+        "ggz",
+        "jeugdzorg",
+        "veilig_thuis",
+        "rvdk",
+        "woningcorporatie",
+        "onderwijs",
+        "halt",
+        "welzijn",
+        "dji",
+        "overig",
+    }
+)
+DATA_CATEGORIES: frozenset[str] = frozenset(
+    {"identificatie", "wonen", "sociaal_domein", "onderwijs", "zorg", "politie", "justitie", "veiligheid"}
+)
+SUBJECT_TYPES: frozenset[str] = frozenset({"persoon", "adres", "groep"})
+
+FINAL_STATE = "afgesloten"
+REOPEN_TRIGGER = "heropenen"
+
+
+@dataclass(frozen=True)
+class StateDef:
+    code: str
+    label: str
+    tier: int | None = None
+    step: str | None = None
+    max_dagen: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """What a guard may know about the case's plan van aanpak (the latest version)."""
+
+    version: int
+    action_count: int
+    status: str
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """Everything a guard may look at; `data` is the validated, JSON-shaped transition data when guards run."""
+
+    details: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    plan: PlanInfo | None = None
+    actor_org_kind: str | None = None
+
+
+Guard = Callable[[GuardContext], list[str]]
+Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    source: str
+    dest: str
+    roles: tuple[str, ...]
+    # Extra (role, organisation kind) pairs, e.g. a police medewerker may finish the groepsscan.
+    org_kind_roles: tuple[tuple[str, str], ...] = ()
+    data_model: type[BaseModel] | None = None
+    guards: tuple[str, ...] = ()
+    effect: str | None = None
+    # None: process data, visible to every participant.
+    data_category: str | None = None
+    marks_plan_vastgesteld: bool = False
+    sets_regie_from: str | None = None
+    reflexive: bool = False
+
+    def permits(self, roles: Iterable[str], org_kind: str | None = None) -> bool:
+        """Whether a principal with these roles, in an organisation of this kind, is named by this transition."""
+        held = set(roles)
+        if held & set(self.roles):
+            return True
+        return any(role in held and kind == org_kind for role, kind in self.org_kind_roles)
+
+    @property
+    def required_keys(self) -> list[str]:
+        if self.data_model is None:
+            return []
+        return [name for name, f in self.data_model.model_fields.items() if f.is_required()]
+
+
+@dataclass(frozen=True)
+class StagnationRule:
+    """What the worker does with an overdue case.
+
+    kind "flag": flag and notify, in every state. kind "escalate": in `from_state` fire `trigger` with `data`
+    as actor `systeem`; overdue in any other state is flagged.
+    """
+
+    kind: Literal["flag", "escalate"] = "flag"
+    from_state: str | None = None
+    trigger: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.kind == "flag":
+            return {"kind": "flag"}
+        return {
+            "kind": "escalate",
+            "from_state": self.from_state,
+            "trigger": self.trigger,
+            "data": dict(self.data),
+            "elsewhere": "flag",
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Ladder:
+    case_type: str
+    label: str
+    subject_type: str
+    states: tuple[StateDef, ...]
+    transitions: tuple[TransitionDef, ...]
+    initial_states: tuple[str, ...]
+    details_model: type[BaseModel]
+    # details field -> data category; a field not listed is process data, visible to every participant.
+    details_categories: Mapping[str, str]
+    stagnation: StagnationRule
+    guards: Mapping[str, Guard]
+    effects: Mapping[str, Effect]
+
+    def state(self, code: str) -> StateDef:
+        for s in self.states:
+            if s.code == code:
+                return s
+        raise ValueError(f"{self.case_type}: unknown state {code!r}")
+
+    @property
+    def first_state(self) -> StateDef:
+        return self.states[0]
+
+    @property
+    def final_state(self) -> StateDef:
+        return self.state(FINAL_STATE)
+
+    @property
+    def state_codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.states)
+
+
+# Helpers for writing ladders: DOMAIN.md's "any open state -> same" rows and the common heropenen row.
+
+
+def reflexive(
+    trigger: str,
+    states: Iterable[StateDef],
+    roles: tuple[str, ...],
+    **kwargs: Any,
+) -> tuple[TransitionDef, ...]:
+    """One self transition per open (non-afgesloten) state."""
+    return tuple(
+        TransitionDef(trigger, s.code, s.code, roles, reflexive=True, **kwargs) for s in states if s.code != FINAL_STATE
+    )
+
+
+def heropenen(states: tuple[StateDef, ...], data_model: type[BaseModel] | None = None) -> TransitionDef:
+    """afgesloten -> the ladder's first state; the reason is the trigger's own `reason`, not data."""
+    return TransitionDef(REOPEN_TRIGGER, FINAL_STATE, states[0].code, ("procesregisseur",), data_model=data_model)
