@@ -13,12 +13,22 @@ from app import __version__, access
 from app.api import errors
 from app.api.metrics import Metrics
 from app.api.middleware import RequestMiddleware, TrustedProxies
-from app.api.routers import audit, operations, organisations, policies
+from app.api.routers import (
+    audit,
+    cases,
+    convenants,
+    operations,
+    organisations,
+    policies,
+    processing_register,
+    workflows,
+)
 from app.auth import TokenVerifier
 from app.config import Settings, check_settings, get_settings
 from app.db import Database
 from app.logs import configure_logging
 from app.migrations_state import head_revisions
+from app.workflows.engine import get_engine
 
 DESCRIPTION = """Case-management backend for Zorg- en Veiligheidshuizen: escalation ladders, convenants
 (data-sharing agreements) enforced per organisation and data category, and a hash-chained audit log.
@@ -32,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_settings(settings)
     configure_logging(settings.log_level)
     access.configure(access.load_policies(settings.policies_dir))
+    get_engine()  # builds and validates every ladder now: a bad ladder refuses to start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.head_revisions = head_revisions(settings)
 
     errors.install(app)
-    for router in (operations.router, organisations.router, audit.router, policies.router):
+    for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
+                   processing_register.router, workflows.router, cases.router):
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

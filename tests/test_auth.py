@@ -18,8 +18,9 @@ from app.main import create_app
 from tests.conftest import make_settings
 
 NOW = int(time.time())
+# Long enough to outlive a whole test run; the expired cases are far outside the 60 s leeway.
 GOOD = {"sub": "u1", "org": "zvh-mh", "roles": ["beheerder"], "iss": "casusregie-dev", "aud": "casusregie",
-        "iat": NOW, "exp": NOW + 600}
+        "iat": NOW, "exp": NOW + 6 * 3600}
 
 
 def _b64(data: bytes) -> str:
@@ -57,7 +58,7 @@ BAD_TOKENS: dict[str, Any] = {
     "alg none": _unsigned(GOOD),
     "wrong key": sign_token(GOOD, "another-secret-that-is-long-enough", "HS256"),
     "tampered payload": _tampered(),
-    "expired": sign_token(dict(GOOD, exp=NOW - 120), DEV_JWT_SECRET, "HS256"),
+    "expired": sign_token(dict(GOOD, exp=NOW - 600), DEV_JWT_SECRET, "HS256"),
     "wrong issuer": sign_token(dict(GOOD, iss="elsewhere"), DEV_JWT_SECRET, "HS256"),
     "wrong audience": sign_token(dict(GOOD, aud="other-api"), DEV_JWT_SECRET, "HS256"),
     "no exp": sign_token(_without("exp"), DEV_JWT_SECRET, "HS256"),
@@ -85,7 +86,8 @@ async def test_bad_tokens_are_401_problems(client: httpx.AsyncClient, case: str)
 
 
 async def test_expiry_within_leeway_is_accepted(client: httpx.AsyncClient) -> None:
-    token = sign_token(dict(GOOD, exp=NOW - 30), DEV_JWT_SECRET, "HS256")
+    now = int(time.time())
+    token = sign_token(dict(GOOD, iat=now - 100, exp=now - 30), DEV_JWT_SECRET, "HS256")
     resp = await client.get("/v1/organisations", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
 

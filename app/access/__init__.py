@@ -14,3 +14,15 @@ __all__ = [
     "policies",
     "require_role",
 ]
+
+# Last: the case rules import the convenant and case models, which import this package.
+from app.access.cases import (
+    CaseAccess,
+    applicable_roles,
+    case_access,
+    deny_missing,
+    readable_cases,
+    require_case,
+)
+
+__all__ += ["CaseAccess", "applicable_roles", "case_access", "deny_missing", "readable_cases", "require_case"]

@@ -1,0 +1,119 @@
+"""Case access: role AND an active convenant covering the case type AND participation.
+
+`readable_cases` is the SQL filter for lists; `require_case` decides on one case (404 when the caller
+may not see it at all, 403 when it may see it but not do this) and audits every denial.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.access.decisions import Decision, deny, policies
+from app.cases.models import Case, CaseParticipant
+from app.convenants.models import ConvenantCaseType, ConvenantParty
+from app.convenants.service import Grant, active_versions_stmt, grants_for
+from app.errors import NotAllowed, NotFound
+from app.principal import Principal
+
+# Actions a casusregisseur may only perform where its own organisation holds regie (DOMAIN.md roles).
+REGIE_BOUND_ACTIONS = frozenset({"case:update", "case:transition", "plan:write"})
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What the caller's organisation has on one case: its grants, participation and visible categories."""
+
+    grants: tuple[Grant, ...]
+    participant: bool
+
+    @property
+    def visible(self) -> bool:
+        return self.participant and bool(self.grants)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        if not self.visible:
+            return frozenset()
+        return frozenset().union(*(g.categories for g in self.grants))
+
+    @property
+    def best_grant(self) -> Grant | None:
+        # The legal basis recorded: the grant that covers the most categories, then the lowest id (stable).
+        if not self.grants:
+            return None
+        return sorted(self.grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0]
+
+
+def covered_case_types(organisation: str, today: date) -> Select[Any]:
+    """Case types some active, currently valid convenant names `organisation` for."""
+    active = active_versions_stmt(today).subquery()
+    return (
+        select(ConvenantCaseType.case_type)
+        .join(active, active.c.id == ConvenantCaseType.version_id)
+        .join(ConvenantParty, and_(ConvenantParty.version_id == active.c.id,
+                                   ConvenantParty.organisation == organisation))
+    )
+
+
+def readable_cases(principal: Principal, stmt: Select[Any], today: date | None = None) -> Select[Any]:
+    """Limit `stmt` (selecting from Case) to the cases the principal's organisation may see, in SQL."""
+    today = today or clock.today()
+    participates = exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation == principal.org)
+    return stmt.where(Case.case_type.in_(covered_case_types(principal.org, today)), participates)
+
+
+async def case_access(session: AsyncSession, principal: Principal, case: Case) -> CaseAccess:
+    participant = any(p.organisation == principal.org for p in case.participants)
+    grants = await grants_for(session, principal.org, case.case_type, clock.today()) if participant else []
+    return CaseAccess(grants=tuple(grants), participant=participant)
+
+
+def role_applies(role: str, action: str, principal: Principal, case: Case) -> bool:
+    if action not in policies().role_actions.get(role, ()):
+        return False
+    if role == "casusregisseur" and action in REGIE_BOUND_ACTIONS:
+        return case.regie_organisation == principal.org
+    return True
+
+
+def applicable_roles(principal: Principal, action: str, case: Case) -> list[str]:
+    return [r for r in principal.roles if role_applies(r, action, principal, case)]
+
+
+def may_read(principal: Principal, access: CaseAccess) -> bool:
+    return access.visible and any("case:read" in policies().role_actions.get(r, ()) for r in principal.roles)
+
+
+async def require_case(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    case: Case,
+    *,
+    subject_ids: tuple[Any, ...] = (),
+) -> tuple[Decision, CaseAccess]:
+    access = await case_access(session, principal, case)
+    if not may_read(principal, access):
+        deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,
+             subject_ids=subject_ids, reason="no convenant or participation")
+        raise NotFound("Case not found")
+    roles = applicable_roles(principal, action, case)
+    if not roles:
+        deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,
+             subject_ids=subject_ids, reason="role")
+        raise NotAllowed(f"Your roles do not allow {action} on this case")
+    grant = access.best_grant
+    assert grant is not None
+    return Decision(action, roles[0], grant.convenant_id, grant.version, grant.legal_basis), access
+
+
+def deny_missing(session: AsyncSession, principal: Principal, action: str, case_id: uuid.UUID) -> None:
+    """A request for a case that does not exist is recorded as a denied attempt as well."""
+    deny(session, principal, action, object_type="case", object_id=case_id, case_id=case_id, reason="not found")

@@ -1,0 +1,189 @@
+"""Cases and what hangs off them. Thin: parse, call the service, shape the response (ETag on case writes)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.responses import PROBLEMS
+from app.cases import history, notes, participants, plans
+from app.cases import service as cases
+from app.cases import transitions as case_transitions
+from app.cases.loading import LoadedCase, parse_if_match
+from app.cases.schemas import (
+    AvailableTransition,
+    CaseCreate,
+    CaseOut,
+    CasePage,
+    CasePatch,
+    HistoryPage,
+    NoteCreate,
+    NoteOut,
+    NotePage,
+    ParticipantCreate,
+    ParticipantList,
+    ParticipantOut,
+    PlanOut,
+    PlanPut,
+    PlanVersions,
+    TransitionRequest,
+)
+from app.cases.views import case_summary, case_view
+from app.codes import CaseType, DataCategory
+from app.errors import ValidationFailed
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag of the case: "<version>"')]
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+async def _out(session: SessionDep, loaded: LoadedCase, response: Response) -> CaseOut:
+    _etag(response, loaded.case.version)
+    return await case_view(session, loaded.case, loaded.access)
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(key["t"])), uuid.UUID(str(key["id"]))
+    except (KeyError, ValueError) as exc:
+        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]) \
+            from exc
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut,
+             responses=PROBLEMS(401, 403, 413, 422))
+async def create_case(body: CaseCreate, request: Request, session: SessionDep, principal: PrincipalDep,
+                      response: Response) -> CaseOut:
+    key = request.app.state.settings.effective_bsn_hash_key
+    loaded = await cases.create(session, principal, body, bsn_key=key)
+    response.headers["Location"] = f"/v1/cases/{loaded.case.id}"
+    return await _out(session, loaded, response)
+
+
+@router.get("", response_model=CasePage, responses=PROBLEMS(401, 403, 422))
+async def list_cases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    case_type: CaseType | None = None,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+    tier: Annotated[int | None, Query(ge=1, le=9)] = None,
+    overdue: bool | None = None,
+    organisation: Annotated[str | None, Query(max_length=64)] = None,
+    subject_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> CasePage:
+    flt = cases.CaseFilter(case_type=case_type.value if case_type else None, state=state, tier=tier,
+                           overdue=overdue, organisation=organisation, subject_id=subject_id, q=q)
+    rows = await cases.list_page(session, principal, flt, limit=limit + 1, after=_after(cursor))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    return CasePage(items=[case_summary(c) for c in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 404, 422))
+async def get_case(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, response: Response) -> CaseOut:
+    return await _out(session, await cases.get(session, principal, case_id), response)
+
+
+@router.patch("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422))
+async def patch_case(case_id: uuid.UUID, body: CasePatch, session: SessionDep, principal: PrincipalDep,
+                     response: Response, if_match: IfMatch = None) -> CaseOut:
+    loaded = await cases.patch(session, principal, case_id, body, parse_if_match(if_match))
+    return await _out(session, loaded, response)
+
+
+@router.get("/{case_id}/transitions", response_model=list[AvailableTransition], responses=PROBLEMS(401, 404, 422))
+async def list_transitions(case_id: uuid.UUID, session: SessionDep,
+                           principal: PrincipalDep) -> list[AvailableTransition]:
+    return await case_transitions.available(session, principal, case_id)
+
+
+@router.post("/{case_id}/transitions", response_model=CaseOut,
+             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422))
+async def fire_transition(case_id: uuid.UUID, body: TransitionRequest, session: SessionDep, principal: PrincipalDep,
+                          response: Response, if_match: IfMatch = None) -> CaseOut:
+    loaded = await case_transitions.fire(session, principal, case_id, body, parse_if_match(if_match))
+    return await _out(session, loaded, response)
+
+
+@router.get("/{case_id}/history", response_model=HistoryPage, responses=PROBLEMS(401, 403, 404, 422))
+async def case_history(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> HistoryPage:
+    return HistoryPage(items=await history.listing(session, principal, case_id))
+
+
+@router.post("/{case_id}/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantOut,
+             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422))
+async def add_participant(case_id: uuid.UUID, body: ParticipantCreate, session: SessionDep, principal: PrincipalDep,
+                          response: Response, if_match: IfMatch = None) -> ParticipantOut:
+    loaded, p = await participants.add(session, principal, case_id, body.organisation, parse_if_match(if_match))
+    _etag(response, loaded.case.version)
+    return ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)  # type: ignore[arg-type]
+
+
+@router.get("/{case_id}/participants", response_model=ParticipantList, responses=PROBLEMS(401, 403, 404, 422))
+async def list_participants(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ParticipantList:
+    rows = await participants.listing(session, principal, case_id)
+    return ParticipantList(items=[ParticipantOut(organisation=p.organisation, basis=p.basis,  # type: ignore[arg-type]
+                                                 added_at=p.added_at) for p in rows])
+
+
+@router.delete("/{case_id}/participants/{organisation}", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses=PROBLEMS(401, 403, 404, 409, 412, 422))
+async def remove_participant(case_id: uuid.UUID, organisation: str, session: SessionDep, principal: PrincipalDep,
+                             if_match: IfMatch = None) -> Response:
+    loaded = await participants.remove(session, principal, case_id, organisation, parse_if_match(if_match))
+    return Response(status_code=204, headers={"ETag": f'"{loaded.case.version}"'})
+
+
+@router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut,
+             responses=PROBLEMS(401, 403, 404, 413, 422))
+async def add_note(case_id: uuid.UUID, body: NoteCreate, session: SessionDep, principal: PrincipalDep) -> NoteOut:
+    return NoteOut.model_validate(await notes.add(session, principal, case_id, body.category.value, body.text))
+
+
+@router.get("/{case_id}/notes", response_model=NotePage, responses=PROBLEMS(401, 403, 404, 422))
+async def list_notes(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+                     category: DataCategory | None = None, limit: LimitQuery = 50,
+                     cursor: CursorQuery = None) -> NotePage:
+    rows = await notes.listing(session, principal, case_id, limit=limit + 1, after=_after(cursor),
+                               category=category.value if category else None)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    return NotePage(items=[NoteOut.model_validate(n) for n in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 422))
+async def get_plan(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+                   version: Annotated[int | None, Query(ge=1)] = None) -> PlanOut:
+    return PlanOut.model_validate(await plans.get(session, principal, case_id, version))
+
+
+@router.put("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422))
+async def put_plan(case_id: uuid.UUID, body: PlanPut, session: SessionDep, principal: PrincipalDep,
+                   response: Response, if_match: IfMatch = None) -> PlanOut:
+    loaded, plan = await plans.put(session, principal, case_id, body, parse_if_match(if_match))
+    _etag(response, loaded.case.version)
+    return PlanOut.model_validate(plan)
+
+
+@router.get("/{case_id}/plan/versions", response_model=PlanVersions, responses=PROBLEMS(401, 403, 404, 422))
+async def plan_versions(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> PlanVersions:
+    return PlanVersions(items=[PlanOut.model_validate(p) for p in await plans.versions(session, principal, case_id)])

@@ -1,0 +1,148 @@
+"""A case (casus) on its ladder, with participants, subjects, history, notes and plan versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UtcDateTime
+
+
+class Case(Base):
+    __tablename__ = "casus"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    case_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    state: Mapped[str] = mapped_column(String(40), nullable=False)
+    tier: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    opened_by_organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
+    regie_organisation: Mapped[str | None] = mapped_column(String(64), ForeignKey("organisation.code"))
+    regisseur: Mapped[str | None] = mapped_column(String(200))
+    related_case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("casus.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    state_entered_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    participants: Mapped[list[CaseParticipant]] = relationship(
+        lazy="selectin", order_by="CaseParticipant.organisation", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_casus_case_type_state", "case_type", "state"),
+        Index("ix_casus_due_at", "due_at"),
+        Index("ix_casus_created_at_id", "created_at", "id"),
+    )
+
+
+class CaseParticipant(Base):
+    __tablename__ = "casus_participant"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), primary_key=True)
+    # opener | regie | deelnemer: the first two participate by construction and cannot be removed.
+    basis: Mapped[str] = mapped_column(String(20), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    added_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    __table_args__ = (Index("ix_casus_participant_organisation", "organisation", "case_id"),)
+
+
+class CaseSubject(Base):
+    __tablename__ = "casus_subject"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("subject.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_casus_subject_subject_id", "subject_id"),)
+
+
+class CaseTransition(Base):
+    __tablename__ = "casus_transition"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
+    # The case version this transition produced: unique per case, so a lost update cannot double-write.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    trigger: Mapped[str] = mapped_column(String(60), nullable=False)
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    data_category: Mapped[str | None] = mapped_column(String(40))
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_org: Mapped[str] = mapped_column(String(64), nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "version", name="uq_casus_transition_case_id_version"),
+        Index("ix_casus_transition_trigger_created_at", "trigger", "created_at"),
+    )
+
+
+class CaseNote(Base):
+    __tablename__ = "casus_note"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
+    category: Mapped[str] = mapped_column(String(40), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    author_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    author_org: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_casus_note_case_id_category", "case_id", "category"),)
+
+
+class CasePlan(Base):
+    __tablename__ = "casus_plan"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # concept | vastgesteld
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by_organisation: Mapped[str] = mapped_column(String(64), nullable=False)
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    actions: Mapped[list[CasePlanAction]] = relationship(
+        lazy="selectin", order_by="CasePlanAction.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_casus_plan_case_id_version"),)
+
+
+class CasePlanAction(Base):
+    __tablename__ = "casus_plan_action"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus_plan.id"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # open | lopend | afgerond | vervallen
+
+
+class CaseReferenceCounter(Base):
+    """Per case type and year: the last reference number handed out (JG-2025-0001)."""
+
+    __tablename__ = "casus_reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, nullable=False)

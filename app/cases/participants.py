@@ -1,0 +1,74 @@
+"""Who takes part in a case. Only a party to an active convenant covering the case type may be invited."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.cases.loading import LoadedCase, check_version, load_case
+from app.cases.models import CaseParticipant
+from app.convenants.service import parties_for
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.organisations import service as organisations
+from app.principal import Principal
+
+
+async def add(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, organisation: str, if_match: int | None
+) -> tuple[LoadedCase, CaseParticipant]:
+    loaded = await load_case(session, principal, case_id, "participant:create", lock=True)
+    case = loaded.case
+    check_version(case, if_match)
+    if await organisations.by_code(session, organisation) is None:
+        raise ValidationFailed("Unknown organisation", errors=[{"loc": ["body", "organisation"],
+                                                                 "msg": "no such organisation"}])
+    if organisation not in await parties_for(session, case.case_type, clock.today()):
+        raise ValidationFailed(
+            "Only a party to an active convenant covering this case type can take part",
+            errors=[{"loc": ["body", "organisation"],
+                     "msg": f"not party to an active convenant covering {case.case_type}"}],
+        )
+    if any(p.organisation == organisation for p in case.participants):
+        raise Conflict(f"{organisation} already takes part in this case")
+    now = clock.now()
+    participant = CaseParticipant(organisation=organisation, basis="deelnemer", added_at=now, added_by=principal.sub)
+    case.participants.append(participant)
+    case.version += 1
+    case.updated_at = now
+    await session.flush()
+    audit.record(session, principal, "participant:create", object_type="participant", object_id=organisation,
+                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
+                 legal_basis=loaded.decision.basis)
+    return loaded, participant
+
+
+async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CaseParticipant]:
+    loaded = await load_case(session, principal, case_id, "participant:read")
+    audit.record(session, principal, "participant:list", object_type="participant", role=loaded.decision.role,
+                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    return list(loaded.case.participants)
+
+
+async def remove(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, organisation: str, if_match: int | None
+) -> LoadedCase:
+    """Removing revokes that organisation's access on its next request (access reads participation live)."""
+    loaded = await load_case(session, principal, case_id, "participant:delete", lock=True)
+    case = loaded.case
+    check_version(case, if_match)
+    participant = next((p for p in case.participants if p.organisation == organisation), None)
+    if participant is None:
+        raise NotFound(f"{organisation} does not take part in this case")
+    if participant.basis in ("opener", "regie"):
+        raise Conflict(f"{organisation} takes part by construction ({participant.basis}); change the regie first")
+    case.participants.remove(participant)
+    case.version += 1
+    case.updated_at = clock.now()
+    await session.flush()
+    audit.record(session, principal, "participant:delete", object_type="participant", object_id=organisation,
+                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
+                 legal_basis=loaded.decision.basis)
+    return loaded

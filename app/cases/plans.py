@@ -1,0 +1,69 @@
+"""Plan van aanpak: every PUT is a new version; `plan_vaststellen` marks the current version vastgesteld."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.cases.loading import LoadedCase, check_version, load_case
+from app.cases.models import CasePlan, CasePlanAction
+from app.cases.schemas import PlanPut
+from app.errors import NotFound, ValidationFailed
+from app.principal import Principal
+
+
+async def put(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: PlanPut, if_match: int | None
+) -> tuple[LoadedCase, CasePlan]:
+    loaded = await load_case(session, principal, case_id, "plan:write", lock=True)
+    case = loaded.case
+    check_version(case, if_match)
+    participants = {p.organisation for p in case.participants}
+    errors = [{"loc": ["body", "actions", i, "organisation"], "msg": "owner must take part in the case"}
+              for i, a in enumerate(data.actions) if a.organisation not in participants]
+    if errors:
+        raise ValidationFailed("Every action needs an owner organisation that takes part in the case", errors=errors)
+    current = await session.scalar(select(CasePlan.version).where(CasePlan.case_id == case_id)
+                                   .order_by(CasePlan.version.desc()).limit(1))
+    now = clock.now()
+    plan = CasePlan(
+        id=uuid.uuid4(), case_id=case_id, version=(current or 0) + 1, status="concept", summary=data.summary,
+        created_at=now, created_by=principal.sub, created_by_organisation=principal.org,
+        actions=[CasePlanAction(id=uuid.uuid4(), position=i + 1, description=a.description, organisation=a.organisation,
+                                due_date=a.due_date, status=a.status) for i, a in enumerate(data.actions)],
+    )
+    session.add(plan)
+    case.version += 1
+    case.updated_at = now
+    await session.flush()
+    audit.record(session, principal, "plan:write", object_type="plan", object_id=plan.id, role=loaded.decision.role,
+                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis,
+                 detail={"plan_version": plan.version})
+    return loaded, plan
+
+
+async def get(session: AsyncSession, principal: Principal, case_id: uuid.UUID, version: int | None) -> CasePlan:
+    loaded = await load_case(session, principal, case_id, "plan:read")
+    stmt = select(CasePlan).where(CasePlan.case_id == case_id)
+    stmt = stmt.where(CasePlan.version == version) if version is not None else stmt.order_by(
+        CasePlan.version.desc()).limit(1)
+    plan = await session.scalar(stmt)
+    audit.record(session, principal, "plan:read", object_type="plan", object_id=plan.id if plan else None,
+                 role=loaded.decision.role, case_id=case_id, subject_ids=loaded.subject_ids,
+                 legal_basis=loaded.decision.basis)
+    if plan is None:
+        raise NotFound("This case has no plan van aanpak" + (f" version {version}" if version else ""))
+    return plan
+
+
+async def versions(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CasePlan]:
+    loaded = await load_case(session, principal, case_id, "plan:read")
+    rows = list((await session.execute(select(CasePlan).where(CasePlan.case_id == case_id)
+                                       .order_by(CasePlan.version))).scalars())
+    audit.record(session, principal, "plan:versions", object_type="plan", role=loaded.decision.role,
+                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    return rows

@@ -1,0 +1,213 @@
+"""Request and response shapes of the cases API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.codes import CaseType, DataCategory
+from app.organisations.schemas import OrgCode
+from app.subjects.schemas import SubjectIn, SubjectOut
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_type: CaseType
+    title: Title
+    summary: Text | None = None
+    initial_state: str | None = Field(default=None, description="Only where the ladder allows (IJAM tiers)")
+    subjects: list[SubjectIn] = Field(min_length=1, max_length=20)
+    related_case_id: uuid.UUID | None = None
+    regie_organisation: OrgCode | None = None
+    details: dict[str, Any] | None = None
+
+
+class CasePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    summary: Text | None = None
+    regie_organisation: OrgCode | None = None
+    regisseur: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    details: dict[str, Any] | None = Field(default=None, description="Merged key by key, then validated")
+
+
+class ParticipantOut(BaseModel):
+    organisation: str
+    basis: Literal["opener", "regie", "deelnemer"]
+    added_at: datetime
+
+
+class CaseOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    case_type: CaseType
+    state: str
+    state_label: str
+    tier: int | None
+    step: str | None
+    version: int
+    due_at: datetime | None
+    overdue: bool
+    title: str
+    summary: str | None
+    details: dict[str, Any]
+    withheld_details: list[str] = Field(description="Details fields left out because the convenant does not cover "
+                                                    "their data category")
+    opened_by_organisation: str
+    regie_organisation: str | None
+    regisseur: str | None
+    related_case_id: uuid.UUID | None
+    participants: list[ParticipantOut]
+    subjects: list[SubjectOut]
+    visible_categories: list[DataCategory]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class CaseSummary(BaseModel):
+    """A list row: no subjects or details (those are read one case at a time, audited per case)."""
+
+    id: uuid.UUID
+    reference: str
+    case_type: CaseType
+    state: str
+    tier: int | None
+    version: int
+    title: str
+    due_at: datetime | None
+    overdue: bool
+    regie_organisation: str | None
+    created_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trigger: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+    reason: Reason
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AvailableTransition(BaseModel):
+    trigger: str
+    to: str
+    to_label: str
+    required_data: list[str]
+    data_schema: dict[str, Any]
+    data_category: DataCategory | None
+
+
+class HistoryEntry(BaseModel):
+    id: uuid.UUID
+    version: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    reason: str
+    data: dict[str, Any] | None = Field(description="Null when its data category is not covered for you")
+    data_category: DataCategory | None
+    data_withheld: bool
+    actor_sub: str
+    actor_org: str
+    actor_role: str | None
+    created_at: datetime
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntry]
+
+
+class ParticipantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: OrgCode
+
+
+class ParticipantList(BaseModel):
+    items: list[ParticipantOut]
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: DataCategory
+    text: Text
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    category: DataCategory
+    text: str
+    author_sub: str
+    author_org: str
+    created_at: datetime
+
+
+class NotePage(BaseModel):
+    items: list[NoteOut]
+    next_cursor: str | None = None
+
+
+ActionStatus = Literal["open", "lopend", "afgerond", "vervallen"]
+
+
+class PlanActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text
+    organisation: OrgCode
+    due_date: date | None = None
+    status: ActionStatus = "open"
+
+
+class PlanPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: Text | None = None
+    actions: list[PlanActionIn] = Field(default_factory=list, max_length=200)
+
+
+class PlanActionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    position: int
+    description: str
+    organisation: str
+    due_date: date | None
+    status: ActionStatus
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    version: int
+    status: Literal["concept", "vastgesteld"]
+    summary: str | None
+    created_at: datetime
+    created_by: str
+    created_by_organisation: str
+    adopted_at: datetime | None
+    actions: list[PlanActionOut]
+
+
+class PlanVersions(BaseModel):
+    items: list[PlanOut]

@@ -1,0 +1,228 @@
+"""Cases: open, read, list, change. Transitions, participants, notes and plans have modules of their own."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import access, clock
+from app.audit import service as audit
+from app.cases.loading import LoadedCase, check_version, load_case
+from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
+from app.cases.references import next_reference
+from app.cases.schemas import CaseCreate, CasePatch
+from app.convenants.service import grants_for, parties_for
+from app.errors import NotAllowed, ValidationFailed
+from app.principal import Principal
+from app.subjects import service as subjects
+from app.workflows.engine import get_engine
+from app.workflows.model import FINAL_STATE, Ladder
+
+
+def _err(loc: list[Any], msg: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg}
+
+
+def validate_details(ladder: Ladder, details: dict[str, Any], loc: list[Any]) -> dict[str, Any]:
+    """Check details against the case type's schema; return them JSON-shaped."""
+    model: type[BaseModel] = ladder.details_model
+    try:
+        return model.model_validate(details).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The case details do not fit this case type",
+            errors=[_err(loc + list(e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from exc
+
+
+def enter_state(case: Case, ladder: Ladder, state: str, now: datetime) -> None:
+    """Move to `state` at `now`: its tier, and its deadline (entry + max_dagen)."""
+    definition = ladder.state(state)
+    case.state = state
+    case.tier = definition.tier
+    case.state_entered_at = now
+    case.due_at = now + timedelta(days=definition.max_dagen) if definition.max_dagen else None
+    case.closed_at = now if state == FINAL_STATE else None
+
+
+async def create(session: AsyncSession, principal: Principal, data: CaseCreate, *, bsn_key: str) -> LoadedCase:
+    decision = access.require_role(session, principal, "case:create", object_type="case")
+    ladder = get_engine().ladder(data.case_type.value)
+    today = clock.today()
+    grants = await grants_for(session, principal.org, ladder.case_type, today)
+    if not grants:
+        access.deny(session, principal, "case:create", object_type="case", reason="no convenant for case type")
+        raise NotAllowed(f"No active convenant covering {ladder.case_type} names your organisation")
+
+    errors: list[dict[str, Any]] = []
+    initial = data.initial_state or ladder.first_state.code
+    if initial not in ladder.initial_states:
+        errors.append(_err(["body", "initial_state"], f"{ladder.case_type} cases start in one of "
+                                                      f"{list(ladder.initial_states)}"))
+    if not any(s.type == ladder.subject_type for s in data.subjects):
+        errors.append(_err(["body", "subjects"], f"a {ladder.case_type} case needs a subject of type "
+                                                 f"{ladder.subject_type!r}"))
+    parties = await parties_for(session, ladder.case_type, today)
+    if data.regie_organisation and data.regie_organisation not in parties:
+        errors.append(_err(["body", "regie_organisation"],
+                           "not party to an active convenant covering this case type"))
+    if data.related_case_id is not None:
+        related = await session.scalar(
+            access.readable_cases(principal, select(Case.id)).where(Case.id == data.related_case_id))
+        if related is None:
+            errors.append(_err(["body", "related_case_id"], "no such case visible to you"))
+    details: dict[str, Any] = {}
+    try:
+        details = validate_details(ladder, data.details or {}, ["body", "details"])
+    except ValidationFailed as exc:
+        errors += exc.errors
+    if errors:
+        raise ValidationFailed("The case cannot be opened as requested", errors=errors)
+
+    now = clock.now()
+    case = Case(
+        id=uuid.uuid4(), reference=await next_reference(session, ladder.case_type, now.year),
+        case_type=ladder.case_type, title=data.title, summary=data.summary, details=details,
+        opened_by_organisation=principal.org, regie_organisation=data.regie_organisation,
+        related_case_id=data.related_case_id, version=1, created_at=now, updated_at=now, created_by=principal.sub,
+        state=initial, state_entered_at=now,
+    )
+    enter_state(case, ladder, initial, now)
+    case.participants = [CaseParticipant(organisation=principal.org, basis="opener", added_at=now,
+                                         added_by=principal.sub)]
+    if data.regie_organisation and data.regie_organisation != principal.org:
+        case.participants.append(CaseParticipant(organisation=data.regie_organisation, basis="regie",
+                                                 added_at=now, added_by=principal.sub))
+    session.add(case)
+    subject_rows = [row for s in data.subjects for row in subjects.build(s, bsn_key)]
+    await subjects.add_all(session, subject_rows)
+    session.add_all(CaseSubject(case_id=case.id, subject_id=s.id) for s in subject_rows)
+    session.add(CaseTransition(case_id=case.id, version=1, trigger="aanmaken", from_state=None, to_state=initial,
+                               reason="casus geopend", data={}, actor_sub=principal.sub, actor_org=principal.org,
+                               actor_role=decision.role, created_at=now))
+    await session.flush()
+    grant = sorted(grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0]
+    subject_ids = tuple(s.id for s in subject_rows)
+    audit.record(session, principal, "case:create", object_type="case", object_id=case.id, role=decision.role,
+                 case_id=case.id, subject_ids=subject_ids, legal_basis=grant.basis)
+    return await load_case(session, principal, case.id, "case:read")
+
+
+async def get(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> LoadedCase:
+    loaded = await load_case(session, principal, case_id, "case:read")
+    audit.record(session, principal, "case:read", object_type="case", object_id=case_id, role=loaded.decision.role,
+                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    return loaded
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    case_type: str | None = None
+    state: str | None = None
+    tier: int | None = None
+    overdue: bool | None = None
+    organisation: str | None = None
+    subject_id: uuid.UUID | None = None
+    q: str | None = None
+
+
+def _filtered(stmt: Select[Any], flt: CaseFilter) -> Select[Any]:
+    if flt.case_type:
+        stmt = stmt.where(Case.case_type == flt.case_type)
+    if flt.state:
+        stmt = stmt.where(Case.state == flt.state)
+    if flt.tier is not None:
+        stmt = stmt.where(Case.tier == flt.tier)
+    if flt.overdue is not None:
+        now = clock.now()
+        late = (Case.due_at < now) & Case.closed_at.is_(None)
+        stmt = stmt.where(late if flt.overdue else ~late | Case.due_at.is_(None))
+    if flt.organisation:
+        stmt = stmt.where(Case.id.in_(select(CaseParticipant.case_id)
+                                      .where(CaseParticipant.organisation == flt.organisation)))
+    if flt.subject_id:
+        stmt = stmt.where(Case.id.in_(select(CaseSubject.case_id).where(CaseSubject.subject_id == flt.subject_id)))
+    if flt.q:
+        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Case.title.ilike(pattern, escape="\\"), Case.reference.ilike(pattern, escape="\\")))
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession, principal: Principal, flt: CaseFilter, *, limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Case]:
+    """Newest first; filtered in SQL by what the caller's organisation may see (never in Python)."""
+    decision = access.require_role(session, principal, "case:list", object_type="case")
+    stmt = _filtered(access.readable_cases(principal, select(Case)), flt)
+    if after is not None:
+        stmt = stmt.where(tuple_(Case.created_at, Case.id) < tuple_(*after))
+    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    rows = list((await session.execute(stmt)).scalars())
+    audit.record(session, principal, "case:list", object_type="case", role=decision.role,
+                 subject_ids=[flt.subject_id] if flt.subject_id else [],
+                 detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None},
+                         "case_ids": [str(c.id) for c in rows]})
+    return rows
+
+
+async def patch(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: CasePatch, if_match: int | None
+) -> LoadedCase:
+    loaded = await load_case(session, principal, case_id, "case:update", lock=True)
+    case = loaded.case
+    check_version(case, if_match)
+    ladder = get_engine().ladder(case.case_type)
+    changed: list[str] = []
+    errors: list[dict[str, Any]] = []
+    if data.regie_organisation is not None and data.regie_organisation != case.regie_organisation:
+        if data.regie_organisation not in await parties_for(session, case.case_type, clock.today()):
+            errors.append(_err(["body", "regie_organisation"],
+                               "not party to an active convenant covering this case type"))
+    if data.details is not None:
+        for key in data.details:
+            category = ladder.details_categories.get(key)
+            if category is not None and category not in loaded.access.categories:
+                errors.append(_err(["body", "details", key], f"category {category} is not covered for you"))
+    if errors:
+        raise ValidationFailed("The case cannot be changed as requested", errors=errors)
+    now = clock.now()
+    if data.details is not None:
+        case.details = validate_details(ladder, {**(case.details or {}), **data.details}, ["body", "details"])
+        changed += [f"details.{k}" for k in sorted(data.details)]
+    for name in ("title", "summary", "regisseur"):
+        value = getattr(data, name)
+        if value is not None and value != getattr(case, name):
+            setattr(case, name, value)
+            changed.append(name)
+    if data.regie_organisation is not None and data.regie_organisation != case.regie_organisation:
+        set_regie(case, data.regie_organisation, principal, now)
+        changed.append("regie_organisation")
+    if changed:
+        case.version += 1
+        case.updated_at = now
+    await session.flush()
+    audit.record(session, principal, "case:update", object_type="case", object_id=case.id,
+                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
+                 legal_basis=loaded.decision.basis, detail={"fields": changed})
+    return loaded
+
+
+def set_regie(case: Case, organisation: str, principal: Principal, now: datetime) -> None:
+    """The regie organisation participates by construction; the previous one stays as a plain participant."""
+    for p in case.participants:
+        if p.basis == "regie":
+            p.basis = "deelnemer"
+    existing = next((p for p in case.participants if p.organisation == organisation), None)
+    if existing is None:
+        case.participants.append(CaseParticipant(organisation=organisation, basis="regie", added_at=now,
+                                                 added_by=principal.sub))
+    elif existing.basis != "opener":
+        existing.basis = "regie"
+    case.regie_organisation = organisation

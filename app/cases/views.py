@@ -1,0 +1,58 @@
+"""A case as one caller may see it: details and subjects limited to the caller's data categories."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.access import CaseAccess
+from app.cases.models import Case, CaseSubject
+from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
+from app.subjects import service as subjects
+from app.subjects.models import Subject
+from app.workflows.engine import get_engine
+
+
+def is_overdue(case: Case) -> bool:
+    return case.due_at is not None and case.closed_at is None and case.due_at < clock.now()
+
+
+async def case_view(session: AsyncSession, case: Case, access: CaseAccess) -> CaseOut:
+    ladder = get_engine().ladder(case.case_type)
+    state = ladder.state(case.state)
+    categories = access.categories
+    details, withheld = {}, []
+    for key, value in (case.details or {}).items():
+        category = ladder.details_categories.get(key)
+        if category is not None and category not in categories:
+            withheld.append(key)
+        else:
+            details[key] = value
+    rows = (
+        await session.execute(
+            select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
+            .where(CaseSubject.case_id == case.id).order_by(Subject.created_at, Subject.id)
+        )
+    ).scalars()
+    identifying = "identificatie" in categories
+    return CaseOut(
+        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
+        state_label=state.label, tier=state.tier, step=state.step, version=case.version, due_at=case.due_at,
+        overdue=is_overdue(case), title=case.title, summary=case.summary, details=details,
+        withheld_details=sorted(withheld), opened_by_organisation=case.opened_by_organisation,
+        regie_organisation=case.regie_organisation, regisseur=case.regisseur, related_case_id=case.related_case_id,
+        participants=[ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)  # type: ignore[arg-type]
+                      for p in case.participants],
+        subjects=[subjects.show(s, identifying=identifying) for s in rows],
+        visible_categories=sorted(categories),  # type: ignore[arg-type]
+        created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
+    )
+
+
+def case_summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
+        tier=case.tier, version=case.version, title=case.title, due_at=case.due_at, overdue=is_overdue(case),
+        regie_organisation=case.regie_organisation, created_at=case.created_at,
+    )

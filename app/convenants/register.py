@@ -1,0 +1,139 @@
+"""The AVG art. 30 processing register, generated from the active convenants and the policies.
+
+One record per convenant version that is `actief` and valid today: the joint controllers (the
+parties), purposes, categories of data subjects (from the case types), data categories per
+recipient with their AVG class, legal basis, retention and the security measures of `policies/`.
+JSON for machines; Markdown (`render_markdown`) for the DPIA file.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import access, clock
+from app.audit import service as audit
+from app.codes import CaseType, DataCategory, OrganisationKind
+from app.convenants.models import Convenant, ConvenantVersion
+from app.convenants.schemas import (
+    CategoryGrantOut,
+    ControllerOut,
+    DataSubjectCategoryOut,
+    PartyRole,
+    ProcessingRecordOut,
+    ProcessingRegisterOut,
+    RecipientOut,
+)
+from app.convenants.service import active_versions_stmt
+from app.organisations.models import Organisation
+from app.principal import Principal
+
+# Categories of data subjects (AVG art. 30(1)(c)) per case type.
+DATA_SUBJECTS: dict[CaseType, str] = {
+    CaseType.jeugdgroep: "jongeren in een problematische jeugdgroep en hun netwerk",
+    CaseType.woonoverlast: "bewoners van een adres met (woon)overlast, hun huisgenoten en betrokken omwonenden",
+    CaseType.ex_gedetineerde: "(ex-)gedetineerden die terugkeren in de gemeente en hun netwerk",
+    CaseType.radicalisering: "personen over wie signalen van radicalisering of extremisme bestaan en hun netwerk",
+    CaseType.ijam: "jongeren met risicogedrag of overlast (Integrale Jeugdaanpak) en hun ouders of verzorgers",
+}
+
+async def build(session: AsyncSession, principal: Principal) -> ProcessingRegisterOut:
+    decision = access.require_role(session, principal, "processing_register:read", object_type="processing_register")
+    pol = access.policies()
+    today = clock.today()
+    stmt = (active_versions_stmt(today).join(Convenant, Convenant.id == ConvenantVersion.convenant_id)
+            .add_columns(Convenant).order_by(Convenant.code))
+    rows = (await session.execute(stmt)).all()
+    codes = {p.organisation for v, _ in rows for p in v.parties}
+    orgs = {o.code: o for o in (await session.execute(
+        select(Organisation).where(Organisation.code.in_(codes)))).scalars()} if codes else {}
+    records: list[ProcessingRecordOut] = []
+    for v, convenant in rows:
+        parties = sorted(v.parties, key=lambda p: p.organisation)
+        case_types = sorted((CaseType(c.case_type) for c in v.case_types), key=list(CaseType).index)
+        records.append(ProcessingRecordOut(
+            convenant_id=convenant.id, code=convenant.code, version=v.version, title=v.title,
+            controllers=[ControllerOut(organisation=p.organisation, name=orgs[p.organisation].name,
+                                       kind=OrganisationKind(orgs[p.organisation].kind), role=PartyRole(p.role))
+                         for p in parties],
+            purposes=list(v.purposes),
+            data_subject_categories=[DataSubjectCategoryOut(case_type=c, description=DATA_SUBJECTS[c])
+                                     for c in case_types],
+            recipients=[
+                RecipientOut(
+                    organisation=p.organisation, name=orgs[p.organisation].name, role=PartyRole(p.role),
+                    data_categories=[
+                        CategoryGrantOut(code=c, label=pol.categories[c].label,
+                                         avg_class=pol.categories[c].avg_class)
+                        for c in sorted((DataCategory(x.category) for x in p.categories),
+                                        key=list(DataCategory).index)
+                    ],
+                )
+                for p in parties
+            ],
+            legal_basis=v.legal_basis, retention_months=v.retention_months,
+            valid_from=v.valid_from, valid_until=v.valid_until,
+            security_measures=list(pol.security_measures),
+        ))
+    audit.record(session, principal, "processing_register:read", object_type="processing_register",
+                 role=decision.role,
+                 detail={"convenants": [{"id": str(r.convenant_id), "version": r.version} for r in records]})
+    return ProcessingRegisterOut(generated_at=clock.now(), records=records)
+
+
+def _cell(value: object) -> str:
+    """A Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def render_markdown(register: ProcessingRegisterOut) -> str:
+    out: list[str] = [
+        "# Verwerkingsregister (AVG art. 30)",
+        "",
+        f"Gegenereerd op {register.generated_at.isoformat()} uit de actieve convenanten en de policies van "
+        "Casusregie.",
+        "",
+    ]
+    if not register.records:
+        out += ["Er zijn op dit moment geen actieve, geldige convenanten.", ""]
+    for r in register.records:
+        out += [
+            f"## {_line(r.title)}",
+            "",
+            f"- Convenant: `{r.code}`, versie {r.version} (id `{r.convenant_id}`)",
+            f"- Geldig: {r.valid_from.isoformat()} tot en met {r.valid_until.isoformat()}",
+            f"- Rechtsgrond: {_line(r.legal_basis)}",
+            f"- Bewaartermijn: {r.retention_months} maanden na afsluiting van de casus",
+            "",
+            "### Verwerkingsverantwoordelijken (convenantpartijen)",
+            "",
+            "| Organisatie | Code | Soort | Rol |",
+            "|---|---|---|---|",
+            *(f"| {_cell(c.name)} | {_cell(c.organisation)} | {_cell(c.kind.value)} | {c.role.value} |"
+              for c in r.controllers),
+            "",
+            "### Doeleinden",
+            "",
+            *(f"- {_line(p)}" for p in r.purposes),
+            "",
+            "### Categorieën betrokkenen",
+            "",
+            *(f"- {d.description} (`{d.case_type.value}`)" for d in r.data_subject_categories),
+            "",
+            "### Gegevenscategorieën per ontvanger",
+            "",
+            "| Ontvanger | Categorie | Omschrijving | AVG-klasse |",
+            "|---|---|---|---|",
+            *(f"| {_cell(rec.name)} ({_cell(rec.organisation)}) | {c.code.value} | {_cell(c.label)} | {c.avg_class} |"
+              for rec in r.recipients for c in rec.data_categories),
+            "",
+            "### Beveiligingsmaatregelen",
+            "",
+            *(f"- {_line(m)}" for m in r.security_measures),
+            "",
+        ]
+    return "\n".join(out)

@@ -1,0 +1,97 @@
+"""Subject input (persoon / adres / groep) with validation, and output filtered by data category."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.subjects.identity import bsn_valid, normalise_house_number, normalise_postcode
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is not None and (value > date.today() or value.year < 1900):
+        raise ValueError("birth_date must be a real date in the past")
+    return value
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["persoon"]
+    bsn: str | None = Field(default=None, description="Checked with the elfproef; stored only as a keyed hash")
+    name: Name | None = None
+    birth_date: date | None = None
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, value: str | None) -> str | None:
+        if value is not None and not bsn_valid(value.strip()):
+            raise ValueError("not a valid BSN (elfproef)")
+        return value.strip() if value else None
+
+    _birth = field_validator("birth_date")(_past_date)
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    birth_date: date | None = None
+
+    _birth = field_validator("birth_date")(_past_date)
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["adres"]
+    postcode: str
+    house_number: str
+    persons: list[MemberIn] = Field(default_factory=list, max_length=50, description="Household members")
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        normalised = normalise_postcode(value)
+        if normalised is None:
+            raise ValueError("not a Dutch postcode (1234AB)")
+        return normalised
+
+    @field_validator("house_number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        normalised = normalise_house_number(value)
+        if normalised is None:
+            raise ValueError("not a house number (12, 12A, 12-1)")
+        return normalised
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["groep"]
+    name: Name
+    area: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    members: list[MemberIn] = Field(default_factory=list, max_length=200)
+
+
+SubjectIn = Annotated[PersonIn | AddressIn | GroupIn, Field(discriminator="type")]
+
+
+class SubjectOut(BaseModel):
+    """Identifying fields (name, birth date, address) appear only with the `identificatie` category."""
+
+    id: uuid.UUID
+    type: Literal["persoon", "adres", "groep"]
+    name: str | None = None
+    birth_date: date | None = None
+    postcode: str | None = None
+    house_number: str | None = None
+    area: str | None = None
+    member_of: uuid.UUID | None = None
+    withheld: bool = Field(default=False, description="True when identifying fields were left out by the convenant")

@@ -1,0 +1,26 @@
+"""GET /v1/workflows: the ladders as published data (states, transitions, roles, required data, Mermaid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import access
+from app.audit import service as audit
+from app.principal import Principal
+from app.workflows.engine import get_engine
+
+
+def summary(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    decision = access.require_role(session, principal, "workflow:read", object_type="workflow")
+    audit.record(session, principal, "workflow:list", object_type="workflow", role=decision.role)
+    return get_engine().summary()
+
+
+def describe(session: AsyncSession, principal: Principal, case_type: str) -> dict[str, Any]:
+    decision = access.require_role(session, principal, "workflow:read", object_type="workflow",
+                                   object_id=case_type)
+    audit.record(session, principal, "workflow:read", object_type="workflow", object_id=case_type,
+                 role=decision.role)
+    return get_engine().describe(case_type)
