@@ -1,4 +1,4 @@
-"""Fictional demo data for `casusregie demo`: organisations (and, as they are built, convenants and cases).
+"""Fictional demo data for `casusregie demo`: organisations, an active convenant, cases on every ladder.
 
 Everything is made up; no real person or address. Data goes in through the services, so the demo's
 audit log is a real chain from the first entry.
@@ -7,9 +7,16 @@ audit log is a real chain from the first entry.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+from typing import Any
 
 from app.auth import issue_dev_token
+from app.cases import notes, participants, plans, transitions
+from app.cases import service as cases
+from app.cases.schemas import CaseCreate, PlanPut, TransitionRequest
 from app.config import Settings
+from app.convenants import service as convenants
+from app.convenants.schemas import ConvenantCreate
 from app.db import Database
 from app.migrations_state import upgrade_to_head
 from app.organisations import service as organisations
@@ -41,16 +48,96 @@ DEMO_USERS = [
 ]
 
 
+ALL = ["identificatie", "wonen", "sociaal_domein", "onderwijs", "zorg", "politie", "justitie", "veiligheid"]
+DEMO_CONVENANT: dict[str, Any] = {
+    "code": "pga-mh-2025",
+    "title": "Convenant PGA Maastricht-Heuvelland (demo)",
+    "case_types": ["jeugdgroep", "woonoverlast", "ex_gedetineerde", "radicalisering", "ijam"],
+    "purposes": ["voorkomen van escalatie en recidive", "zicht op elkaar in complexe casuïstiek"],
+    "legal_basis": "Wgs - PGA complexe casuistiek",
+    "valid_from": date(2025, 1, 1),
+    "valid_until": date(2030, 12, 31),
+    "retention_months": 24,
+    "parties": [
+        {"organisation": "zvh-mh", "role": "kernpartner", "data_categories": ALL},
+        {"organisation": "gemeente-maastricht", "role": "kernpartner",
+         "data_categories": ["identificatie", "wonen", "sociaal_domein", "veiligheid"]},
+        {"organisation": "politie-limburg", "role": "kernpartner",
+         "data_categories": ["identificatie", "wonen", "politie", "veiligheid"]},
+        {"organisation": "om-limburg", "role": "kernpartner",
+         "data_categories": ["identificatie", "justitie", "politie", "veiligheid"]},
+        {"organisation": "reclassering-zuid", "role": "casuspartner",
+         "data_categories": ["identificatie", "justitie", "sociaal_domein"]},
+        {"organisation": "ggz-zuid", "role": "casuspartner", "data_categories": ["identificatie", "zorg"]},
+        {"organisation": "woonpunt", "role": "casuspartner", "data_categories": ["identificatie", "wonen"]},
+        {"organisation": "school-noord", "role": "casuspartner", "data_categories": ["identificatie", "onderwijs"]},
+    ],
+}
+
+# (case body, participants, [(trigger, data)], plan actions or None, note (category, text) or None)
+DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]]], list[str] | None,
+                       tuple[str, str] | None]] = [
+    ({"case_type": "woonoverlast", "title": "Aanhoudende geluidsoverlast Brusselsestraat (fictief)",
+      "subjects": [{"type": "adres", "postcode": "6211 PE", "house_number": "99",
+                    "persons": [{"name": "A. Voorbeeld"}]}]},
+     ["woonpunt", "politie-limburg", "gemeente-maastricht"],
+     [("triage_starten", {}), ("oppakken", {"ave_fase": 3, "casusregie_organisatie": "woonpunt",
+                                            "criteria": {"a": True, "b": True, "c": True, "d": False}}),
+      ("escaleren", {"escalatiereden": "stagnatie_samenwerking"})], None,
+     ("wonen", "Drie meldingen van buren in twee weken; corporatie plant huisbezoek.")),
+    ({"case_type": "woonoverlast", "title": "Vervuilde woning met zorgen om bewoner (fictief)",
+      "subjects": [{"type": "adres", "postcode": "6221 AB", "house_number": "7"}]},
+     ["woonpunt", "ggz-zuid"], [("triage_starten", {})], None, None),
+    ({"case_type": "jeugdgroep", "title": "Jeugdgroep Mariaberg (fictief)",
+      "subjects": [{"type": "groep", "name": "Groep Mariaberg", "area": "Noordwest",
+                    "members": [{"name": "Jongere A"}, {"name": "Jongere B"}]}]},
+     ["politie-limburg", "gemeente-maastricht", "school-noord"],
+     [("start_verkenning", {}), ("namenlijst_opstellen", {"noodzaak": "Toename incidenten rond winkelcentrum"})],
+     ["Groepsscan politie", "Gesprekken met ouders"], ("politie", "Zes registraties in drie maanden.")),
+    ({"case_type": "ex_gedetineerde", "title": "Terugkeer na detentie (fictief)",
+      "subjects": [{"type": "persoon", "name": "B. Voorbeeld", "birth_date": "1988-04-12"}]},
+     ["reclassering-zuid", "gemeente-maastricht"],
+     [("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {})], None,
+     ("justitie", "Reclasseringsadvies: toezicht met meldplicht.")),
+    ({"case_type": "radicalisering", "title": "Signaal zorgen om online gedrag (fictief)",
+      "subjects": [{"type": "persoon", "name": "C. Voorbeeld", "birth_date": "2004-10-01"}]},
+     ["politie-limburg", "om-limburg"], [("voorwegen", {}), ("naar_weegtafel", {})], None, None),
+    ({"case_type": "ijam", "title": "Schoolverzuim en overlast (fictief)", "initial_state": "netwerkoverleg",
+      "subjects": [{"type": "persoon", "name": "D. Voorbeeld", "birth_date": "2010-02-02"}]},
+     ["school-noord", "politie-limburg"], [("opschalen", {})], ["Gesprek met jongere en ouders"],
+     ("onderwijs", "Verzuim 40% dit kwartaal.")),
+]
+
+
 async def seed(settings: Settings) -> None:
     from app import access
 
     access.configure(access.load_policies(settings.policies_dir))
     db = Database(settings)
-    beheerder = Principal(sub="demo-seed", org="zvh-mh", roles=("beheerder",))
+    beheerder = Principal(sub="demo-beheerder", org="zvh-mh", roles=("beheerder",))
+    regisseur = Principal(sub="demo-procesregisseur", org="zvh-mh", roles=("procesregisseur",))
+    key = settings.effective_bsn_hash_key
     try:
         async with db.unit_of_work() as session:
             for code, name, kind in DEMO_ORGANISATIONS:
                 await organisations.create(session, beheerder, OrganisationCreate(code=code, name=name, kind=kind))
+            view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
+            await convenants.activate(session, beheerder, view.convenant.id)
+        for body, partners, steps, plan_actions, note in DEMO_CASES:
+            async with db.unit_of_work() as session:
+                loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
+                case_id = loaded.case.id
+                for org in partners:
+                    await participants.add(session, regisseur, case_id, org, None)
+                if plan_actions:
+                    await plans.put(session, regisseur, case_id, PlanPut.model_validate(
+                        {"summary": "Plan van aanpak (demo)",
+                         "actions": [{"description": d, "organisation": partners[0]} for d in plan_actions]}), None)
+                if note:
+                    await notes.add(session, regisseur, case_id, note[0], note[1])
+                for trigger, data in steps:
+                    await transitions.fire(session, regisseur, case_id, TransitionRequest(
+                        trigger=trigger, reason="demo: stap in het proces", data=data), None)
     finally:
         await db.dispose()
 

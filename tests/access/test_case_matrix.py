@@ -1,0 +1,234 @@
+"""The access matrix: each role x each organisation situation x each action -> the expected outcome.
+
+One world per situation. Organisation X (`woonpunt`, a housing corporation) is the caller; under its
+convenant C_x it may see `identificatie` and `wonen`. The ZVH (zvh-mh) opens the case and stays able
+to work through a second convenant (C_main). The tables below are literal: a row of expectations per
+role for the situation where X may see the case, and one where it may not; the situations table
+says which applies. Zero unexpected allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from app import clock
+from tests.world import ALL_CATEGORIES, World
+
+X = "woonpunt"
+X_CATEGORIES = ["identificatie", "wonen"]
+ROLES = ["melder", "beheerder", "auditor", "medewerker", "bestuurder", "casusregisseur", "procesregisseur"]
+
+# Outcomes: an HTTP status, or for lists "listed"/"absent", for note reads "shown"/"hidden".
+NOTE_ACTIONS = [f"read_notes_{c}" for c in ALL_CATEGORIES]
+READ_ACTIONS = ["read_case", "list_cases", "list_participants", "read_history", "list_transitions", *NOTE_ACTIONS]
+WRITE_ACTIONS = ["write_note_wonen", "write_note_zorg", "patch_case", "fire_trigger", "invite_participant"]
+
+
+def _notes(outcome: str, shown: list[str]) -> dict[str, Any]:
+    return {f"read_notes_{c}": ("shown" if c in shown else "hidden") if outcome == "ok" else outcome
+            for c in ALL_CATEGORIES}
+
+
+# X may see the case (party to a valid convenant covering the type, and a participant).
+VISIBLE: dict[str, dict[str, Any]] = {
+    "melder": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
+               "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
+               "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
+    "beheerder": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
+                  "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
+                  "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
+    "auditor": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
+                "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
+                "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
+    "medewerker": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
+                   "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
+                   "write_note_zorg": 403, "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
+    "bestuurder": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
+                   "list_transitions": 200, **_notes(403, []), "write_note_wonen": 403, "write_note_zorg": 403,
+                   "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
+    # X does not hold regie, so its casusregisseur may not change the case or fire its triggers.
+    "casusregisseur": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
+                       "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
+                       "write_note_zorg": 403, "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
+    "procesregisseur": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
+                        "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
+                        "write_note_zorg": 403, "patch_case": 200, "fire_trigger": 200, "invite_participant": 201},
+}
+
+# X may not see the case: it does not exist for X (404), and lists leave it out.
+HIDDEN: dict[str, dict[str, Any]] = {
+    role: {"read_case": 404, "list_cases": "absent" if role in {"medewerker", "bestuurder", "casusregisseur",
+                                                                   "procesregisseur"} else 403,
+           "list_participants": 404, "read_history": 404, "list_transitions": 404, **_notes(404, []),
+           "write_note_wonen": 404, "write_note_zorg": 404, "patch_case": 404, "fire_trigger": 404,
+           "invite_participant": 404}
+    for role in ROLES
+}
+
+SITUATIONS: dict[str, bool] = {
+    "party_and_participant": True,
+    "party_not_participant": False,
+    "participant_no_longer_party": False,
+    "no_convenant_at_all": False,
+    "convenant_terminated": False,
+    "convenant_expired": False,
+    "convenant_not_yet_valid": False,
+    "convenant_covers_other_case_type": False,
+}
+
+
+async def _build(world: World, situation: str) -> dict[str, Any]:
+    """The world for one situation; returns the case (opened by the ZVH) and the note ids per category."""
+    await world.organisations()
+    await world.convenant("c-main", parties={"zvh-mh": ALL_CATEGORIES, "gemeente": ["identificatie"],
+                                             "ggz": ["identificatie", "zorg"]})
+    c_x: str | None = None
+    frozen_at: datetime | None = None
+    valid = {"valid_from": "2020-01-01", "valid_until": "2099-12-31"}
+    if situation == "convenant_expired":
+        valid, frozen_at = {"valid_from": "2021-01-01", "valid_until": "2024-12-31"}, datetime(2024, 6, 1, tzinfo=UTC)
+    elif situation == "convenant_not_yet_valid":
+        valid, frozen_at = {"valid_from": "2030-01-01", "valid_until": "2035-12-31"}, datetime(2031, 6, 1, tzinfo=UTC)
+    invite = situation not in {"party_not_participant", "no_convenant_at_all"}
+
+    async def setup() -> dict[str, Any]:
+        nonlocal c_x
+        if situation != "no_convenant_at_all":
+            c_x = await world.convenant("c-x", case_types=["ijam", "woonoverlast"],
+                                        parties={"zvh-mh": ["identificatie"], X: X_CATEGORIES}, **valid)
+        return await world.case("ijam", participants=(X,) if invite else ())
+
+    if frozen_at is not None:
+        # Build at a moment when C_x is valid; the checks run at the real date, outside its period.
+        with clock.frozen(frozen_at):
+            case = await setup()
+    else:
+        case = await setup()
+    notes = {}
+    for category in ALL_CATEGORIES:
+        r = await world.client.post(f"/v1/cases/{case['id']}/notes", json={"category": category, "text": "x"},
+                                    headers=world.regisseur)
+        assert r.status_code == 201, r.text
+        notes[category] = r.json()["id"]
+    if situation == "convenant_terminated":
+        r = await world.client.post(f"/v1/convenants/{c_x}/terminate", json={"reason": "beëindigd"},
+                                    headers=world.beheerder)
+        assert r.status_code == 200, r.text
+    elif situation in {"participant_no_longer_party", "convenant_covers_other_case_type"}:
+        change: dict[str, Any] = (
+            {"parties": [{"organisation": "zvh-mh", "role": "kernpartner", "data_categories": ["identificatie"]},
+                         {"organisation": "gemeente", "role": "casuspartner", "data_categories": ["identificatie"]}]}
+            if situation == "participant_no_longer_party" else {"case_types": ["woonoverlast"]}
+        )
+        r = await world.client.patch(f"/v1/convenants/{c_x}", json=change, headers=world.beheerder)
+        assert r.status_code == 200, r.text
+        r = await world.client.post(f"/v1/convenants/{c_x}/activate", headers=world.beheerder)
+        assert r.status_code == 200, r.text
+    return {"case": case, "notes": notes}
+
+
+def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[str, str]], Awaitable[Any]]]:
+    c = world.client
+    cid = built["case"]["id"]
+    base = f"/v1/cases/{cid}"
+
+    async def status_of(resp: Awaitable[httpx.Response]) -> int:
+        return (await resp).status_code
+
+    async def listed(h: dict[str, str]) -> Any:
+        r = await c.get("/v1/cases", headers=h)
+        if r.status_code != 200:
+            return r.status_code
+        return "listed" if any(i["id"] == cid for i in r.json()["items"]) else "absent"
+
+    def note_reader(category: str) -> Callable[[dict[str, str]], Awaitable[Any]]:
+        async def read(h: dict[str, str]) -> Any:
+            r = await c.get(f"{base}/notes", headers=h)
+            if r.status_code != 200:
+                return r.status_code
+            ids = {n["id"] for n in r.json()["items"]}
+            return "shown" if built["notes"][category] in ids else "hidden"
+        return read
+
+    return {
+        "read_case": lambda h: status_of(c.get(base, headers=h)),
+        "list_cases": listed,
+        "list_participants": lambda h: status_of(c.get(f"{base}/participants", headers=h)),
+        "read_history": lambda h: status_of(c.get(f"{base}/history", headers=h)),
+        "list_transitions": lambda h: status_of(c.get(f"{base}/transitions", headers=h)),
+        **{f"read_notes_{cat}": note_reader(cat) for cat in ALL_CATEGORIES},
+        "write_note_wonen": lambda h: status_of(c.post(f"{base}/notes", json={"category": "wonen", "text": "n"},
+                                                       headers=h)),
+        "write_note_zorg": lambda h: status_of(c.post(f"{base}/notes", json={"category": "zorg", "text": "n"},
+                                                      headers=h)),
+        "patch_case": lambda h: status_of(c.patch(base, json={"title": "Nieuwe titel"}, headers=h)),
+        "fire_trigger": lambda h: status_of(c.post(f"{base}/transitions", headers=h, json={
+            "trigger": "opschalen", "reason": "zorgen nemen toe", "data": {}})),
+        "invite_participant": lambda h: status_of(c.post(f"{base}/participants", json={"organisation": "ggz"},
+                                                         headers=h)),
+    }
+
+
+@pytest.mark.parametrize("situation", list(SITUATIONS))
+async def test_case_access_matrix(client: httpx.AsyncClient, auth: Any, situation: str) -> None:
+    world = World(client, auth)
+    built = await _build(world, situation)
+    actions = _actions(world, built)
+    expected_table = VISIBLE if SITUATIONS[situation] else HIDDEN
+    mismatches = []
+    # Procesregisseur last: its writes succeed and change the case.
+    for role in ROLES:
+        headers = auth(X, role, sub=f"{role}@{X}")
+        for action in READ_ACTIONS + WRITE_ACTIONS:
+            got = await actions[action](headers)
+            want = expected_table[role][action]
+            if got != want:
+                mismatches.append(f"{situation} / {role} / {action}: expected {want}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+async def test_decisions_are_audited_with_the_convenant_version(
+    client: httpx.AsyncClient, auth: Any, db_url: str
+) -> None:
+    from tests.audit_helpers import audit_rows
+
+    world = World(client, auth)
+    built = await _build(world, "party_and_participant")
+    cid = built["case"]["id"]
+    c_x = world.convenants["c-x"]
+    await client.get(f"/v1/cases/{cid}", headers=auth(X, "medewerker", sub="mw-x"))
+    await client.patch(f"/v1/cases/{cid}", json={"title": "t"}, headers=auth(X, "medewerker", sub="mw-x"))
+    await client.get(f"/v1/cases/{cid}", headers=auth("politie", "medewerker", sub="mw-pol"))
+    rows = await audit_rows(db_url)
+    read = [r for r in rows if r.actor_sub == "mw-x" and r.action == "case:read"]
+    assert len(read) == 1 and read[0].outcome == "allowed"
+    assert str(read[0].convenant_id) == c_x and read[0].convenant_version == 1
+    assert read[0].legal_basis == "Wgs - PGA complexe casuistiek"
+    assert [str(s) for s in read[0].subject_ids] and str(read[0].case_id) == cid
+    denied = [r for r in rows if r.actor_sub == "mw-x" and r.action == "case:update"]
+    assert len(denied) == 1 and denied[0].outcome == "denied" and denied[0].convenant_id is None
+    hidden = [r for r in rows if r.actor_sub == "mw-pol"]
+    assert len(hidden) == 1 and hidden[0].outcome == "denied" and hidden[0].convenant_id is None
+
+
+async def test_ending_access_takes_effect_on_the_next_request(client: httpx.AsyncClient, auth: Any) -> None:
+    world = World(client, auth)
+    built = await _build(world, "party_and_participant")
+    cid = built["case"]["id"]
+    reader = auth(X, "medewerker")
+    assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 200
+    r = await client.delete(f"/v1/cases/{cid}/participants/{X}", headers=world.regisseur)
+    assert r.status_code == 204
+    assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 404
+    r = await client.post(f"/v1/cases/{cid}/participants", json={"organisation": X}, headers=world.regisseur)
+    assert r.status_code == 201
+    assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 200
+    # Passing valid_until: no restart, no job; the next request is refused.
+    with clock.frozen(datetime(2100, 1, 2, tzinfo=UTC)):
+        assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 404
+    assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 200

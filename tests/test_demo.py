@@ -1,0 +1,31 @@
+"""The quick start's demo: a fresh database with organisations, an active convenant and cases on every ladder."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from app.auth import issue_dev_token
+from app.demo import prepare_demo
+from app.main import create_app
+from tests.conftest import make_settings
+
+
+async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    tokens = await asyncio.to_thread(prepare_demo, settings)
+    assert {label.split(" @ ")[0] for label, _ in tokens} == {
+        "procesregisseur", "casusregisseur", "medewerker", "melder", "bestuurder", "beheerder", "auditor"}
+    app = create_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        token = issue_dev_token(settings, org="zvh-mh", roles=["procesregisseur"])
+        cases = (await client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert {c["case_type"] for c in cases} == {"jeugdgroep", "woonoverlast", "ex_gedetineerde",
+                                                   "radicalisering", "ijam"}
+        assert len({c["state"] for c in cases}) >= 5
+        auditor = issue_dev_token(settings, org="zvh-mh", roles=["auditor"])
+        verify = (await client.get("/v1/audit/verify", headers={"Authorization": f"Bearer {auditor}"})).json()
+        assert verify["valid"] is True and verify["entries"] > 20
+    await app.state.db.dispose()
