@@ -25,48 +25,176 @@ ROLES = ["melder", "beheerder", "auditor", "medewerker", "bestuurder", "casusreg
 
 # Outcomes: an HTTP status, or for lists "listed"/"absent", for note reads "shown"/"hidden".
 NOTE_ACTIONS = [f"read_notes_{c}" for c in ALL_CATEGORIES]
-READ_ACTIONS = ["read_case", "list_cases", "list_participants", "read_history", "list_transitions", *NOTE_ACTIONS]
-WRITE_ACTIONS = ["write_note_wonen", "write_note_zorg", "patch_case", "fire_trigger", "invite_participant"]
+READ_ACTIONS = [
+    "read_case",
+    "list_cases",
+    "list_participants",
+    "read_history",
+    "list_transitions",
+    "read_plan",
+    "plan_versions",
+    *NOTE_ACTIONS,
+]
+WRITE_ACTIONS = [
+    "write_note_wonen",
+    "write_note_zorg",
+    "write_plan",
+    "patch_case",
+    "fire_trigger",
+    "invite_participant",
+    "remove_participant",
+]
 
 
 def _notes(outcome: str, shown: list[str]) -> dict[str, Any]:
-    return {f"read_notes_{c}": ("shown" if c in shown else "hidden") if outcome == "ok" else outcome
-            for c in ALL_CATEGORIES}
+    return {
+        f"read_notes_{c}": ("shown" if c in shown else "hidden") if outcome == "ok" else outcome for c in ALL_CATEGORIES
+    }
 
 
 # X may see the case (party to a valid convenant covering the type, and a participant).
 VISIBLE: dict[str, dict[str, Any]] = {
-    "melder": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
-               "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
-               "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
-    "beheerder": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
-                  "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
-                  "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
-    "auditor": {"read_case": 404, "list_cases": 403, "list_participants": 404, "read_history": 404,
-                "list_transitions": 404, **_notes(404, []), "write_note_wonen": 404, "write_note_zorg": 404,
-                "patch_case": 404, "fire_trigger": 404, "invite_participant": 404},
-    "medewerker": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
-                   "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
-                   "write_note_zorg": 403, "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
-    "bestuurder": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
-                   "list_transitions": 200, **_notes(403, []), "write_note_wonen": 403, "write_note_zorg": 403,
-                   "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
+    "melder": {
+        "read_plan": 404,
+        "plan_versions": 404,
+        "write_plan": 404,
+        "remove_participant": 404,
+        "read_case": 404,
+        "list_cases": 403,
+        "list_participants": 404,
+        "read_history": 404,
+        "list_transitions": 404,
+        **_notes(404, []),
+        "write_note_wonen": 404,
+        "write_note_zorg": 404,
+        "patch_case": 404,
+        "fire_trigger": 404,
+        "invite_participant": 404,
+    },
+    "beheerder": {
+        "read_plan": 404,
+        "plan_versions": 404,
+        "write_plan": 404,
+        "remove_participant": 404,
+        "read_case": 404,
+        "list_cases": 403,
+        "list_participants": 404,
+        "read_history": 404,
+        "list_transitions": 404,
+        **_notes(404, []),
+        "write_note_wonen": 404,
+        "write_note_zorg": 404,
+        "patch_case": 404,
+        "fire_trigger": 404,
+        "invite_participant": 404,
+    },
+    "auditor": {
+        "read_plan": 404,
+        "plan_versions": 404,
+        "write_plan": 404,
+        "remove_participant": 404,
+        "read_case": 404,
+        "list_cases": 403,
+        "list_participants": 404,
+        "read_history": 404,
+        "list_transitions": 404,
+        **_notes(404, []),
+        "write_note_wonen": 404,
+        "write_note_zorg": 404,
+        "patch_case": 404,
+        "fire_trigger": 404,
+        "invite_participant": 404,
+    },
+    "medewerker": {
+        "read_plan": 200,
+        "plan_versions": 200,
+        "write_plan": 403,
+        "remove_participant": 403,
+        "read_case": 200,
+        "list_cases": "listed",
+        "list_participants": 200,
+        "read_history": 200,
+        "list_transitions": 200,
+        **_notes("ok", X_CATEGORIES),
+        "write_note_wonen": 201,
+        "write_note_zorg": 403,
+        "patch_case": 403,
+        "fire_trigger": 403,
+        "invite_participant": 403,
+    },
+    "bestuurder": {
+        "read_plan": 200,
+        "plan_versions": 200,
+        "write_plan": 403,
+        "remove_participant": 403,
+        "read_case": 200,
+        "list_cases": "listed",
+        "list_participants": 200,
+        "read_history": 200,
+        "list_transitions": 200,
+        **_notes(403, []),
+        "write_note_wonen": 403,
+        "write_note_zorg": 403,
+        "patch_case": 403,
+        "fire_trigger": 403,
+        "invite_participant": 403,
+    },
     # X does not hold regie, so its casusregisseur may not change the case or fire its triggers.
-    "casusregisseur": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
-                       "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
-                       "write_note_zorg": 403, "patch_case": 403, "fire_trigger": 403, "invite_participant": 403},
-    "procesregisseur": {"read_case": 200, "list_cases": "listed", "list_participants": 200, "read_history": 200,
-                        "list_transitions": 200, **_notes("ok", X_CATEGORIES), "write_note_wonen": 201,
-                        "write_note_zorg": 403, "patch_case": 200, "fire_trigger": 200, "invite_participant": 201},
+    "casusregisseur": {
+        "read_plan": 200,
+        "plan_versions": 200,
+        "write_plan": 403,
+        "remove_participant": 403,
+        "read_case": 200,
+        "list_cases": "listed",
+        "list_participants": 200,
+        "read_history": 200,
+        "list_transitions": 200,
+        **_notes("ok", X_CATEGORIES),
+        "write_note_wonen": 201,
+        "write_note_zorg": 403,
+        "patch_case": 403,
+        "fire_trigger": 403,
+        "invite_participant": 403,
+    },
+    "procesregisseur": {
+        "read_plan": 200,
+        "plan_versions": 200,
+        "write_plan": 200,
+        "remove_participant": 204,
+        "read_case": 200,
+        "list_cases": "listed",
+        "list_participants": 200,
+        "read_history": 200,
+        "list_transitions": 200,
+        **_notes("ok", X_CATEGORIES),
+        "write_note_wonen": 201,
+        "write_note_zorg": 403,
+        "patch_case": 200,
+        "fire_trigger": 200,
+        "invite_participant": 201,
+    },
 }
 
 # X may not see the case: it does not exist for X (404), and lists leave it out.
 HIDDEN: dict[str, dict[str, Any]] = {
-    role: {"read_case": 404, "list_cases": "absent" if role in {"medewerker", "bestuurder", "casusregisseur",
-                                                                   "procesregisseur"} else 403,
-           "list_participants": 404, "read_history": 404, "list_transitions": 404, **_notes(404, []),
-           "write_note_wonen": 404, "write_note_zorg": 404, "patch_case": 404, "fire_trigger": 404,
-           "invite_participant": 404}
+    role: {
+        "read_case": 404,
+        "list_cases": "absent" if role in {"medewerker", "bestuurder", "casusregisseur", "procesregisseur"} else 403,
+        "list_participants": 404,
+        "read_history": 404,
+        "list_transitions": 404,
+        **_notes(404, []),
+        "write_note_wonen": 404,
+        "write_note_zorg": 404,
+        "patch_case": 404,
+        "fire_trigger": 404,
+        "invite_participant": 404,
+        "read_plan": 404,
+        "plan_versions": 404,
+        "write_plan": 404,
+        "remove_participant": 404,
+    }
     for role in ROLES
 }
 
@@ -85,8 +213,9 @@ SITUATIONS: dict[str, bool] = {
 async def _build(world: World, situation: str) -> dict[str, Any]:
     """The world for one situation; returns the case (opened by the ZVH) and the note ids per category."""
     await world.organisations()
-    await world.convenant("c-main", parties={"zvh-mh": ALL_CATEGORIES, "gemeente": ["identificatie"],
-                                             "ggz": ["identificatie", "zorg"]})
+    await world.convenant(
+        "c-main", parties={"zvh-mh": ALL_CATEGORIES, "gemeente": ["identificatie"], "ggz": ["identificatie", "zorg"]}
+    )
     c_x: str | None = None
     frozen_at: datetime | None = None
     valid = {"valid_from": "2020-01-01", "valid_until": "2099-12-31"}
@@ -99,9 +228,20 @@ async def _build(world: World, situation: str) -> dict[str, Any]:
     async def setup() -> dict[str, Any]:
         nonlocal c_x
         if situation != "no_convenant_at_all":
-            c_x = await world.convenant("c-x", case_types=["ijam", "woonoverlast"],
-                                        parties={"zvh-mh": ["identificatie"], X: X_CATEGORIES}, **valid)
-        return await world.case("ijam", participants=(X,) if invite else ())
+            c_x = await world.convenant(
+                "c-x",
+                case_types=["ijam", "woonoverlast"],
+                parties={"zvh-mh": ["identificatie"], X: X_CATEGORIES},
+                **valid,
+            )
+        case = await world.case("ijam", participants=("gemeente", X) if invite else ("gemeente",))
+        r = await world.client.put(
+            f"/v1/cases/{case['id']}/plan",
+            headers=world.regisseur,
+            json={"summary": "plan", "actions": [{"description": "Huisbezoek", "organisation": "zvh-mh"}]},
+        )
+        assert r.status_code == 200, r.text
+        return case
 
     if frozen_at is not None:
         # Build at a moment when C_x is valid; the checks run at the real date, outside its period.
@@ -111,19 +251,26 @@ async def _build(world: World, situation: str) -> dict[str, Any]:
         case = await setup()
     notes = {}
     for category in ALL_CATEGORIES:
-        r = await world.client.post(f"/v1/cases/{case['id']}/notes", json={"category": category, "text": "x"},
-                                    headers=world.regisseur)
+        r = await world.client.post(
+            f"/v1/cases/{case['id']}/notes", json={"category": category, "text": "x"}, headers=world.regisseur
+        )
         assert r.status_code == 201, r.text
         notes[category] = r.json()["id"]
     if situation == "convenant_terminated":
-        r = await world.client.post(f"/v1/convenants/{c_x}/terminate", json={"reason": "beëindigd"},
-                                    headers=world.beheerder)
+        r = await world.client.post(
+            f"/v1/convenants/{c_x}/terminate", json={"reason": "beëindigd"}, headers=world.beheerder
+        )
         assert r.status_code == 200, r.text
     elif situation in {"participant_no_longer_party", "convenant_covers_other_case_type"}:
         change: dict[str, Any] = (
-            {"parties": [{"organisation": "zvh-mh", "role": "kernpartner", "data_categories": ["identificatie"]},
-                         {"organisation": "gemeente", "role": "casuspartner", "data_categories": ["identificatie"]}]}
-            if situation == "participant_no_longer_party" else {"case_types": ["woonoverlast"]}
+            {
+                "parties": [
+                    {"organisation": "zvh-mh", "role": "kernpartner", "data_categories": ["identificatie"]},
+                    {"organisation": "gemeente", "role": "casuspartner", "data_categories": ["identificatie"]},
+                ]
+            }
+            if situation == "participant_no_longer_party"
+            else {"case_types": ["woonoverlast"]}
         )
         r = await world.client.patch(f"/v1/convenants/{c_x}", json=change, headers=world.beheerder)
         assert r.status_code == 200, r.text
@@ -153,6 +300,7 @@ def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[st
                 return r.status_code
             ids = {n["id"] for n in r.json()["items"]}
             return "shown" if built["notes"][category] in ids else "hidden"
+
         return read
 
     return {
@@ -162,15 +310,33 @@ def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[st
         "read_history": lambda h: status_of(c.get(f"{base}/history", headers=h)),
         "list_transitions": lambda h: status_of(c.get(f"{base}/transitions", headers=h)),
         **{f"read_notes_{cat}": note_reader(cat) for cat in ALL_CATEGORIES},
-        "write_note_wonen": lambda h: status_of(c.post(f"{base}/notes", json={"category": "wonen", "text": "n"},
-                                                       headers=h)),
-        "write_note_zorg": lambda h: status_of(c.post(f"{base}/notes", json={"category": "zorg", "text": "n"},
-                                                      headers=h)),
+        "write_note_wonen": lambda h: status_of(
+            c.post(f"{base}/notes", json={"category": "wonen", "text": "n"}, headers=h)
+        ),
+        "write_note_zorg": lambda h: status_of(
+            c.post(f"{base}/notes", json={"category": "zorg", "text": "n"}, headers=h)
+        ),
         "patch_case": lambda h: status_of(c.patch(base, json={"title": "Nieuwe titel"}, headers=h)),
-        "fire_trigger": lambda h: status_of(c.post(f"{base}/transitions", headers=h, json={
-            "trigger": "opschalen", "reason": "zorgen nemen toe", "data": {}})),
-        "invite_participant": lambda h: status_of(c.post(f"{base}/participants", json={"organisation": "ggz"},
-                                                         headers=h)),
+        "fire_trigger": lambda h: status_of(
+            c.post(
+                f"{base}/transitions",
+                headers=h,
+                json={"trigger": "opschalen", "reason": "zorgen nemen toe", "data": {}},
+            )
+        ),
+        "invite_participant": lambda h: status_of(
+            c.post(f"{base}/participants", json={"organisation": "ggz"}, headers=h)
+        ),
+        "read_plan": lambda h: status_of(c.get(f"{base}/plan", headers=h)),
+        "plan_versions": lambda h: status_of(c.get(f"{base}/plan/versions", headers=h)),
+        "write_plan": lambda h: status_of(
+            c.put(
+                f"{base}/plan",
+                headers=h,
+                json={"summary": "nieuw", "actions": [{"description": "Gesprek", "organisation": "zvh-mh"}]},
+            )
+        ),
+        "remove_participant": lambda h: status_of(c.delete(f"{base}/participants/gemeente", headers=h)),
     }
 
 
