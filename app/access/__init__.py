@@ -23,6 +23,15 @@ from app.access.cases import (
     deny_missing,
     readable_cases,
     require_case,
+    visible_categories,
 )
 
-__all__ += ["CaseAccess", "applicable_roles", "case_access", "deny_missing", "readable_cases", "require_case"]
+__all__ += [
+    "CaseAccess",
+    "applicable_roles",
+    "case_access",
+    "deny_missing",
+    "readable_cases",
+    "require_case",
+    "visible_categories",
+]

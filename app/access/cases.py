@@ -75,6 +75,11 @@ async def case_access(session: AsyncSession, principal: Principal, case: Case) -
     return CaseAccess(grants=tuple(grants), participant=participant)
 
 
+async def visible_categories(session: AsyncSession, principal: Principal, case: Case) -> frozenset[str]:
+    """The data categories the caller's organisation may see on this case: the union over its grants."""
+    return (await case_access(session, principal, case)).categories
+
+
 def role_applies(role: str, action: str, principal: Principal, case: Case) -> bool:
     if action not in policies().role_actions.get(role, ()):
         return False
