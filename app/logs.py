@@ -12,6 +12,9 @@ from app.audit.context import current_context
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "httpx", "httpcore")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc = {
@@ -21,7 +24,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         ctx = current_context()
-        if ctx is not None:
+        if ctx is not None and "request_id" not in record.__dict__:
             doc["request_id"] = ctx.request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
@@ -40,3 +43,6 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
     # uvicorn's access log prints full URLs (query strings may name subjects); we log our own line.
     logging.getLogger("uvicorn.access").disabled = True
+    # Driver debug logs print SQL parameters (names, hashes, note text): never below WARNING.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

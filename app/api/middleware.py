@@ -126,8 +126,8 @@ class RequestMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             status = status_holder["status"]
             self.metrics.observe(scope["method"], template, status, elapsed)
-            log.info("request", extra={"method": scope["method"], "route": template, "status": status,
-                                       "duration_ms": round(elapsed * 1000, 2)})
+            log.info("request", extra={"request_id": request_id, "method": scope["method"], "route": template,
+                                       "status": status, "duration_ms": round(elapsed * 1000, 2)})
             reset_context(token)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
