@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__, access
 from app.api import errors
+from app.api import openapi as openapi_document
 from app.api.metrics import Metrics
 from app.api.middleware import RequestMiddleware, TrustedProxies
 from app.api.routers import (
@@ -21,6 +22,7 @@ from app.api.routers import (
     organisations,
     policies,
     processing_register,
+    signals,
     workflows,
 )
 from app.auth import TokenVerifier
@@ -64,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.head_revisions = head_revisions(settings)
 
     errors.install(app)
+    openapi_document.install(app)
     for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
-                   processing_register.router, workflows.router, cases.router):
+                   processing_register.router, workflows.router, cases.router, signals.router):
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID",
                            "X-Audit-Toelichting"],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
         )
     app.add_middleware(
         RequestMiddleware,

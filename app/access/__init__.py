@@ -25,13 +25,16 @@ from app.access.cases import (
     require_case,
     visible_categories,
 )
+from app.access.signals import may_see_all_signals, readable_signals
 
 __all__ += [
     "CaseAccess",
     "applicable_roles",
     "case_access",
     "deny_missing",
+    "may_see_all_signals",
     "readable_cases",
+    "readable_signals",
     "require_case",
     "visible_categories",
 ]

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Boolean, Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app import clock
 from app.access.decisions import Decision, deny, policies
@@ -62,11 +65,36 @@ def covered_case_types(organisation: str, today: date) -> Select[Any]:
     )
 
 
+class _InSubquery(FunctionElement[bool]):
+    """`column IN (subquery)`, written `column = ANY(ARRAY(subquery))` on PostgreSQL: the same set, but
+    PostgreSQL then sees one array instead of a semi-join whose size it underestimates, and walks the
+    list's (created_at, id) index up to LIMIT instead of sorting every case of the covered types
+    (100 000 cases: about 2 ms instead of 300 ms per page; bench/RESULTS.md)."""
+
+    name = "in_subquery"
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a comparison: SQLite gets no `= 1` appended
+
+
+@compiles(_InSubquery)
+def _in_subquery(element: _InSubquery, compiler: SQLCompiler, **kw: Any) -> str:
+    column, subquery = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} IN {compiler.process(subquery, **kw)}"
+
+
+@compiles(_InSubquery, "postgresql")
+def _in_subquery_pg(element: _InSubquery, compiler: SQLCompiler, **kw: Any) -> str:
+    column, subquery = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(subquery, **kw)})"
+
+
 def readable_cases(principal: Principal, stmt: Select[Any], today: date | None = None) -> Select[Any]:
     """Limit `stmt` (selecting from Case) to the cases the principal's organisation may see, in SQL."""
     today = today or clock.today()
     participates = exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation == principal.org)
-    return stmt.where(Case.case_type.in_(covered_case_types(principal.org, today)), participates)
+    covered = covered_case_types(principal.org, today).scalar_subquery()
+    return stmt.where(_InSubquery(Case.case_type, covered), participates)
 
 
 async def case_access(session: AsyncSession, principal: Principal, case: Case) -> CaseAccess:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.audit.context import current_context
 from app.auth import AuthError
@@ -110,9 +112,29 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "The request has invalid or missing fields", errors=errors)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+# FastAPI answers a body it cannot decode at all (not UTF-8, say) with a bare 400 carrying this detail; to a
+# client that is the same mistake as malformed JSON, so it gets the same documented 422.
+_BODY_PARSE_DETAIL = "There was an error parsing the body"
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first matching route's)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)]
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _BODY_PARSE_DETAIL and exc.__cause__ is not None:
+        return problem(422, "The request body is not valid JSON",
+                       errors=[{"loc": ["body"], "msg": "the body cannot be decoded as JSON", "type": "json_invalid"}])
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
     detail = exc.detail if isinstance(exc.detail, str) else HTTP_SLUGS.get(exc.status_code, ("", "Error"))[1]
     return problem(exc.status_code, detail, headers=headers)
 
@@ -129,13 +151,54 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "An internal error occurred; quote the request id when reporting it")
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The driver's exception under SQLAlchemy's, and what caused it."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = getattr(exc, "orig", None)
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__
+    return chain
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(exc, "sqlstate", "") or "")
+
+
+# SQLSTATE classes that mean "the database is not there for you right now": connection exceptions (08),
+# insufficient resources (53: too many connections), operator intervention (57: shutting down,
+# starting up, terminated by the administrator).
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+
+
 def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return any(_sqlstate(c).startswith(_UNAVAILABLE_CLASSES)
+               or (isinstance(c, (asyncpg.exceptions.InterfaceError, ConnectionError, TimeoutError))
+               and not _is_unencodable(c)) for c in _causes(exc))
+
+
+def _is_bad_value(exc: BaseException) -> bool:
+    """PostgreSQL refused a value the client sent: SQLSTATE class 22 ("data exception": a NUL character in
+    text, a number or date out of range), or asyncpg could not even encode it as a query argument."""
+    return any(_sqlstate(c).startswith("22") or _is_unencodable(c) for c in _causes(exc))
+
+
+def _is_unencodable(exc: BaseException) -> bool:
+    # asyncpg's client-side DataError ("invalid input for query argument"): an InterfaceError and a ValueError.
+    return isinstance(exc, asyncpg.exceptions.InterfaceError) and isinstance(exc, ValueError)
 
 
 async def _dbapi(request: Request, exc: Exception) -> JSONResponse:
+    if _is_bad_value(exc):
+        # Only request data reaches the database unchecked this way (a NUL character, a date or number
+        # beyond what PostgreSQL stores); nothing was changed, the transaction is rolled back.
+        log.info("database refused a request value: %s", type(getattr(exc, "orig", exc)).__name__)
+        return problem(422, "A value in the request cannot be stored or compared (a NUL character, or a number "
+                            "or date out of range)", errors=[{"loc": ["request"], "msg": "value out of range"}])
     if _is_connection_error(exc):
         return await _database_down(request, exc)
     return await _unexpected(request, exc)

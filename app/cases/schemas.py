@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.codes import CaseType, DataCategory
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
+from app.text_fields import NonBlankText
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+Title = NonBlankText(200)
+Text = NonBlankText(20_000)
+Reason = NonBlankText(5_000)
 
 
 class CaseCreate(BaseModel):
@@ -36,7 +37,7 @@ class CasePatch(BaseModel):
     title: Title | None = None
     summary: Text | None = None
     regie_organisation: OrgCode | None = None
-    regisseur: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    regisseur: Title | None = None
     details: dict[str, Any] | None = Field(default=None, description="Merged key by key, then validated")
 
 

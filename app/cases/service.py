@@ -21,12 +21,23 @@ from app.convenants.service import grants_for, parties_for
 from app.errors import NotAllowed, ValidationFailed
 from app.principal import Principal
 from app.subjects import service as subjects
+from app.subjects.models import Subject
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
 
 
 def _err(loc: list[Any], msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg}
+
+
+def merge_details(current: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """Merge a PATCH into the details key by key, into nested objects too (so that setting one
+    basisvoorwaarde keeps the others); lists and scalars are replaced."""
+    merged = dict(current)
+    for key, value in change.items():
+        old = merged.get(key)
+        merged[key] = merge_details(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def validate_details(ladder: Ladder, details: dict[str, Any], loc: list[Any]) -> dict[str, Any]:
@@ -52,8 +63,22 @@ def enter_state(case: Case, ladder: Ladder, state: str, now: datetime) -> None:
 
 
 async def create(session: AsyncSession, principal: Principal, data: CaseCreate, *, bsn_key: str) -> LoadedCase:
+    subject_rows = [row for s in data.subjects for row in subjects.build(s, bsn_key)]
+    return await open_case(
+        session, principal, case_type=data.case_type.value, title=data.title, subject_rows=subject_rows,
+        summary=data.summary, initial_state=data.initial_state, regie_organisation=data.regie_organisation,
+        related_case_id=data.related_case_id, details=data.details,
+    )
+
+
+async def open_case(
+    session: AsyncSession, principal: Principal, *, case_type: str, title: str, subject_rows: list[Subject],
+    summary: str | None = None, initial_state: str | None = None, regie_organisation: str | None = None,
+    related_case_id: uuid.UUID | None = None, details: dict[str, Any] | None = None,
+) -> LoadedCase:
+    """Open a case on `subject_rows`: new rows (from `create`) or rows that exist already (a triaged signal's)."""
     decision = access.require_role(session, principal, "case:create", object_type="case")
-    ladder = get_engine().ladder(data.case_type.value)
+    ladder = get_engine().ladder(case_type)
     today = clock.today()
     grants = await grants_for(session, principal.org, ladder.case_type, today)
     if not grants:
@@ -61,25 +86,25 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate, 
         raise NotAllowed(f"No active convenant covering {ladder.case_type} names your organisation")
 
     errors: list[dict[str, Any]] = []
-    initial = data.initial_state or ladder.first_state.code
+    initial = initial_state or ladder.first_state.code
     if initial not in ladder.initial_states:
         errors.append(_err(["body", "initial_state"], f"{ladder.case_type} cases start in one of "
                                                       f"{list(ladder.initial_states)}"))
-    if not any(s.type == ladder.subject_type for s in data.subjects):
+    if not any(s.type == ladder.subject_type and s.member_of is None for s in subject_rows):
         errors.append(_err(["body", "subjects"], f"a {ladder.case_type} case needs a subject of type "
                                                  f"{ladder.subject_type!r}"))
     parties = await parties_for(session, ladder.case_type, today)
-    if data.regie_organisation and data.regie_organisation not in parties:
+    if regie_organisation and regie_organisation not in parties:
         errors.append(_err(["body", "regie_organisation"],
                            "not party to an active convenant covering this case type"))
-    if data.related_case_id is not None:
+    if related_case_id is not None:
         related = await session.scalar(
-            access.readable_cases(principal, select(Case.id)).where(Case.id == data.related_case_id))
+            access.readable_cases(principal, select(Case.id)).where(Case.id == related_case_id))
         if related is None:
             errors.append(_err(["body", "related_case_id"], "no such case visible to you"))
-    details: dict[str, Any] = {}
+    clean_details: dict[str, Any] = {}
     try:
-        details = validate_details(ladder, data.details or {}, ["body", "details"])
+        clean_details = validate_details(ladder, details or {}, ["body", "details"])
     except ValidationFailed as exc:
         errors += exc.errors
     if errors:
@@ -88,19 +113,18 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate, 
     now = clock.now()
     case = Case(
         id=uuid.uuid4(), reference=await next_reference(session, ladder.case_type, now.year),
-        case_type=ladder.case_type, title=data.title, summary=data.summary, details=details,
-        opened_by_organisation=principal.org, regie_organisation=data.regie_organisation,
-        related_case_id=data.related_case_id, version=1, created_at=now, updated_at=now, created_by=principal.sub,
+        case_type=ladder.case_type, title=title, summary=summary, details=clean_details,
+        opened_by_organisation=principal.org, regie_organisation=regie_organisation,
+        related_case_id=related_case_id, version=1, created_at=now, updated_at=now, created_by=principal.sub,
         state=initial, state_entered_at=now,
     )
     enter_state(case, ladder, initial, now)
     case.participants = [CaseParticipant(organisation=principal.org, basis="opener", added_at=now,
                                          added_by=principal.sub)]
-    if data.regie_organisation and data.regie_organisation != principal.org:
-        case.participants.append(CaseParticipant(organisation=data.regie_organisation, basis="regie",
+    if regie_organisation and regie_organisation != principal.org:
+        case.participants.append(CaseParticipant(organisation=regie_organisation, basis="regie",
                                                  added_at=now, added_by=principal.sub))
     session.add(case)
-    subject_rows = [row for s in data.subjects for row in subjects.build(s, bsn_key)]
     await subjects.add_all(session, subject_rows)
     session.add_all(CaseSubject(case_id=case.id, subject_id=s.id) for s in subject_rows)
     session.add(CaseTransition(case_id=case.id, version=1, trigger="aanmaken", from_state=None, to_state=initial,
@@ -194,7 +218,7 @@ async def patch(
         raise ValidationFailed("The case cannot be changed as requested", errors=errors)
     now = clock.now()
     if data.details is not None:
-        case.details = validate_details(ladder, {**(case.details or {}), **data.details}, ["body", "details"])
+        case.details = validate_details(ladder, merge_details(case.details or {}, data.details), ["body", "details"])
         changed += [f"details.{k}" for k in sorted(data.details)]
     for name in ("title", "summary", "regisseur"):
         value = getattr(data, name)

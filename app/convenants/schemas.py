@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app.codes import CaseType, DataCategory, OrganisationKind
 from app.organisations.schemas import OrgCode
+from app.text_fields import NonBlankText
 
 if TYPE_CHECKING:
     from app.convenants.service import ConvenantView
@@ -28,10 +29,10 @@ class PartyRole(StrEnum):
 
 
 ConvenantCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LegalBasisText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Title = NonBlankText(200)
+Purpose = NonBlankText(500)
+LegalBasisText = NonBlankText(2000)
+Reason = NonBlankText(2000)
 RetentionMonths = Annotated[int, Field(ge=1, le=600, description="Bewaartermijn after closure of a case, in months")]
 
 

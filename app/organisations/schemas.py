@@ -7,16 +7,18 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.codes import OrganisationKind
+from app.text_fields import NonBlankText
 
 # Lowercase slug: stable in tokens (`org` claim), URLs and convenants.
 OrgCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
+OrgName = NonBlankText(200)
 
 
 class OrganisationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: OrgCode
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: OrgName
     kind: OrganisationKind
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -22,7 +23,10 @@ async def create(session: AsyncSession, principal: Principal, data: Organisation
         raise Conflict(f"Organisation {data.code!r} already exists")
     org = Organisation(code=data.code, name=data.name, kind=data.kind.value, created_at=datetime.now(UTC))
     session.add(org)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent create of the same code committed first
+        raise Conflict(f"Organisation {data.code!r} already exists") from exc
     audit.record(session, principal, "organisation:create", object_type="organisation", object_id=org.code,
                  role=decision.role)
     return org

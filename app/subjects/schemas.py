@@ -6,11 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.subjects.identity import bsn_valid, normalise_house_number, normalise_postcode
+from app.text_fields import NonBlankText, StrippedText
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = NonBlankText(200)
+Area = StrippedText(200)
 
 
 def _past_date(value: date | None) -> date | None:
@@ -76,7 +78,7 @@ class GroupIn(BaseModel):
 
     type: Literal["groep"]
     name: Name
-    area: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    area: Area | None = None
     members: list[MemberIn] = Field(default_factory=list, max_length=200)
 
 

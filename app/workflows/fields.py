@@ -7,8 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from app.text_fields import NonBlankText
+
+Text = NonBlankText(10_000)
+ShortText = NonBlankText(200)
 # Organisation codes as in the API examples ("politie-limburg", "zvh-mh").
 OrganisationCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$", min_length=1, max_length=64)

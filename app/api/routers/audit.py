@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
 from app.audit import service as audit
 from app.audit.schemas import AuditEntryOut, AuditPage, VerificationOut
@@ -24,8 +24,8 @@ async def list_audit(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     organisation: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[DateTimeQuery | None, Query(alias="from", description="At or after (RFC 3339)")] = None,
+    to: Annotated[DateTimeQuery | None, Query(description="Before (RFC 3339)")] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> AuditPage:

@@ -39,7 +39,9 @@ from app.errors import ValidationFailed
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag of the case: "<version>"')]
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", pattern=r'^[ \t]*(\*|(W/)?"?[0-9]{1,9}"?)[ \t]*$',
+    description='ETag of the case as returned in `ETag`: `"<version>"` (or `*`); a stale version gives 412')]
 
 
 def _etag(response: Response, version: int) -> None:
@@ -172,7 +174,7 @@ async def list_notes(case_id: uuid.UUID, session: SessionDep, principal: Princip
 
 @router.get("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 422))
 async def get_plan(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
-                   version: Annotated[int | None, Query(ge=1)] = None) -> PlanOut:
+                   version: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None) -> PlanOut:
     return PlanOut.model_validate(await plans.get(session, principal, case_id, version))
 
 

@@ -1,0 +1,147 @@
+"""Signals: intake (single, batch), the triage queue, reading, triage. Thin: parse, call the service, shape."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.errors import STATUS_TABLE, TYPE_BASE
+from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.responses import PROBLEMS
+from app.codes import CaseType
+from app.errors import DomainError, ValidationFailed
+from app.signals import service as signals
+from app.signals import triage as signal_triage
+from app.signals.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    BatchItemResult,
+    BatchResult,
+    ItemProblem,
+    SignalBatch,
+    SignalCreate,
+    SignalOut,
+    SignalPage,
+    SignalReceipt,
+    SignalStatus,
+    SignalStatusOut,
+    TriageIn,
+)
+
+router = APIRouter(prefix="/v1/signals", tags=["signals"])
+
+
+def idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", description="Required; 1-200 visible ASCII characters, "
+                                      "unique per request of your organisation, kept 7 days")] = None,
+) -> str:
+    if key is None or not key.strip():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The Idempotency-Key header is required for POST /v1/signals")
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "The Idempotency-Key header must be 1-200 visible ASCII characters without spaces")
+    return key
+
+
+IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
+
+
+def _bsn_key(request: Request) -> str:
+    return str(request.app.state.settings.effective_bsn_hash_key)
+
+
+@router.post(":batch", response_model=BatchResult, responses=PROBLEMS(401, 403, 413, 422))
+async def submit_batch(body: SignalBatch, request: Request, session: SessionDep,
+                       principal: PrincipalDep) -> BatchResult:
+    """Up to 500 signals, each with its own `idempotency_key`; answered per item, in the items' order."""
+    outcomes = await signals.submit_batch(session, principal, body.items, bsn_key=_bsn_key(request))
+    return BatchResult(items=[_batch_item(o) for o in outcomes])
+
+
+def _problem(exc: DomainError) -> ItemProblem:
+    for cls, code, slug in STATUS_TABLE:
+        if isinstance(exc, cls):
+            return ItemProblem(type=TYPE_BASE + slug, title=cls.title, status=code, detail=exc.detail, **exc.extra)
+    return ItemProblem(type=TYPE_BASE + "bad-request", title="Bad request", status=400, detail=exc.detail)
+
+
+def _batch_item(outcome: signals.BatchOutcome) -> BatchItemResult:
+    if isinstance(outcome.result, DomainError):
+        problem = _problem(outcome.result)
+        return BatchItemResult(index=outcome.index, idempotency_key=outcome.key, status=problem.status,
+                               problem=problem)
+    submitted = outcome.result
+    return BatchItemResult(index=outcome.index, idempotency_key=outcome.key, status=submitted.response.status,
+                           id=uuid.UUID(submitted.signal_id), replayed=submitted.replayed)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SignalReceipt,
+             responses=PROBLEMS(400, 401, 403, 409, 413, 422))
+async def submit_signal(body: SignalCreate, request: Request, session: SessionDep, principal: PrincipalDep,
+                        key: IdempotencyKeyDep) -> JSONResponse:
+    """Store a signal once per `Idempotency-Key`: the same key and body replay the first answer (header
+    `Idempotent-Replayed: true`); the same key with another body is a 422."""
+    raw: Any = await request.json()
+    submitted = await signals.submit(session, principal, body, raw, key, bsn_key=_bsn_key(request))
+    return JSONResponse(
+        submitted.response.body, status_code=submitted.response.status,
+        headers={"Location": f"/v1/signals/{submitted.signal_id}",
+                 "Idempotent-Replayed": "true" if submitted.replayed else "false"},
+    )
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(key["t"])), uuid.UUID(str(key["id"]))
+    except (KeyError, ValueError) as exc:
+        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]) \
+            from exc
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+@router.get("", response_model=SignalPage, responses=PROBLEMS(401, 403, 422))
+async def list_signals(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status_: Annotated[SignalStatus | None, Query(alias="status")] = None,
+    case_type_hint: CaseType | None = None,
+    source_organisation: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[datetime | None, Query(alias="from", description="Received at or after (UTC)")] = None,
+    to: Annotated[datetime | None, Query(description="Received before (UTC)")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> SignalPage:
+    """The procesregisseur's triage queue (oldest first); for a melder, its own organisation's signals' status."""
+    flt = signals.SignalFilter(status=status_, case_type_hint=case_type_hint.value if case_type_hint else None,
+                               source_organisation=source_organisation, since=_utc(from_), until=_utc(to))
+    rows = await signals.list_page(session, principal, flt, limit=limit + 1, after=_after(cursor))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    return SignalPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+@router.get("/{signal_id}", response_model=SignalOut | SignalStatusOut, responses=PROBLEMS(401, 403, 404, 422))
+async def get_signal(signal_id: uuid.UUID, session: SessionDep,
+                     principal: PrincipalDep) -> SignalOut | SignalStatusOut:
+    """In full with `matches` for the procesregisseur; a melder sees the status of its own organisation's only."""
+    return await signals.get(session, principal, signal_id)
+
+
+@router.post("/{signal_id}/triage", response_model=SignalOut, responses=PROBLEMS(401, 403, 404, 409, 413, 422))
+async def triage_signal(signal_id: uuid.UUID, body: TriageIn, session: SessionDep,
+                        principal: PrincipalDep) -> SignalOut:
+    """`nieuwe_casus` (case_type), `koppelen` (case_id) or `afwijzen`, each with a reason. Once: 409 after."""
+    return await signal_triage.triage(session, principal, signal_id, body)

@@ -1,0 +1,1 @@
+"""Signals: partner reports (intake, idempotency), subject matching and triage into cases."""

@@ -1,0 +1,55 @@
+"""Matching: which untriaged signals and open cases concern the same subject as this one.
+
+The key is the subject's `match_key` (BSN hash, postcode + house number, or normalised group name),
+made once by app/subjects when the subject row is built. What a caller sees of the matches is decided
+in SQL: cases through `access.readable_cases`, signals through `visible_signals`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import access
+from app.cases.models import Case, CaseSubject
+from app.principal import Principal
+from app.signals.models import ONTVANGEN, Signal
+from app.signals.schemas import MatchOut
+from app.subjects.models import Subject
+from app.workflows.model import FINAL_STATE
+
+# Per kind: enough to show the partners who worry about the same subject, not an unbounded list.
+MATCH_LIMIT = 50
+
+
+async def find(
+    session: AsyncSession, principal: Principal, match_key: str | None, *, exclude_signal: Any = None
+) -> list[MatchOut]:
+    """Untriaged signals and open cases on `match_key`, oldest first; none for a caller without `signal:read`."""
+    if match_key is None or not access.may_see_all_signals(principal):
+        return []
+    same_subject = select(Subject.id).where(Subject.match_key == match_key)
+    signal_stmt = access.readable_signals(principal, select(Signal)).where(
+        Signal.status == ONTVANGEN, Signal.subject_id.in_(same_subject))
+    if exclude_signal is not None:
+        signal_stmt = signal_stmt.where(Signal.id != exclude_signal)
+    signal_rows = (await session.execute(
+        signal_stmt.order_by(Signal.created_at, Signal.id).limit(MATCH_LIMIT))).scalars()
+    case_stmt = access.readable_cases(principal, select(Case)).where(
+        Case.state != FINAL_STATE,
+        Case.id.in_(select(CaseSubject.case_id).where(CaseSubject.subject_id.in_(same_subject))),
+    )
+    case_rows = (await session.execute(case_stmt.order_by(Case.created_at, Case.id).limit(MATCH_LIMIT))).scalars()
+    matches = [
+        MatchOut(kind="signaal", id=s.id, source_organisation=s.source_organisation,
+                 case_type=s.case_type_hint, status=s.status, created_at=s.created_at)  # type: ignore[arg-type]
+        for s in signal_rows
+    ]
+    matches += [
+        MatchOut(kind="casus", id=c.id, case_type=c.case_type, status=c.state,  # type: ignore[arg-type]
+                 reference=c.reference, created_at=c.created_at)
+        for c in case_rows
+    ]
+    return matches

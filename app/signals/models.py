@@ -1,0 +1,69 @@
+"""A signal (signaal) as a partner reported it, and the idempotency keys of its intake."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UtcDateTime
+
+ONTVANGEN = "ontvangen"
+GEKOPPELD = "gekoppeld"
+AFGEWEZEN = "afgewezen"
+STATUSES = (ONTVANGEN, GEKOPPELD, AFGEWEZEN)
+DECISIONS = ("nieuwe_casus", "koppelen", "afwijzen")
+
+
+class Signal(Base):
+    __tablename__ = "signaal"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    source_organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
+    case_type_hint: Mapped[str] = mapped_column(String(40), nullable=False)
+    # The subject row made for this signal (an address's persons or a group's members point at it).
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("subject.id"), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    category: Mapped[str] = mapped_column(String(40), nullable=False)
+    observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=ONTVANGEN)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("casus.id"))
+    triage_decision: Mapped[str | None] = mapped_column(String(20))
+    triage_reason: Mapped[str | None] = mapped_column(Text)
+    triaged_by: Mapped[str | None] = mapped_column(String(200))
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        Index("ix_signaal_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_signaal_source_organisation_created_at_id", "source_organisation", "created_at", "id"),
+        Index("ix_signaal_created_at_id", "created_at", "id"),
+        Index("ix_signaal_subject_id", "subject_id"),
+        Index("ix_signaal_case_id", "case_id"),
+    )
+
+
+class IdempotencyRecord(Base):
+    """One Idempotency-Key of one sending organisation: the body it came with and the answer it got.
+
+    The primary key (organisation, idempotency_key) is what makes intake exactly-once: the row is
+    inserted first, in the transaction that stores the signal, so a second request with the same key
+    either waits for that transaction and then finds the row, or finds it at once.
+    """
+
+    __tablename__ = "signaal_idempotency"
+
+    organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_signaal_idempotency_expires_at", "expires_at"),)

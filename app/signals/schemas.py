@@ -1,0 +1,196 @@
+"""Request and response shapes of the signals API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app import clock
+from app.codes import CaseType, DataCategory
+from app.subjects.schemas import SubjectIn, SubjectOut
+from app.text_fields import NonBlankText
+
+Description = NonBlankText(20_000)
+Reason = NonBlankText(5_000)
+Title = NonBlankText(200)
+ExternalRef = NonBlankText(100)
+
+# Visible ASCII, no spaces: UUIDs, ULIDs and the usual "<system>-<n>" keys all fit.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
+
+SignalStatus = Literal["ontvangen", "gekoppeld", "afgewezen"]
+TriageDecision = Literal["nieuwe_casus", "koppelen", "afwijzen"]
+
+# A partner's clock may run a little ahead of ours; more than this is a date in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+BATCH_LIMIT = 500
+
+
+class SignalCreate(BaseModel):
+    """What a partner reports. The sending organisation is the token's `org`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_type_hint: CaseType
+    subject: SubjectIn
+    description: Description
+    category: DataCategory = Field(description="Data category of the description")
+    observed_at: AwareDatetime | None = Field(default=None, description="When the partner observed it (with zone)")
+    external_ref: ExternalRef | None = Field(default=None, description="The partner system's own reference")
+
+    @field_validator("observed_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value > clock.now() + CLOCK_SKEW or value.year < 1900):
+            raise ValueError("observed_at must be a real moment, not in the future")
+        return value
+
+
+class BatchItemIn(SignalCreate):
+    idempotency_key: IdempotencyKey
+
+
+class SignalBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[dict[str, Any]] = Field(
+        min_length=1, max_length=BATCH_LIMIT,
+        description="Up to 500 signals, each a POST /v1/signals body plus its own `idempotency_key`; "
+                    "every item is validated and stored on its own, so one bad item fails only itself",
+    )
+
+
+class MatchOut(BaseModel):
+    """An untriaged signal or an open case on the same subject (BSN hash, address or group name)."""
+
+    kind: Literal["signaal", "casus"]
+    id: uuid.UUID
+    source_organisation: str | None = Field(default=None, description="signaal: who reported it")
+    case_type: CaseType = Field(description="signaal: its case_type_hint; casus: its case type")
+    status: str = Field(description="signaal: its status; casus: its state")
+    reference: str | None = Field(default=None, description="casus: its reference")
+    created_at: datetime
+
+
+class SignalStatusOut(BaseModel):
+    """What the sending organisation's melder may see of its own signal: where it stands, no content."""
+
+    id: uuid.UUID
+    status: SignalStatus
+    source_organisation: str
+    case_type_hint: CaseType
+    category: DataCategory
+    external_ref: str | None
+    observed_at: datetime | None
+    created_at: datetime
+
+
+class SignalReceipt(SignalStatusOut):
+    """The answer to an intake (and to its replays): no subject data or description, only ids and codes."""
+
+    matches: list[MatchOut] | None = Field(
+        description="Untriaged signals and open cases on the same subject; null for callers who may not see them")
+
+
+class TriageOut(BaseModel):
+    decision: TriageDecision
+    reason: str
+    by: str
+    at: datetime
+
+
+class SignalOut(BaseModel):
+    """A signal as the procesregisseur sees it. Description and identifying subject fields follow the
+    data categories the caller's convenants grant for the hinted case type."""
+
+    id: uuid.UUID
+    status: SignalStatus
+    source_organisation: str
+    case_type_hint: CaseType
+    category: DataCategory
+    description: str | None
+    description_withheld: bool
+    subject: SubjectOut
+    members: list[SubjectOut] = Field(description="An address's persons or a group's members")
+    observed_at: datetime | None
+    external_ref: str | None
+    case_id: uuid.UUID | None
+    triage: TriageOut | None
+    created_by: str
+    created_at: datetime
+    matches: list[MatchOut]
+
+
+class SignalSummary(BaseModel):
+    """A row of the procesregisseur's triage queue: no description or identifying fields."""
+
+    id: uuid.UUID
+    status: SignalStatus
+    source_organisation: str
+    case_type_hint: CaseType
+    category: DataCategory
+    subject_id: uuid.UUID
+    subject_type: Literal["persoon", "adres", "groep"]
+    observed_at: datetime | None
+    external_ref: str | None
+    case_id: uuid.UUID | None
+    created_at: datetime
+
+
+class SignalPage(BaseModel):
+    items: list[SignalSummary] | list[SignalStatusOut] = Field(
+        description="Queue rows for the procesregisseur; status rows for a melder (its own organisation's)")
+    next_cursor: str | None = None
+
+
+class NieuweCasus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["nieuwe_casus"]
+    case_type: CaseType
+    reason: Reason
+    title: Title | None = Field(default=None, description="Defaults to the ladder's label")
+
+
+class Koppelen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["koppelen"]
+    case_id: uuid.UUID
+    reason: Reason
+
+
+class Afwijzen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["afwijzen"]
+    reason: Reason
+
+
+TriageIn = Annotated[NieuweCasus | Koppelen | Afwijzen, Field(discriminator="decision")]
+
+
+class ItemProblem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    idempotency_key: str | None
+    status: int = Field(description="201 stored (or replayed: see `replayed`), or the problem's status")
+    id: uuid.UUID | None = None
+    replayed: bool = False
+    problem: ItemProblem | None = None
+
+
+class BatchResult(BaseModel):
+    items: list[BatchItemResult]

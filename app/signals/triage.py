@@ -1,0 +1,107 @@
+"""Triage (procesregisseur): a signal becomes a new case, joins an existing one, or is rejected. Once.
+
+Whichever case the signal lands in, its sending organisation takes part when it is party to an active
+convenant covering that case's type (zicht op elkaar); otherwise it stays outside, as any partner would.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import access, clock
+from app.audit import service as audit
+from app.cases import service as cases
+from app.cases.loading import LoadedCase, load_case
+from app.cases.models import Case, CaseParticipant, CaseSubject
+from app.convenants.service import parties_for
+from app.errors import Conflict, ValidationFailed
+from app.principal import Principal
+from app.signals import matching, views
+from app.signals.models import AFGEWEZEN, GEKOPPELD, ONTVANGEN
+from app.signals.schemas import Afwijzen, Koppelen, NieuweCasus, SignalOut
+from app.signals.service import OBJECT_TYPE, load_visible
+from app.subjects.models import Subject
+from app.workflows.engine import get_engine
+from app.workflows.model import FINAL_STATE
+
+
+async def _sender_joins(session: AsyncSession, principal: Principal, case: Case, organisation: str) -> bool:
+    if any(p.organisation == organisation for p in case.participants):
+        return False
+    if organisation not in await parties_for(session, case.case_type, clock.today()):
+        return False
+    case.participants.append(CaseParticipant(organisation=organisation, basis="deelnemer", added_at=clock.now(),
+                                             added_by=principal.sub))
+    return True
+
+
+async def _new_case(
+    session: AsyncSession, principal: Principal, body: NieuweCasus, rows: list[Subject]
+) -> LoadedCase:
+    ladder = get_engine().ladder(body.case_type.value)
+    if rows[0].type != ladder.subject_type:
+        raise ValidationFailed(
+            "The signal's subject does not fit this case type",
+            errors=[{"loc": ["body", "case_type"],
+                     "msg": f"the signal is about a {rows[0].type}; {ladder.case_type} cases are about a "
+                            f"{ladder.subject_type}"}],
+        )
+    return await cases.open_case(session, principal, case_type=ladder.case_type, title=body.title or ladder.label,
+                                 subject_rows=rows)
+
+
+async def _existing_case(
+    session: AsyncSession, principal: Principal, body: Koppelen, rows: list[Subject]
+) -> LoadedCase:
+    # 404 for a case the caller may not see, exactly as reading it would.
+    loaded = await load_case(session, principal, body.case_id, "case:update", lock=True)
+    if loaded.case.state == FINAL_STATE:
+        raise Conflict("The case is closed; reopen it (heropenen) before linking signals to it")
+    linked = set(loaded.subject_ids)
+    session.add_all(CaseSubject(case_id=loaded.case.id, subject_id=s.id) for s in rows if s.id not in linked)
+    return loaded
+
+
+async def triage(
+    session: AsyncSession, principal: Principal, signal_id: uuid.UUID, body: NieuweCasus | Koppelen | Afwijzen
+) -> SignalOut:
+    decision = access.require_role(session, principal, "signal:triage", object_type=OBJECT_TYPE, object_id=signal_id)
+    signal = await load_visible(session, principal, signal_id, "signal:triage", lock=True)
+    if signal.status != ONTVANGEN:
+        raise Conflict(f"This signal was triaged already (status {signal.status})")
+    rows = await views.subject_rows(session, signal.subject_id)
+    loaded: LoadedCase | None = None
+    if isinstance(body, NieuweCasus):
+        loaded = await _new_case(session, principal, body, rows)
+    elif isinstance(body, Koppelen):
+        loaded = await _existing_case(session, principal, body, rows)
+    now = clock.now()
+    joined = False
+    if loaded is not None:
+        joined = await _sender_joins(session, principal, loaded.case, signal.source_organisation)
+        if isinstance(body, Koppelen):
+            loaded.case.version += 1
+            loaded.case.updated_at = now
+    signal.status = AFGEWEZEN if isinstance(body, Afwijzen) else GEKOPPELD
+    signal.case_id = loaded.case.id if loaded else None
+    signal.triage_decision = body.decision
+    signal.triage_reason = body.reason
+    signal.triaged_by = principal.sub
+    signal.triaged_at = now
+    await session.flush()
+
+    subject_ids = [s.id for s in rows] + list(loaded.subject_ids if loaded else ())
+    basis = loaded.decision.basis if loaded else None
+    audit.record(session, principal, "signal:triage", object_type=OBJECT_TYPE, object_id=signal.id,
+                 role=decision.role, case_id=signal.case_id, subject_ids=subject_ids, legal_basis=basis,
+                 detail={"decision": body.decision,
+                         "participants_added": [signal.source_organisation] if joined else []})
+    if joined and loaded is not None:
+        audit.record(session, principal, "participant:create", object_type="participant",
+                     object_id=signal.source_organisation, role=loaded.decision.role, case_id=loaded.case.id,
+                     subject_ids=subject_ids, legal_basis=basis, detail={"via": "signal:triage"})
+    key = rows[0].match_key
+    matches = await matching.find(session, principal, key, exclude_signal=signal.id)
+    return (await views.full_view(session, principal.org, signal, matches)).out

@@ -1,0 +1,85 @@
+"""A signal as one caller may see it: status only (the sender's melder), a queue row, or in full."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.convenants.service import Grant, grants_for
+from app.signals.models import Signal
+from app.signals.schemas import MatchOut, SignalOut, SignalReceipt, SignalStatusOut, SignalSummary, TriageOut
+from app.subjects import service as subjects
+from app.subjects.models import Subject
+
+
+def status_view(signal: Signal) -> SignalStatusOut:
+    return SignalStatusOut(
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
+        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
+        external_ref=signal.external_ref, observed_at=signal.observed_at, created_at=signal.created_at,
+    )
+
+
+def receipt(signal: Signal, matches: list[MatchOut] | None) -> SignalReceipt:
+    return SignalReceipt(**status_view(signal).model_dump(), matches=matches)
+
+
+def summary(signal: Signal, subject_type: str) -> SignalSummary:
+    return SignalSummary(
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
+        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
+        subject_id=signal.subject_id, subject_type=subject_type,  # type: ignore[arg-type]
+        observed_at=signal.observed_at, external_ref=signal.external_ref, case_id=signal.case_id,
+        created_at=signal.created_at,
+    )
+
+
+async def subject_rows(session: AsyncSession, subject_id: uuid.UUID) -> list[Subject]:
+    """The signal's subject first, then its members (an address's persons, a group's members)."""
+    rows = list((await session.execute(
+        select(Subject).where(or_(Subject.id == subject_id, Subject.member_of == subject_id))
+        .order_by(Subject.created_at, Subject.id)
+    )).scalars())
+    return sorted(rows, key=lambda s: s.id != subject_id)
+
+
+@dataclass(frozen=True)
+class FullView:
+    out: SignalOut
+    grant: Grant | None
+    subject_ids: tuple[uuid.UUID, ...]
+
+
+def best_grant(grants: list[Grant]) -> Grant | None:
+    # As for cases: the grant covering the most categories, then the lowest convenant id (stable).
+    return sorted(grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0] if grants else None
+
+
+async def full_view(
+    session: AsyncSession, organisation: str, signal: Signal, matches: list[MatchOut]
+) -> FullView:
+    """Description and identifying subject fields only as far as the caller's organisation's convenants
+    grant their data categories for the hinted case type."""
+    grants = await grants_for(session, organisation, signal.case_type_hint, clock.today())
+    categories: frozenset[str] = frozenset().union(*(g.categories for g in grants))
+    rows = await subject_rows(session, signal.subject_id)
+    identifying = "identificatie" in categories
+    shown = [subjects.show(s, identifying=identifying) for s in rows]
+    description_visible = signal.category in categories
+    triage = None
+    if signal.triage_decision is not None:
+        triage = TriageOut(decision=signal.triage_decision, reason=signal.triage_reason or "",  # type: ignore[arg-type]
+                           by=signal.triaged_by or "", at=signal.triaged_at or signal.created_at)
+    out = SignalOut(
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
+        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
+        description=signal.description if description_visible else None,
+        description_withheld=not description_visible, subject=shown[0], members=shown[1:],
+        observed_at=signal.observed_at, external_ref=signal.external_ref, case_id=signal.case_id, triage=triage,
+        created_by=signal.created_by, created_at=signal.created_at, matches=matches,
+    )
+    return FullView(out, best_grant(grants), tuple(s.id for s in rows))

@@ -1,0 +1,15 @@
+"""Fault tests run real processes against PostgreSQL: a server killed with SIGKILL, a database stopped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.world import World
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, auth: Any) -> World:
+    return await World(client, auth).setup()

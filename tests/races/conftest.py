@@ -1,0 +1,15 @@
+"""Races: many writers at once on one resource, through the API, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.world import World
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, auth: Any) -> World:
+    return await World(client, auth).setup()
