@@ -7,6 +7,9 @@ import pytest
 
 from tests.world import World
 
+# Detailed assertion messages from the shared ladder checks too.
+pytest.register_assert_rewrite("tests.cases.ladder_kit")
+
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient, auth: Any) -> World:
