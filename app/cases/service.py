@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from app import access, clock
 from app.audit import service as audit
@@ -184,7 +185,8 @@ async def list_page(
 ) -> list[Case]:
     """Newest first; filtered in SQL by what the caller's organisation may see (never in Python)."""
     decision = access.require_role(session, principal, "case:list", object_type="case")
-    stmt = _filtered(access.readable_cases(principal, select(Case)), flt)
+    # A list row (CaseSummary) shows no participants: do not load them (one query and ~3 objects per row).
+    stmt = _filtered(access.readable_cases(principal, select(Case)), flt).options(raiseload(Case.participants))
     if after is not None:
         stmt = stmt.where(tuple_(Case.created_at, Case.id) < tuple_(*after))
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.errors import STATUS_TABLE, TYPE_BASE
 from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
 from app.codes import CaseType
 from app.errors import DomainError, ValidationFailed
@@ -37,8 +38,9 @@ router = APIRouter(prefix="/v1/signals", tags=["signals"])
 
 
 def idempotency_key(
-    key: Annotated[str | None, Header(alias="Idempotency-Key", description="Required; 1-200 visible ASCII characters, "
-                                      "unique per request of your organisation, kept 7 days")] = None,
+    # Published as a required header below (IDEMPOTENCY_HEADER) but checked here, so that a missing or
+    # malformed key is the documented 400 rather than FastAPI's 422.
+    key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
 ) -> str:
     if key is None or not key.strip():
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "The Idempotency-Key header is required for POST /v1/signals")
@@ -49,6 +51,13 @@ def idempotency_key(
 
 
 IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
+
+IDEMPOTENCY_HEADER = {"parameters": [{
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "1-200 visible ASCII characters, unique per request of your organisation, kept 7 days; "
+                   "missing or malformed: 400",
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "minLength": 1, "maxLength": 200},
+}]}
 
 
 def _bsn_key(request: Request) -> str:
@@ -81,7 +90,7 @@ def _batch_item(outcome: signals.BatchOutcome) -> BatchItemResult:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SignalReceipt,
-             responses=PROBLEMS(400, 401, 403, 409, 413, 422))
+             responses=PROBLEMS(400, 401, 403, 409, 413, 422), openapi_extra=IDEMPOTENCY_HEADER)
 async def submit_signal(body: SignalCreate, request: Request, session: SessionDep, principal: PrincipalDep,
                         key: IdempotencyKeyDep) -> JSONResponse:
     """Store a signal once per `Idempotency-Key`: the same key and body replay the first answer (header
@@ -117,8 +126,8 @@ async def list_signals(
     status_: Annotated[SignalStatus | None, Query(alias="status")] = None,
     case_type_hint: CaseType | None = None,
     source_organisation: Annotated[str | None, Query(max_length=64)] = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="Received at or after (UTC)")] = None,
-    to: Annotated[datetime | None, Query(description="Received before (UTC)")] = None,
+    from_: Annotated[DateTimeQuery | None, Query(alias="from", description="Received at or after (RFC 3339)")] = None,
+    to: Annotated[DateTimeQuery | None, Query(description="Received before (RFC 3339)")] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> SignalPage:
