@@ -176,9 +176,9 @@ async def test_description_and_identity_follow_the_readers_convenant(world: Worl
     view = await _get(world, r.json()["id"], world.h("gemeente", "procesregisseur"))
     assert view["description"] is None and view["description_withheld"] is True
     assert view["subject"]["name"] == "Persoon Een"
-    # An organisation without any convenant sees neither description nor identity.
-    view = await _get(world, r.json()["id"], world.h("om", "procesregisseur"))
-    assert view["description"] is None and view["subject"]["withheld"] is True and view["subject"]["name"] is None
+    # An organisation sharing no convenant with the sender does not know the signal exists.
+    hidden = await world.client.get(f"/v1/signals/{r.json()['id']}", headers=world.h("om", "procesregisseur"))
+    assert hidden.status_code == 404
 
 
 async def test_concurrent_triage_of_one_signal_decides_once(world: World, db_url: str) -> None:

@@ -1,0 +1,19 @@
+"""Two care and safety houses never see each other's partners' signals."""
+
+from __future__ import annotations
+
+from tests.signals.conftest import post_signal, signal_body
+from tests.world import ALL_CATEGORIES, World
+
+
+async def test_peer_zvh_does_not_see_the_other_queue(world: World) -> None:
+    await world.organisations({"zvh-zl": "zvh", "politie-zl": "politie"})
+    await world.convenant("c-zl", parties={"zvh-zl": ALL_CATEGORIES, "politie-zl": ["identificatie", "politie"]})
+    mine = await post_signal(world.client, world.h("politie", "melder"), signal_body())
+    theirs = await post_signal(world.client, world.h("politie-zl", "melder"), signal_body())
+    for headers, own, other in ((world.regisseur, mine, theirs),
+                                (world.h("zvh-zl", "procesregisseur"), theirs, mine)):
+        assert (await world.client.get(f"/v1/signals/{own.json()['id']}", headers=headers)).status_code == 200
+        assert (await world.client.get(f"/v1/signals/{other.json()['id']}", headers=headers)).status_code == 404
+        queue = (await world.client.get("/v1/signals", headers=headers)).json()["items"]
+        assert [s["id"] for s in queue] == [own.json()["id"]]
