@@ -1,0 +1,178 @@
+"""The raw baselines: the app's transaction shapes written directly against asyncpg (no HTTP, no ORM).
+
+Each statement mirrors one the app sends (captured with SQLAlchemy's before_cursor_execute), so the
+ratio API/raw measures what FastAPI, pydantic, SQLAlchemy and the access layer cost on top of
+what PostgreSQL itself has to do. The audit entries are chained with the app's own hashing code, so
+the chain stays valid and `casusregie verify-audit` still passes after a raw run.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from app.audit.hash_chain import entry_hash
+
+CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details, opened_by_organisation, "
+                "regie_organisation, regisseur, related_case_id, version, state_entered_at, due_at, created_at, "
+                "updated_at, closed_at, created_by")
+
+SELECT_CASE_FOR_UPDATE = f"SELECT {CASE_COLUMNS} FROM casus WHERE id = $1 FOR UPDATE"
+SELECT_PARTICIPANTS = ("SELECT case_id, organisation, basis, added_at, added_by FROM casus_participant "
+                       "WHERE case_id = ANY($1::uuid[]) ORDER BY organisation")
+SELECT_SUBJECT_IDS = "SELECT subject_id FROM casus_subject WHERE case_id = $1"
+# grants_for(): active, currently valid versions naming the organisation and covering the case type.
+SELECT_GRANTS = """
+SELECT v.convenant_id, v.version, v.id, v.legal_basis, p.role, pc.category
+FROM convenant_version v
+JOIN convenant_party p ON p.version_id = v.id
+JOIN convenant_case_type ct ON ct.version_id = v.id
+LEFT JOIN convenant_party_category pc ON pc.version_id = p.version_id AND pc.organisation = p.organisation
+WHERE v.status = 'actief' AND v.valid_from <= $3 AND v.valid_until >= $3
+  AND p.organisation = $1 AND ct.case_type = $2
+ORDER BY v.convenant_id, v.version"""
+SELECT_ORGANISATION = "SELECT id, code, name, kind, created_at FROM organisation WHERE code = $1"
+SELECT_LATEST_PLAN = ("SELECT id, case_id, version, status, summary, created_at, created_by, created_by_organisation, "
+                      "adopted_at FROM casus_plan WHERE case_id = $1 ORDER BY version DESC LIMIT 1")
+UPDATE_CASE = ("UPDATE casus SET state = $1, tier = $2, version = $3, state_entered_at = $4, due_at = $5, "
+               "updated_at = $6 WHERE id = $7")
+INSERT_TRANSITION = ("INSERT INTO casus_transition (id, case_id, version, trigger, from_state, to_state, reason, data, "
+                     "data_category, actor_sub, actor_org, actor_role, created_at) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+SELECT_SUBJECTS_VIEW = ("SELECT s.id, s.type, s.name, s.birth_date, s.bsn_hash, s.postcode, s.house_number, s.area, "
+                        "s.match_key, s.member_of, s.created_at FROM subject s "
+                        "JOIN casus_subject cs ON cs.subject_id = s.id WHERE cs.case_id = $1 "
+                        "ORDER BY s.created_at, s.id")
+LOCK_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"
+INSERT_AUDIT = ("INSERT INTO audit_log (seq, id, created_at, actor_sub, actor_org, actor_role, action, object_type, "
+                "object_id, case_id, subject_ids, convenant_id, convenant_version, legal_basis, toelichting, outcome, "
+                "detail, request_id, client_address, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+INSERT_AUDIT_SUBJECT = "INSERT INTO audit_log_subject (seq, subject_id) VALUES ($1, $2)"
+UPDATE_HEAD = "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1"
+
+# list_page(): readable_cases() (a convenant covers the type AND the organisation participates), newest first.
+# PostgreSQL gets the covered types as `= ANY(ARRAY(subquery))` (app/access/cases.py); PREVIOUS_SHAPE is the
+# `IN (subquery)` the app sent before, kept as a baseline to show what the planner made of it.
+_COVERED_TYPES = """SELECT ct.case_type FROM convenant_case_type ct
+    JOIN convenant_version v ON v.id = ct.version_id
+    JOIN convenant_party p ON p.version_id = v.id AND p.organisation = $1
+    WHERE v.status = 'actief' AND v.valid_from <= $2 AND v.valid_until >= $2"""
+_LIST = f"""
+SELECT {CASE_COLUMNS} FROM casus
+WHERE {{types}}
+  AND EXISTS (SELECT 1 FROM casus_participant cp WHERE cp.case_id = casus.id AND cp.organisation = $1)
+  {{after}}
+ORDER BY casus.created_at DESC, casus.id DESC
+LIMIT $3"""
+_AFTER = "AND (casus.created_at, casus.id) < ($4, $5)"
+APP_SHAPE = f"casus.case_type = ANY(ARRAY({_COVERED_TYPES}))"
+PREVIOUS_SHAPE = f"casus.case_type IN ({_COVERED_TYPES})"
+LIST_SQL = {(shape, deep): _LIST.format(types=types, after=_AFTER if deep else "")
+            for shape, types in (("app", APP_SHAPE), ("previous", PREVIOUS_SHAPE)) for deep in (False, True)}
+
+
+def audit_fields(*, sub: str, org: str, role: str, action: str, object_type: str, object_id: Any = None,
+                 case_id: uuid.UUID | None = None, subject_ids: list[str] | None = None,
+                 grant: asyncpg.Record | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields app.audit.service.record() builds for one entry."""
+    return {
+        "id": uuid.uuid4(), "created_at": datetime.now(UTC), "actor_sub": sub, "actor_org": org,
+        "actor_role": role, "action": action, "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id), "case_id": case_id,
+        "subject_ids": sorted(subject_ids or []),
+        "convenant_id": grant["convenant_id"] if grant else None,
+        "convenant_version": grant["version"] if grant else None,
+        "legal_basis": grant["legal_basis"] if grant else None, "toelichting": None, "outcome": "allowed",
+        "detail": detail, "request_id": uuid.uuid4().hex, "client_address": "127.0.0.1",
+    }
+
+
+async def append_audit(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
+    """flush_pending(): lock the chain head, insert the chained entry (and its subject index), move the head."""
+    head = await conn.fetchrow(LOCK_HEAD)
+    seq = head["seq"] + 1
+    digest = entry_hash(head["hash"], dict(fields, seq=seq))
+    f = fields
+    await conn.execute(INSERT_AUDIT, seq, f["id"], f["created_at"], f["actor_sub"], f["actor_org"], f["actor_role"],
+                       f["action"], f["object_type"], f["object_id"], f["case_id"], json.dumps(f["subject_ids"]),
+                       f["convenant_id"], f["convenant_version"], f["legal_basis"], f["toelichting"], f["outcome"],
+                       json.dumps(f["detail"]), f["request_id"], f["client_address"], head["hash"], digest)
+    if f["subject_ids"]:
+        await conn.executemany(INSERT_AUDIT_SUBJECT, [(seq, s) for s in f["subject_ids"]])
+    await conn.execute(UPDATE_HEAD, seq, digest)
+
+
+IJAM_TIERS = {"knooppunt_school": 1, "netwerkoverleg": 2}
+IJAM_MAX_DAGEN = 60
+
+
+def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
+    """CaseAccess.best_grant: the version covering the most categories, then the lowest convenant id."""
+    categories: dict[uuid.UUID, int] = {}
+    first: dict[uuid.UUID, asyncpg.Record] = {}
+    for r in rows:
+        first.setdefault(r["id"], r)
+        categories[r["id"]] = categories.get(r["id"], 0) + (r["category"] is not None)
+    return first[min(first, key=lambda vid: (-categories[vid], str(first[vid]["convenant_id"])))]
+
+
+async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
+                     sub: str = "bench-raw", role: str = "procesregisseur") -> str:
+    """One transition with the app's transaction shape; returns the new state."""
+    async with conn.transaction():
+        case = await conn.fetchrow(SELECT_CASE_FOR_UPDATE, case_id)
+        participants = await conn.fetch(SELECT_PARTICIPANTS, [case_id])
+        subject_ids = [str(r["subject_id"]) for r in await conn.fetch(SELECT_SUBJECT_IDS, case_id)]
+        if not any(p["organisation"] == org for p in participants):
+            raise PermissionError("not a participant")
+        grants = await conn.fetch(SELECT_GRANTS, org, case["case_type"], date.today())
+        if not grants:
+            raise PermissionError("no convenant")
+        await conn.fetchrow(SELECT_ORGANISATION, org)
+        await conn.fetchrow(SELECT_LATEST_PLAN, case_id)
+        source = case["state"]
+        dest = "netwerkoverleg" if trigger == "opschalen" else "knooppunt_school"
+        if source == dest or source not in IJAM_TIERS:
+            raise ValueError(f"{trigger} not possible in {source}")
+        now = datetime.now(UTC)
+        version = case["version"] + 1
+        await conn.execute(UPDATE_CASE, dest, IJAM_TIERS[dest], version, now, now + timedelta(days=IJAM_MAX_DAGEN),
+                           now, case_id)
+        await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
+                           f"reden voor {trigger}", "{}", None, sub, org, role, now)
+        await conn.fetch(SELECT_SUBJECTS_VIEW, case_id)
+        grant = best_grant(grants)
+        await append_audit(conn, audit_fields(
+            sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
+            case_id=case_id, subject_ids=subject_ids, grant=grant,
+            detail={"trigger": trigger, "from": source, "to": dest, "version": version}))
+    return dest
+
+
+async def list_page(conn: asyncpg.Connection, org: str, limit: int, after: tuple[datetime, uuid.UUID] | None,
+                    shape: str = "app") -> list[asyncpg.Record]:
+    """The list query and the participants of the rows (selectinload), as the app runs them."""
+    sql = LIST_SQL[(shape, after is not None)]
+    if after is None:
+        rows = await conn.fetch(sql, org, date.today(), limit + 1)
+    else:
+        rows = await conn.fetch(sql, org, date.today(), limit + 1, after[0], after[1])
+    if rows:
+        await conn.fetch(SELECT_PARTICIPANTS, [r["id"] for r in rows])
+    return list(rows)
+
+
+async def list_page_audited(conn: asyncpg.Connection, org: str, limit: int,
+                            after: tuple[datetime, uuid.UUID] | None, *, role: str = "medewerker") -> int:
+    """The whole request's transaction: the list, and its `case:list` audit entry chained in before COMMIT."""
+    async with conn.transaction():
+        rows = await list_page(conn, org, limit, after)
+        await append_audit(conn, audit_fields(
+            sub=f"bench-{role}@{org}", org=org, role=role, action="case:list", object_type="case",
+            detail={"filters": {}, "case_ids": [str(r["id"]) for r in rows]}))
+    return len(rows)

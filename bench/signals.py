@@ -1,0 +1,230 @@
+"""Signal intake: POST /v1/signals (one signal, Idempotency-Key header) and POST /v1/signals:batch, against
+the raw asyncpg inserts of the same rows.
+
+A melder of woonpunt (a partner system) reports woonoverlast on addresses: the shape of
+tests/signals/conftest.py. Every signal has a fresh key (intake, not replay). The raw baselines write
+the same rows with the app's statement sequence (captured with before_cursor_execute):
+- single: one transaction per signal (key claim, subject, signal, stored answer, grant look-up, audit entry);
+- batch, same shape: one transaction per batch, a SAVEPOINT per item as the app does;
+- batch, bulk: one transaction per batch with one multi-row statement per table (what PostgreSQL can ingest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench import raw
+from bench.common import CpuProbe, LoadResult, Server, run_load
+from bench.scenarios import close_all, connections, http_client
+from bench.seed import Tokens
+
+ORG, ROLE, SUB = "woonpunt", "melder", "bench-melder@woonpunt"
+BATCH_CONCURRENCY = 8
+
+CLAIM_KEY = ("INSERT INTO signaal_idempotency (organisation, idempotency_key, request_hash, created_at, expires_at) "
+             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation, idempotency_key) DO NOTHING "
+             "RETURNING organisation")
+INSERT_SUBJECT = ("INSERT INTO subject (id, type, name, birth_date, bsn_hash, postcode, house_number, area, match_key, "
+                  "member_of, created_at) VALUES ($1, 'adres', NULL, NULL, NULL, $2, $3, NULL, $4, NULL, $5)")
+INSERT_SIGNAL = ("INSERT INTO signaal (id, source_organisation, case_type_hint, subject_id, description, category, "
+                 "observed_at, external_ref, status, case_id, triage_decision, triage_reason, triaged_by, triaged_at, "
+                 "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ontvangen', NULL, NULL, NULL, "
+                 "NULL, NULL, $9, $10)")
+STORE_ANSWER = ("UPDATE signaal_idempotency SET response_status = $1, response_body = $2 "
+                "WHERE organisation = $3 AND idempotency_key = $4")
+
+
+def body(n: int) -> dict[str, Any]:
+    return {"case_type_hint": "woonoverlast",
+            "subject": {"type": "adres", "postcode": "6211 ab", "house_number": str(1 + n % 900)},
+            "description": f"Aanhoudende geluidsoverlast en vervuiling rond de woning (bench {n})",
+            "category": "wonen", "observed_at": "2025-03-01T10:00:00Z", "external_ref": f"CRM-{n}"}
+
+
+async def api_single(base_url: str, tokens: Tokens, *, concurrency: int, max_requests: int, seconds: float,
+                     warmup: float, probe: CpuProbe | None) -> LoadResult:
+    headers = tokens.headers(ORG, ROLE, sub=SUB)
+    run_id = uuid.uuid4().hex[:8]
+    async with http_client(base_url, concurrency) as client:
+        async def op(i: int, it: int) -> str:
+            resp = await client.post("/v1/signals", json=body(i * 1_000_000 + it),
+                                     headers=headers | {"Idempotency-Key": f"bench-{run_id}-{i}-{it}"})
+            return str(resp.status_code)
+
+        return await run_load("signals single: API", op, concurrency=concurrency, max_requests=max_requests,
+                              max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
+
+
+async def api_batch(base_url: str, tokens: Tokens, *, batch: int, concurrency: int, max_requests: int,
+                    seconds: float, warmup: float, probe: CpuProbe | None) -> LoadResult:
+    headers = tokens.headers(ORG, ROLE, sub=SUB)
+    run_id = uuid.uuid4().hex[:8]
+    async with http_client(base_url, concurrency) as client:
+        async def op(i: int, it: int) -> str:
+            items = [body(i * 1_000_000 + it * batch + k) | {"idempotency_key": f"bench-{run_id}-{i}-{it}-{k}"}
+                     for k in range(batch)]
+            resp = await client.post("/v1/signals:batch", json={"items": items}, headers=headers)
+            if resp.status_code != 200:
+                return str(resp.status_code)
+            bad = [r["status"] for r in resp.json()["items"] if r["status"] != 201]
+            return "200" if not bad else f"item-{bad[0]}"
+
+        result = await run_load(f"signals batch of {batch}: API", op, concurrency=concurrency,
+                                max_requests=max_requests, max_seconds=seconds, warmup_seconds=warmup,
+                                cpu_probe=probe)
+    return _per_signal(result, batch)
+
+
+def _per_signal(result: LoadResult, batch: int) -> LoadResult:
+    result.extra.update(signals_per_s=round(result.rate * batch, 1), batch=batch)
+    return result
+
+
+class _Item:
+    """One signal's rows, built as the app builds them."""
+
+    def __init__(self, n: int, key: str) -> None:
+        b = body(n)
+        self.key = key
+        self.now = datetime.now(UTC)
+        self.digest = hashlib.sha256(json.dumps(b, sort_keys=True, separators=(",", ":"),
+                                                ensure_ascii=False).encode()).hexdigest()
+        self.subject_id, self.signal_id = uuid.uuid4(), uuid.uuid4()
+        self.postcode, self.house_number = "6211AB", b["subject"]["house_number"]
+        self.match_key = f"adres:{self.postcode}:{self.house_number}"
+        self.description, self.external_ref = b["description"], b["external_ref"]
+        self.observed_at = datetime(2025, 3, 1, 10, tzinfo=UTC)
+        self.answer = json.dumps({
+            "id": str(self.signal_id), "status": "ontvangen", "source_organisation": ORG,
+            "case_type_hint": "woonoverlast", "category": "wonen", "external_ref": self.external_ref,
+            "observed_at": "2025-03-01T10:00:00Z", "created_at": self.now.isoformat(), "matches": None})
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        await conn.fetchrow(CLAIM_KEY, ORG, self.key, self.digest, self.now, self.now + timedelta(days=7))
+        await conn.execute(INSERT_SUBJECT, self.subject_id, self.postcode, self.house_number, self.match_key, self.now)
+        await conn.execute(INSERT_SIGNAL, self.signal_id, ORG, "woonoverlast", self.subject_id, self.description,
+                           "wonen", self.observed_at, self.external_ref, SUB, self.now)
+        await conn.execute(STORE_ANSWER, 201, self.answer, ORG, self.key)
+
+    def audit(self, grant: asyncpg.Record | None) -> dict[str, Any]:
+        return raw.audit_fields(sub=SUB, org=ORG, role=ROLE, action="signal:create", object_type="signal",
+                                object_id=self.signal_id, subject_ids=[str(self.subject_id)], grant=grant,
+                                detail={"replay": False, "matches": []})
+
+
+async def _grant(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    rows = await conn.fetch(raw.SELECT_GRANTS, ORG, "woonoverlast", date.today())
+    return raw.best_grant(rows) if rows else None
+
+
+async def raw_single_tx(conn: asyncpg.Connection, item: _Item) -> None:
+    async with conn.transaction():
+        await conn.fetchrow(raw.SELECT_ORGANISATION, ORG)
+        await item.write(conn)
+        grant = await _grant(conn)
+        await raw.append_audit(conn, item.audit(grant))
+
+
+async def raw_batch_tx(conn: asyncpg.Connection, items: list[_Item], *, bulk: bool) -> None:
+    async with conn.transaction():
+        await conn.fetchrow(raw.SELECT_ORGANISATION, ORG)
+        if bulk:
+            await conn.executemany(CLAIM_KEY, [(ORG, it.key, it.digest, it.now, it.now + timedelta(days=7))
+                                               for it in items])
+            await conn.executemany(INSERT_SUBJECT, [(it.subject_id, it.postcode, it.house_number, it.match_key,
+                                                     it.now) for it in items])
+            await conn.executemany(INSERT_SIGNAL, [(it.signal_id, ORG, "woonoverlast", it.subject_id, it.description,
+                                                    "wonen", it.observed_at, it.external_ref, SUB, it.now)
+                                                   for it in items])
+            await conn.executemany(STORE_ANSWER, [(201, it.answer, ORG, it.key) for it in items])
+            grant = await _grant(conn)
+            grants = [grant] * len(items)
+        else:
+            items = sorted(items, key=lambda x: x.key)  # the app claims keys in key order
+            grants = []
+            for it in items:
+                async with conn.transaction():  # a SAVEPOINT, as the app's begin_nested()
+                    await it.write(conn)
+                    grants.append(await _grant(conn))
+        await append_audit_many(conn, [it.audit(g) for it, g in zip(items, grants, strict=True)])
+
+
+async def append_audit_many(conn: asyncpg.Connection, entries: list[dict[str, Any]]) -> None:
+    """flush_pending() with several entries: one head lock, multi-row inserts, one head update."""
+    from app.audit.hash_chain import entry_hash
+
+    head = await conn.fetchrow(raw.LOCK_HEAD)
+    seq, prev = head["seq"], head["hash"]
+    rows, subjects = [], []
+    for f in entries:
+        seq += 1
+        digest = entry_hash(prev, dict(f, seq=seq))
+        rows.append((seq, f["id"], f["created_at"], f["actor_sub"], f["actor_org"], f["actor_role"], f["action"],
+                     f["object_type"], f["object_id"], f["case_id"], json.dumps(f["subject_ids"]), f["convenant_id"],
+                     f["convenant_version"], f["legal_basis"], f["toelichting"], f["outcome"], json.dumps(f["detail"]),
+                     f["request_id"], f["client_address"], prev, digest))
+        subjects += [(seq, s) for s in f["subject_ids"]]
+        prev = digest
+    await conn.executemany(raw.INSERT_AUDIT, rows)
+    if subjects:
+        await conn.executemany(raw.INSERT_AUDIT_SUBJECT, subjects)
+    await conn.execute(raw.UPDATE_HEAD, seq, prev)
+
+
+async def raw_single(dsn: str, *, concurrency: int, max_requests: int, seconds: float, warmup: float,
+                     probe: CpuProbe | None) -> LoadResult:
+    run_id = uuid.uuid4().hex[:8]
+    conns = await connections(dsn, concurrency)
+    try:
+        async def op(i: int, it: int) -> str:
+            await raw_single_tx(conns[i], _Item(i * 1_000_000 + it, f"raw-{run_id}-{i}-{it}"))
+            return "ok"
+
+        return await run_load("signals single: raw asyncpg", op, concurrency=concurrency, max_requests=max_requests,
+                              max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
+    finally:
+        await close_all(conns)
+
+
+async def raw_batch(dsn: str, *, batch: int, bulk: bool, concurrency: int, max_requests: int, seconds: float,
+                    warmup: float, probe: CpuProbe | None) -> LoadResult:
+    run_id = uuid.uuid4().hex[:8]
+    conns = await connections(dsn, concurrency)
+    try:
+        async def op(i: int, it: int) -> str:
+            items = [_Item(i * 1_000_000 + it * batch + k, f"raw-{run_id}-{i}-{it}-{k}") for k in range(batch)]
+            await raw_batch_tx(conns[i], items, bulk=bulk)
+            return "ok"
+
+        kind = "bulk statements" if bulk else "same shape, savepoint per item"
+        result = await run_load(f"signals batch of {batch}: raw asyncpg, {kind}", op, concurrency=concurrency,
+                                max_requests=max_requests, max_seconds=seconds, warmup_seconds=warmup,
+                                cpu_probe=probe)
+    finally:
+        await close_all(conns)
+    return _per_signal(result, batch)
+
+
+async def measure(server: Server, dsn: str, tokens: Tokens, cfg: Any,
+                  probe: Callable[[Server | None], CpuProbe]) -> dict[str, LoadResult]:
+    """Every signal intake figure for one server (called by bench/run.py for each worker count)."""
+    load = {"max_requests": cfg.max_requests, "seconds": cfg.load_seconds, "warmup": cfg.warmup_seconds}
+    batch = cfg.signal_batch
+    out: dict[str, LoadResult] = {}
+    out["signals_single_raw"] = await raw_single(dsn, concurrency=cfg.concurrency, probe=probe(None), **load)
+    out["signals_single_api"] = await api_single(server.base_url, tokens, concurrency=cfg.concurrency,
+                                                 probe=probe(server), **load)
+    out["signals_batch_raw"] = await raw_batch(dsn, batch=batch, bulk=False, concurrency=BATCH_CONCURRENCY,
+                                               probe=probe(None), **load)
+    out["signals_batch_raw_bulk"] = await raw_batch(dsn, batch=batch, bulk=True, concurrency=BATCH_CONCURRENCY,
+                                                    probe=probe(None), **load)
+    out["signals_batch_api"] = await api_batch(server.base_url, tokens, batch=batch, concurrency=BATCH_CONCURRENCY,
+                                               probe=probe(server), **load)
+    return out
