@@ -117,7 +117,7 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
 
-def start_server(database_url: str, log_path: Path, *, port: int | None = None, ready_timeout: float = 60,
+def start_server(database_url: str, log_path: Path, *, port: int | None = None, ready_timeout: float = 180,
                  require_ready: bool = True, **env: str) -> Server:
     """Start `casusregie serve` and wait until it answers (`/readyz` 200, or any answer without require_ready)."""
     port = port or free_port()
