@@ -1,11 +1,14 @@
 """Signal access.
 
 A melder knows only its own organisation's signals (status only). A procesregisseur knows its own
-organisation's signals and those of organisations it shares an active, currently valid convenant
-with that covers the signal's case type hint; a signal from an organisation bound by no convenant for
-that type (a school reporting once) reaches every procesregisseur whose organisation a convenant for
-the type names. Two care and safety houses, or two municipalities, never see each other's partners'
-signals (found by Schemathesis' object-level authorization check).
+organisation's signals. Signals of other organisations are triaged at the care and safety house: a
+procesregisseur of an organisation of kind `zvh` also knows the signals of organisations it shares an
+active, currently valid convenant with that covers the signal's case type hint, and those of an
+organisation bound by no convenant for that type (a school reporting once) when a convenant for the
+type names the ZVH. A municipality's procesregisseur (OOV) triages what its own organisation reports
+and sees other partners' information only through the cases it participates in: two municipalities in
+one regional convenant, or two care and safety houses, never see each other's signal queues (data
+minimisation; found by Schemathesis' object-level authorization check).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from app import clock
 from app.access.decisions import granting_role
 from app.convenants.models import ConvenantCaseType, ConvenantParty
 from app.convenants.service import active_versions_stmt
+from app.organisations.models import Organisation
 from app.principal import Principal
 from app.signals.models import Signal
 
@@ -47,7 +51,9 @@ def readable_signals(principal: Principal, stmt: Select[Any], today: date | None
             .where(ConvenantCaseType.version_id == active.c.id, ConvenantCaseType.case_type == Signal.case_type_hint)
         )
         unbound_sender = and_(party(principal.org), ~party(Signal.source_organisation))
-        return stmt.where(or_(Signal.source_organisation == principal.org, shared, unbound_sender))
+        triages_for_others = exists().where(Organisation.code == principal.org, Organisation.kind == "zvh")
+        return stmt.where(or_(Signal.source_organisation == principal.org,
+                              and_(triages_for_others, or_(shared, unbound_sender))))
     if granting_role(principal, "signal:read_own") is not None:
         return stmt.where(Signal.source_organisation == principal.org)
     return stmt.where(false())

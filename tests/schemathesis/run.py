@@ -184,6 +184,40 @@ def probe_peers(server_url: str, tokens: dict[str, str], peer_cases: dict[str, s
                     if r.status_code != 404:
                         problems.append(f"{method} /v1/cases/{{{other}}}{suffix} as {peer}: {r.status_code}, "
                                         "expected 404")
+        problems += _probe_peer_signals(client, tokens)
+    return problems
+
+
+def _probe_peer_signals(client: httpx.Client, tokens: dict[str, str]) -> list[str]:
+    """Each peer reports a signal on one shared address; the other peer neither reads, lists, matches nor triages it."""
+    problems: list[str] = []
+    sent: dict[str, str] = {}
+    for peer, token in tokens.items():
+        body = {"case_type_hint": "woonoverlast", "description": "Peer probe", "category": "wonen",
+                "subject": {"type": "adres", "postcode": "6411AB", "house_number": "1"}}
+        r = client.post("/v1/signals", json=body,
+                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+        if r.status_code != 201:
+            problems.append(f"{peer} cannot report a signal: {r.status_code}")
+            continue
+        sent[peer] = r.json()["id"]
+        if r.json()["matches"]:
+            problems.append(f"{peer}'s signal shows matches from another peer: {r.json()['matches']}")
+    for peer, token in tokens.items():
+        headers = {"Authorization": f"Bearer {token}"}
+        listed = {s["id"] for s in client.get("/v1/signals", params={"limit": 200}, headers=headers).json()["items"]}
+        for other, signal_id in sent.items():
+            if other == peer:
+                continue
+            if signal_id in listed:
+                problems.append(f"{peer} lists {other}'s signal {signal_id}")
+            r = client.get(f"/v1/signals/{signal_id}", headers=headers)
+            if r.status_code != 404:
+                problems.append(f"GET /v1/signals/{{{other}}} as {peer}: {r.status_code}, expected 404")
+            r = client.post(f"/v1/signals/{signal_id}/triage", json={"decision": "afwijzen", "reason": "x"},
+                            headers=headers)
+            if r.status_code != 404:
+                problems.append(f"POST /v1/signals/{{{other}}}/triage as {peer}: {r.status_code}, expected 404")
     return problems
 
 

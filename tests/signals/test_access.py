@@ -12,8 +12,9 @@ from tests.audit_helpers import audit_rows
 from tests.signals.conftest import assert_problem, new_key, person, post_signal, signal_body
 from tests.world import World
 
-# The signal below is sent by politie. Situations: "" (the role's organisation is zvh-mh), "own" (politie, the
-# sender) and "other" (woonpunt, another partner).
+# The signal below is sent by politie. Situations: "zvh" (zvh-mh, the care and safety house sharing a convenant
+# with politie), "own" (politie, the sender) and "other" (woonpunt, another partner in that convenant: not a
+# triaging organisation, so politie's signal does not exist for it).
 ENDPOINTS: dict[str, tuple[str, str]] = {
     "submit": ("POST", "/v1/signals"),
     "batch": ("POST", "/v1/signals:batch"),
@@ -29,11 +30,13 @@ ALLOWED = {
 
 MATRIX: list[tuple[str, str, str, int]] = []
 for _role in Role:
-    for _situation, _org in (("own", "politie"), ("other", "woonpunt")):
+    for _situation, _org in (("zvh", "zvh-mh"), ("own", "politie"), ("other", "woonpunt")):
         for _endpoint in ENDPOINTS:
             expected = ALLOWED.get(_role.value, {}).get(_endpoint, 403)
-            if _role.value == "melder" and _situation == "other" and _endpoint == "get":
+            if _role.value == "melder" and _situation != "own" and _endpoint == "get":
                 expected = 404  # another organisation's signal does not exist for it
+            if _role.value == "procesregisseur" and _situation == "other" and _endpoint in ("get", "triage"):
+                expected = 404
             MATRIX.append((_role.value, _org, _endpoint, expected))
 
 

@@ -170,15 +170,20 @@ async def test_koppelen_to_a_closed_case_is_a_conflict(world: World) -> None:
 
 
 async def test_description_and_identity_follow_the_readers_convenant(world: World) -> None:
-    # gemeente's procesregisseur is granted identificatie, wonen, sociaal_domein, veiligheid: no zorg.
+    # A second care and safety house, granted identificatie and wonen by its convenant with ggz: no zorg.
+    await world.organisations({"zvh-beperkt": "zvh"})
+    await world.convenant("c-beperkt", case_types=["ex_gedetineerde"],
+                          parties={"zvh-beperkt": ["identificatie", "wonen"], "ggz": ["identificatie", "zorg"]})
     r = await post_signal(world.client, world.h("ggz", "melder"),
                           signal_body(case_type_hint="ex_gedetineerde", category="zorg", subject=person()))
-    view = await _get(world, r.json()["id"], world.h("gemeente", "procesregisseur"))
+    view = await _get(world, r.json()["id"], world.h("zvh-beperkt", "procesregisseur"))
     assert view["description"] is None and view["description_withheld"] is True
     assert view["subject"]["name"] == "Persoon Een"
-    # An organisation sharing no convenant with the sender does not know the signal exists.
-    hidden = await world.client.get(f"/v1/signals/{r.json()['id']}", headers=world.h("om", "procesregisseur"))
-    assert hidden.status_code == 404
+    # An organisation sharing no convenant with the sender does not know the signal exists, and neither does
+    # a municipality that does share one: partners' signals are triaged at the care and safety house.
+    for org in ("om", "gemeente"):
+        hidden = await world.client.get(f"/v1/signals/{r.json()['id']}", headers=world.h(org, "procesregisseur"))
+        assert hidden.status_code == 404, org
 
 
 async def test_concurrent_triage_of_one_signal_decides_once(world: World, db_url: str) -> None:
