@@ -70,14 +70,40 @@ class JwksCache:
         return self._keys.get(kid or "")
 
 
+VERIFIED_TTL_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
+    """Verifies bearer tokens; remembers a verified token for at most VERIFIED_TTL_SECONDS.
+
+    Partners send the same token on every request until it expires, and verifying it (signature, claims)
+    was a visible share of a request's CPU time (bench/). The cache is keyed by the whole token string
+    (its signature included), bounded in size, and an entry never outlives the token's own `exp`; a key
+    withdrawn from the JWKS stops verifying new tokens at once and cached ones within the TTL.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.effective_jwt_secret
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.jwks = JwksCache(settings.jwks) if settings.jwks else None
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
+        now = time.time()
+        hit = self._verified.get(token)
+        if hit is not None:
+            if hit[0] > now:
+                return hit[1]
+            del self._verified[token]
+        principal, exp = await self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded; a refill costs one verification per token
+        self._verified[token] = (min(exp + LEEWAY_SECONDS, now + VERIFIED_TTL_SECONDS), principal)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except JWTError as exc:
@@ -109,7 +135,7 @@ class TokenVerifier:
             )
         except JWTError as exc:
             raise AuthError("invalid token") from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

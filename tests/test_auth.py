@@ -175,3 +175,29 @@ def test_production_issues_no_dev_tokens() -> None:
 
     with pytest.raises(RuntimeError):
         issue_dev_token(Settings(env="production", jwks="/x", bsn_hash_key="k" * 32), org="x", roles=["auditor"])
+
+
+async def test_a_remembered_token_still_expires(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verified tokens are remembered for speed, but never past their exp (+ leeway) nor past the TTL."""
+    import app.auth as auth_module
+
+    token = sign_token(dict(GOOD, exp=NOW + 120), DEV_JWT_SECRET, "HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/v1/organisations", headers=headers)).status_code == 200
+    # 200 s later (for the cache and for python-jose alike) the token is past exp + 60 s leeway: refused
+    # although it was verified a moment ago.
+    import datetime as dt
+
+    import jose.jwt
+
+    later = time.time() + 200
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return dt.datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(auth_module.time, "time", lambda: later)
+    monkeypatch.setattr(jose.jwt, "datetime", Later)
+    r = await client.get("/v1/organisations", headers=headers)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")

@@ -17,23 +17,27 @@ __all__ = [
 
 # Last: the case rules import the convenant and case models, which import this package.
 from app.access.cases import (
+    READABLE_CASES,
     CaseAccess,
     applicable_roles,
     case_access,
     deny_missing,
     readable_cases,
+    readable_params,
     require_case,
     visible_categories,
 )
 from app.access.signals import may_see_all_signals, readable_signals
 
 __all__ += [
+    "READABLE_CASES",
     "CaseAccess",
     "applicable_roles",
     "case_access",
     "deny_missing",
     "may_see_all_signals",
     "readable_cases",
+    "readable_params",
     "readable_signals",
     "require_case",
     "visible_categories",

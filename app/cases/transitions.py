@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access, clock
@@ -26,16 +26,16 @@ from app.principal import Principal
 from app.workflows.engine import get_engine
 from app.workflows.model import GuardContext, PlanInfo, TransitionDef
 
+_LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
+                .order_by(CasePlan.version.desc()).limit(1))
+
 
 async def latest_plan(session: AsyncSession, case_id: uuid.UUID) -> CasePlan | None:
-    return await session.scalar(
-        select(CasePlan).where(CasePlan.case_id == case_id).order_by(CasePlan.version.desc()).limit(1)
-    )
+    return await session.scalar(_LATEST_PLAN, {"case_id": case_id})
 
 
 async def _org_kind(session: AsyncSession, principal: Principal) -> str | None:
-    org = await organisations.by_code(session, principal.org)
-    return org.kind if org else None
+    return await organisations.kind_of(session, principal.org)
 
 
 def _permitted(principal: Principal, case: Case, org_kind: str | None) -> list[TransitionDef]:
@@ -80,7 +80,7 @@ async def fire(
                     subject_ids=loaded.subject_ids, reason=f"trigger {tdef.trigger} not for your role")
         raise NotAllowed(f"Your role may not fire {tdef.trigger!r} here (allowed: {', '.join(tdef.roles)})")
 
-    plan = await latest_plan(session, case.id)
+    plan = await latest_plan(session, case.id) if tdef.needs_plan else None
     plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None
     ctx = GuardContext(details=case.details or {}, data=request.data, plan=plan_info, actor_org_kind=org_kind)
     result = engine.fire(case.case_type, case.state, tdef.trigger, ctx)

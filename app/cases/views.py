@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.access import CaseAccess
-from app.cases.models import Case, CaseSubject
+from app.cases.loading import subjects_of
+from app.cases.models import Case
 from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.workflows.engine import get_engine
 
 
-def is_overdue(case: Case) -> bool:
+def is_overdue(case: Case | Row[Any]) -> bool:
     return case.due_at is not None and case.closed_at is None and case.due_at < clock.now()
 
 
-async def case_view(session: AsyncSession, case: Case, access: CaseAccess) -> CaseOut:
+async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
+                    subject_rows: Sequence[Subject] | None = None) -> CaseOut:
+    """`subject_rows`: the case's subjects when the caller already loaded them (`LoadedCase.subjects`)."""
     ladder = get_engine().ladder(case.case_type)
     state = ladder.state(case.state)
     categories = access.categories
@@ -29,12 +35,7 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess) -> Ca
             withheld.append(key)
         else:
             details[key] = value
-    rows = (
-        await session.execute(
-            select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
-            .where(CaseSubject.case_id == case.id).order_by(Subject.created_at, Subject.id)
-        )
-    ).scalars()
+    rows = subject_rows if subject_rows is not None else await subjects_of(session, case.id)
     identifying = "identificatie" in categories
     return CaseOut(
         id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
@@ -50,7 +51,8 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess) -> Ca
     )
 
 
-def case_summary(case: Case) -> CaseSummary:
+def case_summary(case: Case | Row[Any]) -> CaseSummary:
+    """A list row from a Case or from a row of `service.SUMMARY_COLUMNS`."""
     return CaseSummary(
         id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
         tier=case.tier, version=case.version, title=case.title, due_at=case.due_at, overdue=is_overdue(case),

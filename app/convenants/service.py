@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Date, Select, String, and_, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,21 +93,29 @@ def active_versions_stmt(today: date) -> Select[tuple[ConvenantVersion]]:
     )
 
 
+# Built once: a per-call select() costs more Python time than PostgreSQL spends answering it (bench/).
+_GRANTS = (
+    select(ConvenantVersion.convenant_id, ConvenantVersion.version, ConvenantVersion.id, ConvenantVersion.legal_basis,
+           ConvenantParty.role, ConvenantPartyCategory.category)
+    .join(ConvenantParty, ConvenantParty.version_id == ConvenantVersion.id)
+    .join(ConvenantCaseType, ConvenantCaseType.version_id == ConvenantVersion.id)
+    .outerjoin(ConvenantPartyCategory, and_(ConvenantPartyCategory.version_id == ConvenantParty.version_id,
+                                            ConvenantPartyCategory.organisation == ConvenantParty.organisation))
+    .where(ConvenantVersion.status == ACTIEF,
+           ConvenantVersion.valid_from <= bindparam("today", type_=Date()),
+           ConvenantVersion.valid_until >= bindparam("today", type_=Date()),
+           ConvenantParty.organisation == bindparam("organisation", type_=String()),
+           ConvenantCaseType.case_type == bindparam("case_type", type_=String()))
+    .order_by(ConvenantVersion.convenant_id, ConvenantVersion.version)
+)
+
+
 async def grants_for(session: AsyncSession, organisation: str, case_type: str, today: date) -> list[Grant]:
     """One grant per active, currently valid version that names `organisation` and covers `case_type`."""
-    active = active_versions_stmt(today).subquery()
-    stmt = (
-        select(active.c.convenant_id, active.c.version, active.c.id, active.c.legal_basis,
-               ConvenantParty.role, ConvenantPartyCategory.category)
-        .join(ConvenantParty, ConvenantParty.version_id == active.c.id)
-        .join(ConvenantCaseType, ConvenantCaseType.version_id == active.c.id)
-        .outerjoin(ConvenantPartyCategory, and_(ConvenantPartyCategory.version_id == ConvenantParty.version_id,
-                                                ConvenantPartyCategory.organisation == ConvenantParty.organisation))
-        .where(ConvenantParty.organisation == organisation, ConvenantCaseType.case_type == str(case_type))
-        .order_by(active.c.convenant_id, active.c.version)
-    )
+    params = {"today": today, "organisation": organisation, "case_type": str(case_type)}
     found: dict[uuid.UUID, dict[str, Any]] = {}
-    for convenant_id, version, version_id, legal_basis, role, category in (await session.execute(stmt)).all():
+    rows = (await session.execute(_GRANTS, params)).all()
+    for convenant_id, version, version_id, legal_basis, role, category in rows:
         entry = found.setdefault(version_id, {"convenant_id": convenant_id, "version": version,
                                               "legal_basis": legal_basis, "role": role, "categories": set()})
         if category is not None:

@@ -17,10 +17,12 @@ from transitions import EventData, Machine
 
 from app.errors import GuardFailed, InvalidTransition, NotFound
 from app.workflows import ex_gedetineerde, ijam, jeugdgroep, radicalisering, woonoverlast
+from app.workflows import guards as shared_guards
 from app.workflows.model import (
     DATA_CATEGORIES,
     FINAL_STATE,
     ORGANISATION_KINDS,
+    PLAN_GUARDS,
     REOPEN_TRIGGER,
     ROLES,
     SUBJECT_TYPES,
@@ -38,6 +40,7 @@ LADDERS: tuple[Ladder, ...] = (
 )
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLAN_GUARD_FUNCTIONS = (shared_guards.concept_plan_exists, shared_guards.plan_has_action)
 
 
 class LadderError(Exception):
@@ -130,6 +133,9 @@ def validate_ladder(ladder: Ladder) -> None:
         for guard in t.guards:
             if guard not in ladder.guards:
                 add(f"{where}: guard {guard!r} is not registered")
+            elif ladder.guards[guard] in _PLAN_GUARD_FUNCTIONS and guard not in PLAN_GUARDS:
+                # The plan is only loaded for PLAN_GUARDS names: another name would make it see no plan.
+                add(f"{where}: plan guard registered as {guard!r}, not as one of {sorted(PLAN_GUARDS)}")
         if t.effect is not None and t.effect not in ladder.effects:
             add(f"{where}: effect {t.effect!r} is not registered")
         if t.data_model is not None and not _model_forbids_extra(t.data_model):

@@ -74,6 +74,10 @@ class GuardContext:
 Guard = Callable[[GuardContext], list[str]]
 Effect = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 
+# The guards that read GuardContext.plan (app/workflows/guards.py): only transitions using one of them (or
+# marking the plan vastgesteld) load the plan, one query less on every other transition.
+PLAN_GUARDS = frozenset({"concept_plan_exists", "plan_has_action"})
+
 
 @dataclass(frozen=True)
 class TransitionDef:
@@ -98,6 +102,11 @@ class TransitionDef:
         if held & set(self.roles):
             return True
         return any(role in held and kind == org_kind for role, kind in self.org_kind_roles)
+
+    @property
+    def needs_plan(self) -> bool:
+        """Whether firing reads the plan van aanpak (a plan guard, or it marks the plan vastgesteld)."""
+        return self.marks_plan_vastgesteld or any(g in PLAN_GUARDS for g in self.guards)
 
     @property
     def required_keys(self) -> list[str]:

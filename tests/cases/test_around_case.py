@@ -176,3 +176,18 @@ async def test_every_case_read_is_audited_with_subjects(world: World, db_url: st
     auditor = world.h("zvh-mh", "auditor")
     by_subject = await world.client.get("/v1/audit", params={"subject_id": subject_ids[0]}, headers=auditor)
     assert {e["actor_sub"] for e in by_subject.json()["items"]} >= {"agent-7", "regisseur-1"}
+
+
+async def test_a_list_page_is_audited_with_exactly_the_cases_returned(world: World, db_url: str) -> None:
+    for _ in range(3):
+        await world.case("ijam")
+    headers = world.h("zvh-mh", "procesregisseur", sub="lister")
+    first = await world.client.get("/v1/cases", params={"limit": 2}, headers=headers)
+    assert first.status_code == 200 and first.json()["next_cursor"] is not None
+    second = await world.client.get("/v1/cases", params={"limit": 2, "cursor": first.json()["next_cursor"]},
+                                    headers=headers)
+    assert second.json()["next_cursor"] is None
+    pages = [[c["id"] for c in page.json()["items"]] for page in (first, second)]
+    assert [len(p) for p in pages] == [2, 1]
+    rows = [r for r in await audit_rows(db_url, action="case:list") if r.actor_sub == "lister"]
+    assert [r.detail["case_ids"] for r in rows] == pages

@@ -50,7 +50,7 @@ def _etag(response: Response, version: int) -> None:
 
 async def _out(session: SessionDep, loaded: LoadedCase, response: Response) -> CaseOut:
     _etag(response, loaded.case.version)
-    return await case_view(session, loaded.case, loaded.access)
+    return await case_view(session, loaded.case, loaded.access, loaded.subjects)
 
 
 def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
@@ -90,12 +90,12 @@ async def list_cases(
 ) -> CasePage:
     flt = cases.CaseFilter(case_type=case_type.value if case_type else None, state=state, tier=tier,
                            overdue=overdue, organisation=organisation, subject_id=subject_id, q=q)
-    rows = await cases.list_page(session, principal, flt, limit=limit + 1, after=_after(cursor))
+    rows, more = await cases.list_page(session, principal, flt, limit=limit, after=_after(cursor))
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
+    if more:
+        last = rows[-1]
         next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return CasePage(items=[case_summary(c) for c in rows[:limit]], next_cursor=next_cursor)
+    return CasePage(items=[case_summary(c) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 404, 422))
