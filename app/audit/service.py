@@ -8,7 +8,7 @@ So the entry commits with the change it records, or vanishes with it; denials ar
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +17,9 @@ from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.context import current_context
-from app.audit.hash_chain import GENESIS_HASH, entry_hash
+from app.audit.hash_chain import entry_hash
 from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
+from app.audit.verify import Verification, verify_chain  # defined in verify.py, importable here as before
 from app.principal import Principal
 
 PENDING_KEY = "audit_pending"
@@ -160,65 +161,6 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.seq < before_seq)
     stmt = stmt.order_by(AuditEntry.seq.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
-
-
-@dataclass
-class Verification:
-    valid: bool
-    entries: int
-    head: str
-    first_invalid_id: str | None = None
-    first_invalid_seq: int | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"valid": self.valid, "entries": self.entries, "head": self.head}
-        if not self.valid:
-            out.update(first_invalid_id=self.first_invalid_id, first_invalid_seq=self.first_invalid_seq,
-                       reason=self.reason)
-        return out
-
-
-_COLUMNS = [getattr(AuditEntry, name) for name in (
-    "seq", "id", "created_at", "actor_sub", "actor_org", "actor_role", "action", "object_type", "object_id",
-    "case_id", "subject_ids", "convenant_id", "convenant_version", "legal_basis", "toelichting", "outcome",
-    "detail", "request_id", "client_address", "prev_hash", "hash",
-)]
-
-
-async def _stream(session: AsyncSession, batch: int = 5000) -> AsyncIterator[Any]:
-    last = 0
-    while True:
-        rows = (
-            await session.execute(select(*_COLUMNS).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch))
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield row
-        last = rows[-1].seq
-
-
-async def verify_chain(session: AsyncSession) -> Verification:
-    """Recompute every hash in seq order; name the first entry that was changed, inserted or follows a gap."""
-    prev, expected_seq, count = GENESIS_HASH, 1, 0
-    async for row in _stream(session):
-        fields = row._asdict()
-        problem = None
-        if row.seq != expected_seq:
-            problem = "gap or reordering before this entry (an entry was deleted or inserted)"
-        elif row.prev_hash != prev:
-            problem = "prev_hash does not match the previous entry"
-        elif entry_hash(prev, fields) != row.hash:
-            problem = "content does not match its hash (entry was changed)"
-        if problem:
-            return Verification(False, count, prev, str(row.id), row.seq, problem)
-        prev, expected_seq, count = row.hash, row.seq + 1, count + 1
-    head = (await session.execute(select(AuditChainHead).where(AuditChainHead.id == 1))).scalar_one_or_none()
-    if head is None or head.seq != count or head.hash != prev:
-        return Verification(False, count, prev, None, count + 1,
-                            "chain head does not match the last entry (entries were removed from the end)")
-    return Verification(True, count, prev)
 
 
 async def list_for(
