@@ -62,17 +62,31 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify_audit(_: argparse.Namespace) -> int:
-    from app.audit.service import verify_chain
-    from app.db import Database
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    settings = get_settings()
 
     async def run() -> int:
-        db = Database(get_settings())
-        try:
-            async with db.sessionmaker() as session:
-                result = await verify_chain(session)
-        finally:
-            await db.dispose()
+        from app.audit import verify  # light: SQLAlchemy is imported only if needed
+
+        workers = args.workers
+        result = None
+        if not settings.is_sqlite:
+            # Started first, the worker processes import while this one connects.
+            pool = await verify.WorkerPool.start(workers or verify.default_workers()) if workers != 0 else None
+            try:
+                result = await verify.verify_database(settings.database_url, workers=workers, pool=pool)
+            finally:
+                if pool is not None:
+                    await pool.close()
+        if result is None:
+            from app.db import Database
+
+            db = Database(settings)
+            try:
+                async with db.sessionmaker() as session:
+                    result = await verify.verify_chain(session, workers=workers)
+            finally:
+                await db.dispose()
         print(json.dumps(result.as_dict()))
         return 0 if result.valid else 1
 
@@ -127,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
     p.set_defaults(func=cmd_token)
 
-    sub.add_parser("verify-audit", help="recompute the audit hash chain; exit 1 naming the first bad entry"
-                   ).set_defaults(func=cmd_verify_audit)
+    p = sub.add_parser("verify-audit", help="recompute the audit hash chain; exit 1 naming the first bad entry")
+    p.add_argument("--workers", type=int, default=None,
+                   help="PostgreSQL: worker processes (default: one per CPU for a large log; 0: none)")
+    p.set_defaults(func=cmd_verify_audit)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default=str(OPENAPI_PATH))

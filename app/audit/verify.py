@@ -144,7 +144,7 @@ _KEYS = tuple(sorted(HASHED_FIELDS))
 
 def _column_sql(name: str) -> str:
     if name == "created_at":
-        # canonical_time's format; the coordinator checks every year has four digits (see _range_facts).
+        # canonical_time's format; the coordinator checks every year has four digits (_FACTS_SQL).
         return "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     if name in _QUOTED_BY_PG:
         return f"'\"' || {name} || '\"'"
@@ -263,16 +263,20 @@ class _SegmentCheck:
         """COPY output sink: whole lines are checked as they arrive (still in the CPU cache)."""
         if self.done:
             return  # a problem was found; the rest of the stream is drained unread
-        lines = bytes(data).split(b"\n")  # bytes: the json columns are cache keys
-        if self._rest:
-            lines[0] = self._rest + lines[0]
-        self._rest = lines.pop()
-        if not lines:
+        data = bytes(data)  # bytes, not asyncpg's bytearray: the json columns are cache keys
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            self._rest += data
             return
+        # The buffer is self._rest + data[:cut], never built: split() and the counts work on the parts.
+        lines = data[:cut - 1].split(b"\n")
+        rest, self._rest = self._rest, data[cut:]
+        if rest:
+            lines[0] = rest + lines[0]
         enabled = gc.isenabled()
         gc.disable()  # only acyclic garbage is made here; collections would only cost time
         try:
-            if not (self._prev is not None and self._fast(lines)):
+            if not (self._prev is not None and self._fast(lines, rest, data, cut)):
                 self._careful(lines)
         finally:
             if enabled:
@@ -287,7 +291,7 @@ class _SegmentCheck:
             self.seg.last = (self._expected - 1, _text(self._prev))
         return self.seg
 
-    def _fast(self, lines: list[bytes]) -> bool:
+    def _fast(self, lines: list[bytes], rest: bytes, data: bytes, cut: int) -> bool:
         """The common case with as little work per row as possible. Returns False, having recorded
         nothing, when the buffer needs `_careful`: a broken link or gap, a quote or control character
         in a text column, a `\\v`, a json column only hash_chain can render, a hash that does not match.
@@ -296,10 +300,11 @@ class _SegmentCheck:
         order, so last - first = rows - 1 means no gap), and the quotes: all must be PostgreSQL's (two
         per non-NULL column it quoted) or in the json columns.
         """
-        buf = b"\n".join(lines)
-        if b"\\" in buf and b"\\v" in buf:
+        # Presence checks may look at more than the buffer (the partial row after `cut`): that can only
+        # send a buffer to _careful. The counts below are exact, over rest + data[:cut].
+        if (b"\\" in data or b"\\" in rest) and (b"\\v" in data or b"\\v" in rest[-1:] + data[:1] or b"\\v" in rest):
             return False  # COPY's \v is not JSON's \u000b (every other COPY escape is JSON's)
-        if _has_raw_control(buf):
+        if _has_raw_control(data) or _has_raw_control(rest):
             return False
         cache, template, sha = self._cache, _TEMPLATE, hashlib.sha256
         prev = self._prev
@@ -332,8 +337,11 @@ class _SegmentCheck:
             return False
         # Every field but the first follows a tab; a field starting with `null` that is not a NULL of a
         # quoted column (counted in `quotes` for the json and int columns) can only make this fail.
-        nulls = buf.count(b"\tnull")
-        if buf.count(b'"') != quotes + 2 * (len(_QUOTED_BY_PG) * rows - nulls):
+        nulls = data.count(b"\tnull", 0, cut) + rest.count(b"\tnull")
+        if rest:  # one `\tnull` may straddle rest and data (it cannot overlap another)
+            edge = rest[-4:] + data[:4]
+            nulls += edge.count(b"\tnull")
+        if data.count(b'"', 0, cut) + rest.count(b'"') != quotes + 2 * (len(_QUOTED_BY_PG) * rows - nulls):
             return False
         seg = self.seg
         seg.count += rows
@@ -460,77 +468,140 @@ def _chunks(max_seq: int, chunk_rows: int, max_chunks: int = 1024) -> list[tuple
 # --- PostgreSQL: coordinator and workers ---------------------------------------------------------
 
 CHUNK_ROWS = 32_768
-# Below this many entries worker start-up (about 0.3 s each) costs more than it saves.
+# Below this many entries worker start-up (a few tenths of a second each) costs more than it saves.
 PARALLEL_MIN_ENTRIES = 100_000
 
+# One statement, one snapshot: the chain head, the seq range, and whether the template reproduces
+# canonical_json here (a UTF-8 database; to_char and strftime agree on four-digit years).
 _FACTS_SQL = """
 SELECT pg_export_snapshot() AS snapshot,
-       current_setting('server_encoding') AS encoding,
+       current_setting('server_encoding') = 'UTF8'
+         AND coalesce((SELECT min(created_at) >= '1000-01-01 00:00:00+00'
+                              AND max(created_at) < '10000-01-01 00:00:00+00' FROM audit_log), true) AS fast_path,
        (SELECT seq FROM audit_chain_head WHERE id = 1) AS head_seq,
        (SELECT hash FROM audit_chain_head WHERE id = 1) AS head_hash,
-       (SELECT max(seq) FROM audit_log) AS max_seq,
-       (SELECT min(created_at) >= '1000-01-01 00:00:00+00' AND max(created_at) < '10000-01-01 00:00:00+00'
-          FROM audit_log) AS four_digit_years
+       (SELECT max(seq) FROM audit_log) AS max_seq
 """
 
 
 @dataclass(frozen=True)
 class _Facts:
     snapshot: str
+    fast_path: bool  # False: verify with the reference check
     head: tuple[int, str] | None
     max_seq: int
-    fast_path: bool  # False: verify with the reference check
+
+    @classmethod
+    def from_row(cls, row: Any) -> _Facts:
+        head = None if row[2] is None else (int(row[2]), str(row[3]))
+        return cls(str(row[0]), bool(row[1]), head, int(row[4] or 0))
 
 
-async def _range_facts(session: AsyncSession) -> _Facts:
-    """One statement, one snapshot: the chain head, the seq range and whether the fast path reproduces
-    canonical_json (UTF-8 database; to_char and strftime agree on years 1000-9999)."""
-    from sqlalchemy import text
-
-    row = (await session.execute(text(_FACTS_SQL))).one()
-    head = None if row.head_seq is None else (int(row.head_seq), str(row.head_hash))
-    fast = row.encoding == "UTF8" and row.four_digit_years is not False
-    return _Facts(row.snapshot, head, int(row.max_seq or 0), fast)
-
-
-def _default_workers() -> int:
+def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
-async def verify_chain(session: AsyncSession, *, workers: int | None = None,
-                       chunk_rows: int = CHUNK_ROWS) -> Verification:
+async def verify_chain(session: AsyncSession, *, workers: int | None = None, chunk_rows: int = CHUNK_ROWS,
+                       pool: WorkerPool | None = None) -> Verification:
     """Verify the whole chain. `workers`: processes on PostgreSQL (None: one per CPU for a large log,
-    0: in this process)."""
-    if session.get_bind().dialect.name != "postgresql" or session.get_bind().dialect.driver != "asyncpg":
+    0: in this process); `pool`: processes started beforehand (see app/cli.py)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or bind.dialect.driver != "asyncpg":
         return await _verify_reference(session)
-    facts = await _range_facts(session)
+    from sqlalchemy import text
+
+    # Through the session, so that its transaction is open: the exported snapshot lives as long as it.
+    facts = _Facts.from_row((await session.execute(text(_FACTS_SQL))).one())
     if not facts.fast_path:
-        log.warning("audit verification: database not UTF-8 or a timestamp outside years 1000-9999; "
-                    "using the slow reference check")
+        log.warning("audit verification: not a UTF-8 database, or a timestamp outside years 1000-9999; "
+                    "using the reference check")
         return await _verify_reference(session)
-    chunks = _chunks(facts.max_seq, chunk_rows)
-    if workers is None:
-        workers = _default_workers() if facts.max_seq >= PARALLEL_MIN_ENTRIES else 0
-    workers = min(workers, len(chunks))
-    segments: list[Segment] | None = None
-    if workers > 0:
-        try:
-            segments = await _run_workers(session, facts.snapshot, chunks, workers)
-        except _WorkerUnavailable as exc:
-            log.warning("audit verification: worker processes unavailable (%s); verifying in this process", exc)
-    if segments is None:
-        conn = await _driver_connection(session)
-        segments = await _in_order(chunks, lambda lo, hi, cache: _verify_segment(conn, lo, hi, cache))
-    return _merge(segments, facts.head)
+    conn = await _driver_connection(session)
+    return await _verify_postgres(conn, facts, lambda: _connect_args(session), workers, chunk_rows, pool)
+
+
+async def verify_database(url: str, *, workers: int | None = None, chunk_rows: int = CHUNK_ROWS,
+                          pool: WorkerPool | None = None) -> Verification | None:
+    """`casusregie verify-audit` on PostgreSQL without SQLAlchemy (importing it is a second of start-up
+    on a small machine). None when the URL is not a plain postgresql+asyncpg one, or the reference check
+    is needed: the caller then uses verify_chain."""
+    import asyncpg
+
+    params = _asyncpg_params(url)
+    if params is None:
+        return None
+    conn = await asyncpg.connect(**params)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            facts = _Facts.from_row(await conn.fetchrow(_FACTS_SQL))
+            if not facts.fast_path:
+                return None
+            return await _verify_postgres(conn, facts, lambda: params, workers, chunk_rows, pool)
+    finally:
+        await conn.close()
+
+
+def _asyncpg_params(url: str) -> dict[str, Any] | None:
+    """asyncpg.connect arguments for a postgresql+asyncpg URL, as SQLAlchemy's dialect would pass them."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql+asyncpg", "postgresql", "postgres") or "," in parts.netloc:
+        return None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    params: dict[str, Any] = dict(query)
+    if len(params) != len(query):
+        return None  # repeated keys: leave them to SQLAlchemy
+    for key in _SQLALCHEMY_ONLY:
+        params.pop(key, None)
+    for key, value in (("user", parts.username), ("password", parts.password), ("host", parts.hostname),
+                       ("port", parts.port), ("database", parts.path.lstrip("/"))):
+        if value not in (None, ""):
+            params[key] = unquote(value) if isinstance(value, str) else value
+    return params
+
+
+_SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn")
+
+
+def _connect_args(session: AsyncSession) -> dict[str, Any]:
+    engine = session.get_bind()
+    _, params = engine.dialect.create_connect_args(engine.url)
+    for key in _SQLALCHEMY_ONLY:
+        params.pop(key, None)
+    return params
 
 
 async def _driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session, in the transaction the facts were read in."""
     raw = await (await session.connection()).get_raw_connection()
     return raw.driver_connection  # type: ignore[return-value]
+
+
+async def _verify_postgres(conn: asyncpg.Connection, facts: _Facts, connect: Callable[[], dict[str, Any]],
+                           workers: int | None, chunk_rows: int, pool: WorkerPool | None) -> Verification:
+    chunks = _chunks(facts.max_seq, chunk_rows)
+    if workers is None:
+        workers = (pool.size if pool else default_workers()) if facts.max_seq >= PARALLEL_MIN_ENTRIES else 0
+    workers = min(workers, len(chunks))
+    segments: list[Segment] | None = None
+    try:
+        if workers > 0:
+            try:
+                pool = pool or await WorkerPool.start(workers)
+                segments = await pool.run(connect(), facts.snapshot, chunks, workers)
+            except _WorkerUnavailable as exc:
+                log.warning("audit verification: worker processes unavailable (%s); verifying in this process",
+                            exc)
+    finally:
+        if pool is not None:
+            await pool.close()
+    if segments is None:
+        segments = await _in_order(chunks, lambda lo, hi, cache: _verify_segment(conn, lo, hi, cache))
+    return _merge(segments, facts.head)
 
 
 async def _in_order(chunks: Sequence[tuple[int, int]],
@@ -551,14 +622,6 @@ class _WorkerUnavailable(RuntimeError):
 
 class _WorkerFailed(RuntimeError):
     """A worker process failed while verifying."""
-
-
-def _connect_args(session: AsyncSession) -> dict[str, Any]:
-    engine = session.get_bind()
-    _, params = engine.dialect.create_connect_args(engine.url)
-    for key in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"):
-        params.pop(key, None)
-    return params
 
 
 class _Worker:
@@ -584,38 +647,50 @@ class _Worker:
         await self.proc.wait()
 
 
-async def _start_worker(connect: dict[str, Any], snapshot: str) -> _Worker:
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.audit.verify", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, limit=2**20)
-    except OSError as exc:
-        raise _WorkerUnavailable(str(exc)) from exc
-    worker = _Worker(proc)
-    try:
-        await worker.send({"connect": connect, "snapshot": snapshot})  # credentials via a pipe, not argv
-        ready = await worker.receive()
-    except (_WorkerFailed, OSError, ValueError) as exc:
-        await worker.close()
-        raise _WorkerUnavailable(str(exc)) from exc
-    if "error" in ready:
-        await worker.close()
-        raise _WorkerUnavailable(ready["error"])
-    return worker
+class WorkerPool:
+    """Worker processes (`python -m app.audit.verify`), started before they are needed if the caller
+    likes: they import while the caller connects. Each serves one verification, then is closed."""
 
+    def __init__(self, workers: list[_Worker]) -> None:
+        self._workers = workers
+        self.size = len(workers)
 
-async def _run_workers(session: AsyncSession, snapshot: str, chunks: Sequence[tuple[int, int]],
-                       n: int) -> list[Segment]:
-    connect = _connect_args(session)
-    started = await asyncio.gather(*(_start_worker(connect, snapshot) for _ in range(n)), return_exceptions=True)
-    workers = [w for w in started if isinstance(w, _Worker)]
-    try:
+    @classmethod
+    async def start(cls, n: int) -> WorkerPool:
+        workers: list[_Worker] = []
+        try:
+            for _ in range(n):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "app.audit.verify", stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, limit=2**20)
+                workers.append(_Worker(proc))
+        except OSError as exc:
+            await asyncio.gather(*(w.close() for w in workers))
+            raise _WorkerUnavailable(str(exc)) from exc
+        return cls(workers)
+
+    async def run(self, connect: dict[str, Any], snapshot: str, chunks: Sequence[tuple[int, int]],
+                  n: int) -> list[Segment]:
+        ready = await asyncio.gather(*(self._connect(w, connect, snapshot) for w in self._workers[:n]),
+                                     return_exceptions=True)
+        workers = [w for w, ok in zip(self._workers, ready, strict=False) if ok is True]
         if not workers:
-            first = next(e for e in started if isinstance(e, BaseException))
-            raise _WorkerUnavailable(str(first))
+            raise _WorkerUnavailable(str(next(e for e in ready if e is not True)))
         return await _dispatch(workers, chunks)
-    finally:
-        await asyncio.gather(*(w.close() for w in workers))
+
+    @staticmethod
+    async def _connect(worker: _Worker, connect: dict[str, Any], snapshot: str) -> bool:
+        try:
+            await worker.send({"connect": connect, "snapshot": snapshot})  # credentials via a pipe, not argv
+            reply = await worker.receive()
+        except (_WorkerFailed, OSError, ValueError) as exc:
+            raise _WorkerUnavailable(str(exc)) from exc
+        if "error" in reply:
+            raise _WorkerUnavailable(reply["error"])
+        return True
+
+    async def close(self) -> None:
+        await asyncio.gather(*(w.close() for w in self._workers))
 
 
 async def _dispatch(workers: Sequence[_Worker], chunks: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -660,7 +735,10 @@ async def _worker_main() -> int:
         out.write(json.dumps(message).encode() + b"\n")
         out.flush()
 
-    settings = json.loads(await reader.readline())
+    first = await reader.readline()
+    if not first:
+        return 0  # started ahead and not needed after all
+    settings = json.loads(first)
     try:
         conn = await asyncpg.connect(**settings["connect"])
         # The same snapshot as the coordinator's transaction: one consistent state of the log.
