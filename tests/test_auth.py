@@ -181,7 +181,8 @@ async def test_a_remembered_token_still_expires(client: httpx.AsyncClient, monke
     """Verified tokens are remembered for speed, but never past their exp (+ leeway) nor past the TTL."""
     import app.auth as auth_module
 
-    token = sign_token(dict(GOOD, exp=NOW + 120), DEV_JWT_SECRET, "HS256")
+    now = int(time.time())
+    token = sign_token(dict(GOOD, iat=now, exp=now + 120), DEV_JWT_SECRET, "HS256")
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/v1/organisations", headers=headers)).status_code == 200
     # 200 s later (for the cache and for python-jose alike) the token is past exp + 60 s leeway: refused
