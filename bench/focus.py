@@ -27,7 +27,7 @@ async def main_async(args: argparse.Namespace) -> None:
     await recreate_database(url)
     await asyncio.to_thread(migrate, url)
     out = Path("/tmp/casusregie-focus")
-    out.mkdir(exist_ok=True)
+    await asyncio.to_thread(out.mkdir, exist_ok=True)
     tokens = seed.Tokens()
     server = Server(url, args.workers, out)
     await server.start()

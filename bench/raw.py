@@ -24,7 +24,6 @@ CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details,
 SELECT_CASE_FOR_UPDATE = f"SELECT {CASE_COLUMNS} FROM casus WHERE id = $1 FOR UPDATE"
 SELECT_PARTICIPANTS = ("SELECT case_id, organisation, basis, added_at, added_by FROM casus_participant "
                        "WHERE case_id = ANY($1::uuid[]) ORDER BY organisation")
-SELECT_SUBJECT_IDS = "SELECT subject_id FROM casus_subject WHERE case_id = $1"
 # grants_for(): active, currently valid versions naming the organisation and covering the case type.
 SELECT_GRANTS = """
 SELECT v.convenant_id, v.version, v.id, v.legal_basis, p.role, pc.category
@@ -36,8 +35,6 @@ WHERE v.status = 'actief' AND v.valid_from <= $3 AND v.valid_until >= $3
   AND p.organisation = $1 AND ct.case_type = $2
 ORDER BY v.convenant_id, v.version"""
 SELECT_ORGANISATION = "SELECT id, code, name, kind, created_at FROM organisation WHERE code = $1"
-SELECT_LATEST_PLAN = ("SELECT id, case_id, version, status, summary, created_at, created_by, created_by_organisation, "
-                      "adopted_at FROM casus_plan WHERE case_id = $1 ORDER BY version DESC LIMIT 1")
 UPDATE_CASE = ("UPDATE casus SET state = $1, tier = $2, version = $3, state_entered_at = $4, due_at = $5, "
                "updated_at = $6 WHERE id = $7")
 INSERT_TRANSITION = ("INSERT INTO casus_transition (id, case_id, version, trigger, from_state, to_state, reason, data, "
@@ -62,8 +59,10 @@ _COVERED_TYPES = """SELECT ct.case_type FROM convenant_case_type ct
     JOIN convenant_version v ON v.id = ct.version_id
     JOIN convenant_party p ON p.version_id = v.id AND p.organisation = $1
     WHERE v.status = 'actief' AND v.valid_from <= $2 AND v.valid_until >= $2"""
+SUMMARY_COLUMNS = ("casus.id, casus.reference, casus.case_type, casus.state, casus.tier, casus.version, casus.title, "
+                   "casus.due_at, casus.closed_at, casus.regie_organisation, casus.created_at")
 _LIST = f"""
-SELECT {CASE_COLUMNS} FROM casus
+SELECT {SUMMARY_COLUMNS} FROM casus
 WHERE {{types}}
   AND EXISTS (SELECT 1 FROM casus_participant cp WHERE cp.case_id = casus.id AND cp.organisation = $1)
   {{after}}
@@ -125,16 +124,18 @@ async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
                      sub: str = "bench-raw", role: str = "procesregisseur") -> str:
     """One transition with the app's transaction shape; returns the new state."""
     async with conn.transaction():
+        # As the app since the hot-path work: the subjects are read once (for the audit entry and the
+        # response), the organisation's kind comes from a per-process cache, and the plan is read only by
+        # transitions with a plan guard (IJAM opschalen/afschalen have none).
         case = await conn.fetchrow(SELECT_CASE_FOR_UPDATE, case_id)
         participants = await conn.fetch(SELECT_PARTICIPANTS, [case_id])
-        subject_ids = [str(r["subject_id"]) for r in await conn.fetch(SELECT_SUBJECT_IDS, case_id)]
+        subjects = await conn.fetch(SELECT_SUBJECTS_VIEW, case_id)
+        subject_ids = [str(r["id"]) for r in subjects]
         if not any(p["organisation"] == org for p in participants):
             raise PermissionError("not a participant")
         grants = await conn.fetch(SELECT_GRANTS, org, case["case_type"], date.today())
         if not grants:
             raise PermissionError("no convenant")
-        await conn.fetchrow(SELECT_ORGANISATION, org)
-        await conn.fetchrow(SELECT_LATEST_PLAN, case_id)
         source = case["state"]
         dest = "netwerkoverleg" if trigger == "opschalen" else "knooppunt_school"
         if source == dest or source not in IJAM_TIERS:
@@ -145,7 +146,6 @@ async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
                            now, case_id)
         await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
                            f"reden voor {trigger}", "{}", None, sub, org, role, now)
-        await conn.fetch(SELECT_SUBJECTS_VIEW, case_id)
         grant = best_grant(grants)
         await append_audit(conn, audit_fields(
             sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
@@ -156,15 +156,13 @@ async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
 
 async def list_page(conn: asyncpg.Connection, org: str, limit: int, after: tuple[datetime, uuid.UUID] | None,
                     shape: str = "app") -> list[asyncpg.Record]:
-    """The list query and the participants of the rows (selectinload), as the app runs them."""
+    """The list query as the app runs it (the summary columns, one row more than the page)."""
     sql = LIST_SQL[(shape, after is not None)]
     if after is None:
         rows = await conn.fetch(sql, org, date.today(), limit + 1)
     else:
         rows = await conn.fetch(sql, org, date.today(), limit + 1, after[0], after[1])
-    if rows:
-        await conn.fetch(SELECT_PARTICIPANTS, [r["id"] for r in rows])
-    return list(rows)
+    return list(rows[:limit])
 
 
 async def list_page_audited(conn: asyncpg.Connection, org: str, limit: int,
