@@ -1,6 +1,7 @@
 """Audit verification at scale: a valid chain of N entries made with the app's own hashing code
 (app/audit/hash_chain.py), bulk-inserted with COPY, then `casusregie verify-audit` timed against
-three raw baselines: streaming the rows (no hashing), hashing alone, and a lean asyncpg stream + hash.
+raw baselines: streaming the rows (no hashing), hashing alone, a lean asyncpg stream + hash, and the
+COPY stream app/audit/verify.py reads (one connection, no hashing: the data path's floor).
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def verify_cli(database_url: str, profile_to: str | None = None) -> dict[str, An
     env = dict(os.environ, CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_LOG_LEVEL="WARNING")
     cmd = [CASUSREGIE, "verify-audit"]
     if profile_to:
-        cmd = [str(REPO / ".venv" / "bin" / "py-spy"), "record", "--nonblocking", "--rate", "200",
+        # --subprocesses: the hashing happens in verify-audit's worker processes.
+        cmd = [str(REPO / ".venv" / "bin" / "py-spy"), "record", "--nonblocking", "--subprocesses", "--rate", "200",
                "--format", "raw", "-o", profile_to, "--", *cmd]
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, check=False)
@@ -145,8 +147,8 @@ async def _json_conn(dsn: str) -> asyncpg.Connection:
 
 
 async def raw_stream(dsn: str, *, batch: int = 5000, hashing: bool) -> dict[str, Any]:
-    """Stream every row in seq order, in batches of `batch` (as verify_chain does); with `hashing`, also
-    recompute each hash and check the links: the least a verifier in Python has to do."""
+    """Stream every row in seq order, in batches of `batch` (as verify_chain did before app/audit/verify.py);
+    with `hashing`, also recompute each hash with entry_hash and check the links."""
     conn = await _json_conn(dsn)
     count, last, prev, valid = 0, 0, GENESIS_HASH, True
     try:
@@ -170,3 +172,27 @@ async def raw_stream(dsn: str, *, batch: int = 5000, hashing: bool) -> dict[str,
     if hashing:
         out["valid"] = valid
     return out
+
+
+async def raw_copy(dsn: str) -> dict[str, Any]:
+    """The COPY text stream app/audit/verify.py reads, whole range on one connection, bytes counted only:
+    what PostgreSQL and the wire cost before any hashing (the verifier splits this over its workers)."""
+    from app.audit import verify
+
+    conn = await asyncpg.connect(dsn)
+    received = [0]
+
+    async def sink(data: bytes) -> None:
+        received[0] += len(data)
+
+    try:
+        last = await conn.fetchval("SELECT max(seq) FROM audit_log") or 0
+        count = await conn.fetchval("SELECT count(*) FROM audit_log")
+        started = time.perf_counter()
+        await conn.copy_from_query(verify._SELECT.format(lo=0, hi=last), output=sink, timeout=3600,
+                                   **verify._COPY_OPTIONS)
+        elapsed = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return {"elapsed_s": round(elapsed, 2), "entries": count, "entries_per_s": round(count / elapsed),
+            "mib": round(received[0] / 2**20)}

@@ -169,6 +169,8 @@ def render(results: dict[str, Any]) -> str:
         rows = [["casusregie verify-audit (process start included)", audit["verify_cli"]],
                 ["verify_chain() in process", audit["verify_in_process"]],
                 ["raw: asyncpg stream, batches of 5 000, no hashing", audit["raw_stream"]],
+                *([["raw: the verifier's COPY stream, one connection, no hashing", audit["raw_copy"]]]
+                  if "raw_copy" in audit else []),
                 ["raw: asyncpg stream + recompute every hash", audit["raw_stream_and_hash"]]]
         lines += _table(["what", "entries", "seconds", "entries/s", "valid"],
                         [[name, r["entries"], r["elapsed_s"], f"{r['entries_per_s']:,}", r.get("valid", "")]

@@ -268,10 +268,11 @@ async def main_async(run: Run, database_url: str) -> int:
         audit: dict[str, Any] = {"generate": await audit_chain.generate(audit_dsn, cfg.audit_entries)}
         log(f"  {audit['generate']}")
         audit["raw_stream"] = await audit_chain.raw_stream(audit_dsn, hashing=False)
+        audit["raw_copy"] = await audit_chain.raw_copy(audit_dsn)
         audit["verify_cli"] = await asyncio.to_thread(audit_chain.verify_cli, audit_url)
         audit["verify_in_process"] = await audit_chain.verify_in_process(audit_url)
         audit["raw_stream_and_hash"] = await audit_chain.raw_stream(audit_dsn, hashing=True)
-        for key in ("raw_stream", "verify_cli", "verify_in_process", "raw_stream_and_hash"):
+        for key in ("raw_stream", "raw_copy", "verify_cli", "verify_in_process", "raw_stream_and_hash"):
             log(f"  {key}: {audit[key]}")
         if cfg.profile_seconds and profile.py_spy():
             collapsed = out / "profile-verify-audit.txt"

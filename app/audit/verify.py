@@ -9,12 +9,14 @@ On PostgreSQL the same check runs much faster, with the same result:
 * Rows are streamed with `COPY ... TO STDOUT` in text format, not fetched as records: building 21
   Python objects per row is what made verification slow. In COPY text the escapes of a string value
   (`\\\\`, `\\n`, `\\r`, `\\t`, `\\b`, `\\f`) are exactly its JSON escapes, so a string column becomes
-  its canonical JSON by adding quotes; `created_at` comes as `to_char` in the canonical format.
-* Each row's canonical JSON is filled into one byte template; only `detail` and `subject_ids` are
-  re-serialised, with orjson (sorted keys), memoised per distinct stored text. Anything the template
-  cannot reproduce byte for byte (raw control characters, a `\\v`, a float in the JSON, which orjson
-  formats differently) is hashed with `hash_chain.canonical_json` itself from the decoded values, and
-  so is any row whose fast hash does not match, before it is called changed.
+  its canonical JSON by adding quotes. PostgreSQL adds them to the nullable columns and prints NULL as
+  `null`; `created_at` comes as `to_char` in canonical_time's format.
+* Each row's `prev_hash + canonical JSON` is filled into one byte template; only `detail` and
+  `subject_ids` are re-serialised (json.loads refusing floats, then orjson with sorted keys), memoised
+  per distinct stored text. Seq continuity and stray quotes are checked per buffer of rows, not per row.
+  Anything the template cannot reproduce byte for byte (raw control characters, `\\v`, floats, integers
+  beyond 64 bits) is hashed by `hash_chain.entry_hash` itself from the decoded values, and so is any row
+  whose fast hash does not match, before it is called changed.
 * Every entry's hash depends only on its own columns (its stored `prev_hash` included), so the seq
   range is cut into chunks verified independently by worker processes (`python -m app.audit.verify`,
   one database connection each, all reading the snapshot exported by the caller's transaction). The
