@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.context import current_context
@@ -95,16 +95,22 @@ def requeue(session: AsyncSession, entries: list[PendingEntry]) -> None:
     session.info.setdefault(PENDING_KEY, []).extend(entries)
 
 
+# Built once, Core not ORM: the audit append runs on every request (bench/: ORM bulk insert and per-call
+# statement construction cost more than the inserts themselves).
+_LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1).with_for_update()
+_MOVE_HEAD = (update(AuditChainHead.__table__).where(AuditChainHead.__table__.c.id == 1)
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_INSERT_SUBJECT = insert(AuditSubject.__table__)
+
+
 async def flush_pending(session: AsyncSession) -> None:
     entries: list[PendingEntry] = session.info.pop(PENDING_KEY, [])
     if not entries:
         return
     await session.flush()
     # FOR UPDATE serialises appenders on PostgreSQL; on SQLite BEGIN IMMEDIATE already has.
-    head = (
-        await session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update())
-    ).scalar_one()
-    seq, prev = head.seq, head.hash
+    seq, prev = (await session.execute(_LOCK_HEAD)).one()
     rows: list[dict[str, Any]] = []
     subject_rows: list[dict[str, Any]] = []
     for entry in entries:
@@ -114,11 +120,10 @@ async def flush_pending(session: AsyncSession) -> None:
         rows.append({**fields, "prev_hash": prev, "hash": digest})
         subject_rows.extend({"seq": seq, "subject_id": s} for s in entry.subject_ids)
         prev = digest
-    await session.execute(insert(AuditEntry), rows)
+    await session.execute(_INSERT_ENTRY, rows)
     if subject_rows:
-        await session.execute(insert(AuditSubject), subject_rows)
-    await session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, hash=prev))
-    session.expire(head)
+        await session.execute(_INSERT_SUBJECT, subject_rows)
+    await session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
 
 
 @dataclass(frozen=True)
