@@ -5,8 +5,10 @@ A melder of woonpunt (a partner system) reports woonoverlast on addresses: the s
 tests/signals/conftest.py. Every signal has a fresh key (intake, not replay). The raw baselines write
 the same rows with the app's statement sequence (captured with before_cursor_execute):
 - single: one transaction per signal (key claim, subject, signal, stored answer, grant look-up, audit entry);
-- batch, same shape: one transaction per batch, a SAVEPOINT per item as the app does;
-- batch, bulk: one transaction per batch with one multi-row statement per table (what PostgreSQL can ingest).
+- batch, same shape: one transaction per batch, the keys claimed and the subjects and signals inserted with one
+  `INSERT … SELECT FROM unnest(arrays)` each, as the app does since its set-based rewrite (app/bulk_insert.py);
+- batch, savepoint per item: the app's shape before that rewrite (every item a single intake in a SAVEPOINT);
+- batch, bulk: one transaction per batch with one executemany per table.
 """
 
 from __future__ import annotations
@@ -39,6 +41,21 @@ INSERT_SIGNAL = ("INSERT INTO signaal (id, source_organisation, case_type_hint, 
                  "NULL, NULL, $9, $10)")
 STORE_ANSWER = ("UPDATE signaal_idempotency SET response_status = $1, response_body = $2 "
                 "WHERE organisation = $3 AND idempotency_key = $4")
+# The app's batch shape since the set-based rewrite (app/bulk_insert.py): one statement per table, one array per
+# column; the keys are claimed in key order with their answers, the claimed ones come back.
+CLAIM_KEYS_UNNEST = (
+    "INSERT INTO signaal_idempotency (organisation, idempotency_key, request_hash, created_at, expires_at, "
+    "response_status, response_body) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
+    "$4::timestamptz[], $5::timestamptz[], $6::int[], $7::json[]) "
+    "ON CONFLICT (organisation, idempotency_key) DO NOTHING RETURNING idempotency_key")
+INSERT_SUBJECTS_UNNEST = (
+    "INSERT INTO subject (id, type, postcode, house_number, match_key, created_at) "
+    "SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[])")
+INSERT_SIGNALS_UNNEST = (
+    "INSERT INTO signaal (id, source_organisation, case_type_hint, subject_id, description, category, observed_at, "
+    "external_ref, status, created_by, created_at) SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], "
+    "$4::uuid[], $5::text[], $6::varchar[], $7::timestamptz[], $8::varchar[], $9::varchar[], $10::varchar[], "
+    "$11::timestamptz[])")
 
 
 def body(n: int) -> dict[str, Any]:
@@ -132,10 +149,30 @@ async def raw_single_tx(conn: asyncpg.Connection, item: _Item) -> None:
         await raw.append_audit(conn, item.audit(grant))
 
 
-async def raw_batch_tx(conn: asyncpg.Connection, items: list[_Item], *, bulk: bool) -> None:
+async def _write_unnest(conn: asyncpg.Connection, items: list[_Item]) -> None:
+    items = sorted(items, key=lambda x: x.key)
+    n = len(items)
+    async with conn.transaction():  # the SAVEPOINT the app keeps for its per-key fallback
+        await conn.fetch(CLAIM_KEYS_UNNEST, [ORG] * n, [it.key for it in items], [it.digest for it in items],
+                         [it.now for it in items], [it.now + timedelta(days=7) for it in items], [201] * n,
+                         [it.answer for it in items])
+        await conn.execute(INSERT_SUBJECTS_UNNEST, [it.subject_id for it in items], ["adres"] * n,
+                           [it.postcode for it in items], [it.house_number for it in items],
+                           [it.match_key for it in items], [it.now for it in items])
+        await conn.execute(INSERT_SIGNALS_UNNEST, [it.signal_id for it in items], [ORG] * n, ["woonoverlast"] * n,
+                           [it.subject_id for it in items], [it.description for it in items], ["wonen"] * n,
+                           [it.observed_at for it in items], [it.external_ref for it in items], ["ontvangen"] * n,
+                           [SUB] * n, [it.now for it in items])
+
+
+async def raw_batch_tx(conn: asyncpg.Connection, items: list[_Item], *, bulk: bool, unnest: bool = False) -> None:
     async with conn.transaction():
         await conn.fetchrow(raw.SELECT_ORGANISATION, ORG)
-        if bulk:
+        if unnest:
+            await _write_unnest(conn, items)
+            grant = await _grant(conn)
+            grants = [grant] * len(items)
+        elif bulk:
             await conn.executemany(CLAIM_KEY, [(ORG, it.key, it.digest, it.now, it.now + timedelta(days=7))
                                                for it in items])
             await conn.executemany(INSERT_SUBJECT, [(it.subject_id, it.postcode, it.house_number, it.match_key,
@@ -194,16 +231,17 @@ async def raw_single(dsn: str, *, concurrency: int, max_requests: int, seconds: 
 
 
 async def raw_batch(dsn: str, *, batch: int, bulk: bool, concurrency: int, max_requests: int, seconds: float,
-                    warmup: float, probe: CpuProbe | None) -> LoadResult:
+                    warmup: float, probe: CpuProbe | None, unnest: bool = False) -> LoadResult:
     run_id = uuid.uuid4().hex[:8]
     conns = await connections(dsn, concurrency)
     try:
         async def op(i: int, it: int) -> str:
             items = [_Item(i * 1_000_000 + it * batch + k, f"raw-{run_id}-{i}-{it}-{k}") for k in range(batch)]
-            await raw_batch_tx(conns[i], items, bulk=bulk)
+            await raw_batch_tx(conns[i], items, bulk=bulk, unnest=unnest)
             return "ok"
 
-        kind = "bulk statements" if bulk else "same shape, savepoint per item"
+        kind = ("bulk, unnest() per table (the app's shape)" if unnest else "bulk statements" if bulk
+                else "savepoint per item (the app's shape before the set-based rewrite)")
         result = await run_load(f"signals batch of {batch}: raw asyncpg, {kind}", op, concurrency=concurrency,
                                 max_requests=max_requests, max_seconds=seconds, warmup_seconds=warmup,
                                 cpu_probe=probe)
@@ -221,8 +259,10 @@ async def measure(server: Server, dsn: str, tokens: Tokens, cfg: Any,
     out["signals_single_raw"] = await raw_single(dsn, concurrency=cfg.concurrency, probe=probe(None), **load)
     out["signals_single_api"] = await api_single(server.base_url, tokens, concurrency=cfg.concurrency,
                                                  probe=probe(server), **load)
-    out["signals_batch_raw"] = await raw_batch(dsn, batch=batch, bulk=False, concurrency=BATCH_CONCURRENCY,
-                                               probe=probe(None), **load)
+    out["signals_batch_raw"] = await raw_batch(dsn, batch=batch, bulk=True, unnest=True,
+                                               concurrency=BATCH_CONCURRENCY, probe=probe(None), **load)
+    out["signals_batch_raw_savepoints"] = await raw_batch(dsn, batch=batch, bulk=False, concurrency=BATCH_CONCURRENCY,
+                                                          probe=probe(None), **load)
     out["signals_batch_raw_bulk"] = await raw_batch(dsn, batch=batch, bulk=True, concurrency=BATCH_CONCURRENCY,
                                                     probe=probe(None), **load)
     out["signals_batch_api"] = await api_batch(server.base_url, tokens, batch=batch, concurrency=BATCH_CONCURRENCY,

@@ -16,6 +16,7 @@ from starlette.routing import Match
 
 from app.audit.context import current_context
 from app.auth import AuthError
+from app.db_errors import causes, is_unencodable, refused_value, sqlstate
 from app.errors import (
     Conflict,
     DomainError,
@@ -151,20 +152,6 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "An internal error occurred; quote the request id when reporting it")
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The driver's exception under SQLAlchemy's, and what caused it."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = getattr(exc, "orig", None)
-    while seen is not None and seen not in chain:
-        chain.append(seen)
-        seen = seen.__cause__
-    return chain
-
-
-def _sqlstate(exc: BaseException) -> str:
-    return str(getattr(exc, "sqlstate", "") or "")
-
-
 # SQLSTATE classes that mean "the database is not there for you right now": connection exceptions (08),
 # insufficient resources (53: too many connections), operator intervention (57: shutting down,
 # starting up, terminated by the administrator).
@@ -176,24 +163,13 @@ def _is_connection_error(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return any(_sqlstate(c).startswith(_UNAVAILABLE_CLASSES)
+    return any(sqlstate(c).startswith(_UNAVAILABLE_CLASSES)
                or (isinstance(c, (asyncpg.exceptions.InterfaceError, ConnectionError, TimeoutError))
-               and not _is_unencodable(c)) for c in _causes(exc))
-
-
-def _is_bad_value(exc: BaseException) -> bool:
-    """PostgreSQL refused a value the client sent: SQLSTATE class 22 ("data exception": a NUL character in
-    text, a number or date out of range), or asyncpg could not even encode it as a query argument."""
-    return any(_sqlstate(c).startswith("22") or _is_unencodable(c) for c in _causes(exc))
-
-
-def _is_unencodable(exc: BaseException) -> bool:
-    # asyncpg's client-side DataError ("invalid input for query argument"): an InterfaceError and a ValueError.
-    return isinstance(exc, asyncpg.exceptions.InterfaceError) and isinstance(exc, ValueError)
+               and not is_unencodable(c)) for c in causes(exc))
 
 
 async def _dbapi(request: Request, exc: Exception) -> JSONResponse:
-    if _is_bad_value(exc):
+    if refused_value(exc):
         # Only request data reaches the database unchecked this way (a NUL character, a date or number
         # beyond what PostgreSQL stores); nothing was changed, the transaction is rolled back.
         log.info("database refused a request value: %s", type(getattr(exc, "orig", exc)).__name__)

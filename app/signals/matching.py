@@ -7,6 +7,7 @@ in SQL: cases through `access.readable_cases`, signals through `visible_signals`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -53,3 +54,26 @@ async def find(
         for c in case_rows
     ]
     return matches
+
+
+async def find_in_order(
+    session: AsyncSession, principal: Principal, new: Sequence[tuple[str | None, MatchOut]]
+) -> list[list[MatchOut]]:
+    """`find` for signals stored one after another (a batch, in key order), each as it would be right after
+    it was stored: the database's matches on its key, then the earlier signals of `new` on that key.
+
+    `new` holds each signal's match key and the signal as a match; call it before they are written.
+    One `find` per distinct key. The caller's own organisation's signals are always visible to it.
+    """
+    found = {key: await find(session, principal, key) for key in dict.fromkeys(k for k, _ in new) if key}
+    earlier: dict[str, list[MatchOut]] = {}
+    out: list[list[MatchOut]] = []
+    for key, match in new:
+        if key is None or not access.may_see_all_signals(principal):
+            out.append([])
+            continue
+        signals = [m for m in found[key] if m.kind == "signaal"]
+        cases = [m for m in found[key] if m.kind == "casus"]
+        out.append((signals + earlier.get(key, []))[:MATCH_LIMIT] + cases)
+        earlier.setdefault(key, []).append(match)
+    return out

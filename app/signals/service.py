@@ -13,19 +13,21 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, clock
+from app import access, bulk_insert, clock
 from app.access import Decision
 from app.audit import service as audit
 from app.convenants.service import grants_for
+from app.db_errors import refused_value
 from app.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from app.organisations import service as organisations
 from app.principal import Principal
 from app.signals import idempotency, matching, views
 from app.signals.idempotency import StoredResponse
 from app.signals.models import ONTVANGEN, Signal
-from app.signals.schemas import BatchItemIn, SignalCreate, SignalOut, SignalStatusOut, SignalSummary
+from app.signals.schemas import BatchItemIn, MatchOut, SignalCreate, SignalOut, SignalStatusOut, SignalSummary
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 
@@ -119,37 +121,197 @@ def _item_errors(index: int, exc: ValidationError) -> ValidationFailed:
     return ValidationFailed("This item has invalid or missing fields", errors=errors)
 
 
+@dataclass(frozen=True)
+class _Item:
+    """A valid batch item: its place in the list, its content and the hash of its body."""
+
+    index: int
+    data: BatchItemIn
+    digest: str
+
+    @property
+    def key(self) -> str:
+        return self.data.idempotency_key
+
+    @property
+    def loc(self) -> tuple[str | int, ...]:
+        return ("body", "items", self.index, "idempotency_key")
+
+
+@dataclass
+class _NewSignal:
+    """The rows of one signal, made before its key is claimed (they are dropped if the key is a replay)."""
+
+    item: _Item
+    subjects: list[dict[str, Any]]
+    signal: dict[str, Any]
+    response: StoredResponse | None = None
+    matches: list[MatchOut] | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One item's answer, and the audit entry it needs (None for a refused item)."""
+
+    item: _Item
+    result: Submitted | DomainError
+    audit: dict[str, Any] | None = None
+
+
+def _new_signal(principal: Principal, item: _Item, bsn_key: str) -> _NewSignal:
+    data = item.data
+    subject_rows = subjects.rows(data.subject, bsn_key)
+    # The columns an intake sets; the triage columns (case_id, triage_*) stay NULL until triage.
+    signal = {
+        "id": uuid.uuid4(), "source_organisation": principal.org, "case_type_hint": data.case_type_hint.value,
+        "subject_id": subject_rows[0]["id"], "description": data.description, "category": data.category.value,
+        "observed_at": data.observed_at, "external_ref": data.external_ref, "status": ONTVANGEN,
+        "created_by": principal.sub, "created_at": clock.now(),
+    }
+    return _NewSignal(item, subject_rows, signal)
+
+
+async def _store_groups(
+    session: AsyncSession, principal: Principal, groups: list[list[_Item]], bsn_key: str
+) -> list[_Answer]:
+    """Store the items of a batch set-wise: one claim of all keys, multi-row inserts of subjects, signals
+    and answers. `groups` holds the items per key (items in list order), in key order.
+
+    The first item of a key is the one stored; a later item with the same key replays it, as a second
+    request would (another body: 422). A key held already answers each of its items with a replay or a 422.
+    Answers come in key order, which is the order the audit entries take.
+    """
+    see_matches = access.may_see_all_signals(principal)
+    fresh = {group[0].key: _new_signal(principal, group[0], bsn_key) for group in groups}
+    if not see_matches:  # the answer holds no matches: known now, it is stored with the claim
+        for new in fresh.values():
+            new.response = StoredResponse(201, views.receipt_of(new.signal, None).model_dump(mode="json"))
+    claims = await idempotency.claim_many(session, principal.org, [
+        idempotency.Claim(key, new.item.digest, new.response) for key, new in fresh.items()])
+    stored = [fresh[group[0].key] for group in groups if group[0].key in claims.taken]
+    if see_matches and stored:
+        found = await matching.find_in_order(session, principal, [
+            (new.subjects[0]["match_key"], _as_match(new.signal)) for new in stored])
+        for new, matches in zip(stored, found, strict=True):
+            new.matches = matches
+            new.response = StoredResponse(201, views.receipt_of(new.signal, matches).model_dump(mode="json"))
+    await subjects.insert_rows(session, [row for new in stored for row in new.subjects])
+    await bulk_insert.insert_rows(session, Signal.__table__, [new.signal for new in stored])
+    if see_matches:
+        await idempotency.store_many(session, principal.org, {
+            new.item.key: new.response for new in stored if new.response is not None})
+
+    today = clock.today()
+    grants = {hint: views.best_grant(await grants_for(session, principal.org, hint, today))
+              for hint in dict.fromkeys(new.signal["case_type_hint"] for new in stored)}
+    replayed_ids = {uuid.UUID(str(held.response.body["id"])) for held in claims.held.values() if held.response}
+    subject_of: dict[uuid.UUID, uuid.UUID] = {}
+    if replayed_ids:
+        subject_of = {row.id: row.subject_id for row in await session.execute(
+            select(Signal.id, Signal.subject_id).where(Signal.id.in_(replayed_ids)))}
+    answers: list[_Answer] = []
+    for group in groups:
+        first = group[0]
+        rest = group
+        if first.key in claims.taken:
+            new = fresh[first.key]
+            stored_response = _answered(new)
+            grant = grants[new.signal["case_type_hint"]]
+            answers.append(_Answer(first, Submitted(stored_response, replayed=False), {
+                "object_id": new.signal["id"], "subject_ids": [row["id"] for row in new.subjects],
+                "legal_basis": grant.basis if grant else None,
+                "detail": {"replay": False, "matches": [str(m.id) for m in new.matches or []]}}))
+            held = idempotency.HeldKey(first.digest, stored_response)
+            subject_of[new.signal["id"]] = new.signal["subject_id"]
+            rest = group[1:]
+        else:
+            held = claims.held[first.key]
+        for item in rest:
+            try:
+                response = idempotency.answer(held, item.digest, loc=item.loc)
+            except DomainError as exc:
+                answers.append(_Answer(item, exc))
+                continue
+            signal_id = uuid.UUID(str(response.body["id"]))
+            subject_id = subject_of.get(signal_id)
+            seen = StoredResponse(response.status, _as_seen_by(principal, response.body))
+            answers.append(_Answer(item, Submitted(seen, replayed=True), {
+                "object_id": signal_id, "subject_ids": [subject_id] if subject_id else [],
+                "detail": {"replay": True}}))
+    return answers
+
+
+def _answered(new: _NewSignal) -> StoredResponse:
+    if new.response is None:
+        raise RuntimeError("a stored signal without its answer")  # _store_groups sets one for every stored signal
+    return new.response
+
+
+def _as_match(signal: Mapping[str, Any]) -> MatchOut:
+    return MatchOut(kind="signaal", id=signal["id"], source_organisation=signal["source_organisation"],
+                    case_type=signal["case_type_hint"], status=signal["status"], created_at=signal["created_at"])
+
+
+def _refused(item: _Item) -> ValidationFailed:
+    return ValidationFailed("A value in this item cannot be stored (a NUL character, or a number or date out of "
+                            "range)", errors=[{"loc": ["body", "items", item.index], "msg": "value out of range"}])
+
+
+async def _store_one_key_at_a_time(
+    session: AsyncSession, principal: Principal, groups: list[list[_Item]], bsn_key: str
+) -> list[_Answer]:
+    """The fallback when the database refused a value of the batch: each key in a savepoint of its own,
+    so the item whose value is refused fails alone."""
+    answers: list[_Answer] = []
+    for group in groups:
+        try:
+            async with session.begin_nested():
+                answers += await _store_groups(session, principal, [group], bsn_key)
+        except DBAPIError as exc:
+            if not refused_value(exc):
+                raise
+            answers += [_Answer(item, _refused(item)) for item in group]
+    return answers
+
+
 async def submit_batch(
     session: AsyncSession, principal: Principal, items: list[dict[str, Any]], *, bsn_key: str
 ) -> list[BatchOutcome]:
-    """POST /v1/signals:batch: each item validated and stored on its own, in a SAVEPOINT of its own.
+    """POST /v1/signals:batch: every item validated on its own, then the valid ones stored set-wise.
 
-    Items are claimed in the order of their keys, not of the list: two batches that share keys then
-    wait for one another on PostgreSQL instead of deadlocking. Answers keep the list's order.
+    Keys are claimed in key order, not in the list's, so two batches that share keys wait for one another
+    on PostgreSQL instead of deadlocking. A value the database refuses (a NUL character) sends the batch
+    back to one savepoint per key, so that only its item fails. Answers keep the list's order.
     """
     decision = await _sender(session, principal)
     outcomes: dict[int, BatchOutcome] = {}
-    valid: list[tuple[str, int, BatchItemIn, dict[str, Any]]] = []
+    by_key: dict[str, list[_Item]] = {}
     for index, raw in enumerate(items):
         raw_key = raw.get("idempotency_key")
         key = raw_key if isinstance(raw_key, str) else None
         try:
-            item = BatchItemIn.model_validate(raw)
+            data = BatchItemIn.model_validate(raw)
         except ValidationError as exc:
             outcomes[index] = BatchOutcome(index, key, _item_errors(index, exc))
             continue
         body = {k: v for k, v in raw.items() if k != "idempotency_key"}
-        valid.append((item.idempotency_key, index, item, body))
-    for key, index, item, body in sorted(valid, key=lambda v: (v[0], v[1])):
-        digest = idempotency.request_hash(body, bsn_key)
-        try:
+        by_key.setdefault(data.idempotency_key, []).append(
+            _Item(index, data, idempotency.request_hash(body, bsn_key)))
+    groups = [by_key[key] for key in sorted(by_key)]
+    answers: list[_Answer] = []
+    try:
+        if groups:
             async with session.begin_nested():
-                result: Submitted | DomainError = await _intake(
-                    session, principal, decision, item, key, digest, bsn_key,
-                    key_loc=("body", "items", index, "idempotency_key"))
-        except DomainError as exc:
-            result = exc
-        outcomes[index] = BatchOutcome(index, key, result)
+                answers = await _store_groups(session, principal, groups, bsn_key)
+    except DBAPIError as exc:
+        if not refused_value(exc):
+            raise
+        answers = await _store_one_key_at_a_time(session, principal, groups, bsn_key)
+    for answer in answers:
+        if answer.audit is not None:
+            audit.record(session, principal, "signal:create", object_type=OBJECT_TYPE, role=decision.role,
+                         **answer.audit)
+        outcomes[answer.item.index] = BatchOutcome(answer.item.index, answer.item.key, answer.result)
     return [outcomes[i] for i in range(len(items))]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,14 @@ def status_view(signal: Signal) -> SignalStatusOut:
 
 def receipt(signal: Signal, matches: list[MatchOut] | None) -> SignalReceipt:
     return SignalReceipt(**status_view(signal).model_dump(), matches=matches)
+
+
+_STATUS_FIELDS = tuple(SignalStatusOut.model_fields)
+
+
+def receipt_of(values: Mapping[str, Any], matches: list[MatchOut] | None) -> SignalReceipt:
+    """`receipt` of a signal given as column values (a row inserted in bulk, never loaded)."""
+    return SignalReceipt(**{name: values[name] for name in _STATUS_FIELDS}, matches=matches)
 
 
 def summary(signal: Signal, subject_type: str) -> SignalSummary:

@@ -3,34 +3,43 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
+from app import bulk_insert, clock
 from app.subjects.identity import address_key, bsn_hash, group_key, person_key
 from app.subjects.models import Subject
 from app.subjects.schemas import AddressIn, GroupIn, PersonIn, SubjectOut
 
 
-def build(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[Subject]:
-    """The subject rows for one input: the subject first, then its members (group) or persons (household)."""
+def rows(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[dict[str, Any]]:
+    """The subject rows for one input as column values: the subject first, then its members (group) or
+    persons (household). Every column is present, so that rows of several inputs insert as one statement."""
     now = clock.now()
     if isinstance(data, PersonIn):
         hashed = bsn_hash(data.bsn, bsn_key) if data.bsn else None
-        return [Subject(id=uuid.uuid4(), type="persoon", name=data.name, birth_date=data.birth_date,
-                        bsn_hash=hashed, match_key=person_key(hashed) if hashed else None, created_at=now)]
+        return [_row(type="persoon", name=data.name, birth_date=data.birth_date, bsn_hash=hashed,
+                     match_key=person_key(hashed) if hashed else None, created_at=now)]
     if isinstance(data, AddressIn):
-        head = Subject(id=uuid.uuid4(), type="adres", postcode=data.postcode, house_number=data.house_number,
-                       match_key=address_key(data.postcode, data.house_number), created_at=now)
+        head = _row(type="adres", postcode=data.postcode, house_number=data.house_number,
+                    match_key=address_key(data.postcode, data.house_number), created_at=now)
         members = data.persons
     else:
-        head = Subject(id=uuid.uuid4(), type="groep", name=data.name, area=data.area,
-                       match_key=group_key(data.name), created_at=now)
+        head = _row(type="groep", name=data.name, area=data.area, match_key=group_key(data.name), created_at=now)
         members = data.members
-    rows = [head]
-    rows += [Subject(id=uuid.uuid4(), type="persoon", name=m.name, birth_date=m.birth_date, member_of=head.id,
-                     created_at=now) for m in members]
-    return rows
+    return [head, *(_row(type="persoon", name=m.name, birth_date=m.birth_date, member_of=head["id"], created_at=now)
+                    for m in members)]
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "name": None, "birth_date": None, "bsn_hash": None, "postcode": None,
+            "house_number": None, "area": None, "match_key": None, "member_of": None, **values}
+
+
+def build(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[Subject]:
+    """The subject rows for one input: the subject first, then its members (group) or persons (household)."""
+    return [Subject(**row) for row in rows(data, bsn_key)]
 
 
 def show(subject: Subject, *, identifying: bool) -> SubjectOut:
@@ -42,6 +51,11 @@ def show(subject: Subject, *, identifying: bool) -> SubjectOut:
                       area=subject.area, member_of=subject.member_of)
 
 
-async def add_all(session: AsyncSession, rows: list[Subject]) -> None:
-    session.add_all(rows)
+async def add_all(session: AsyncSession, subjects: list[Subject]) -> None:
+    session.add_all(subjects)
     await session.flush()
+
+
+async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    """Insert rows made by `rows` (of any number of inputs) at once, without loading them into the session."""
+    await bulk_insert.insert_rows(session, Subject.__table__, values)
