@@ -59,7 +59,7 @@ class Config:
     warmup_seconds: float = 3.0
     max_requests: int = 1_000_000
     memory_requests: int = 100_000
-    memory_seconds: float = 300.0
+    memory_seconds: float = 900.0  # bounded by memory_requests (100 000) first on this machine
     memory_workers: int = 2
     memory_sample_every: float = 3.0
     audit_entries: int = 1_000_000

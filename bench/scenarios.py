@@ -163,7 +163,7 @@ async def raw_list(dsn: str, cursor: str | None, *, name: str, audited: bool, li
                 n = await raw.list_page_audited(conns[i], LIST_ORG, limit, after)
             else:
                 n = len(await raw.list_page(conns[i], LIST_ORG, limit, after, shape))
-            return "ok" if n == limit + 1 else "short-page"
+            return "ok" if n == limit else "short-page"
 
         return await run_load(name, op, concurrency=concurrency, max_requests=max_requests, max_seconds=seconds,
                               warmup_seconds=warmup, cpu_probe=probe)
