@@ -1,0 +1,94 @@
+"""CPU per request, in process: an ASGI client against create_app() on a benchmark database.
+
+    .venv/bin/python -m bench.cpu_per_request --database-url postgresql+asyncpg://…/casusregie_focus \
+        transitions|read|list|health [N]
+
+Independent of the machine's other load (it counts this process's CPU time, client included), so it is
+the figure to compare between versions. Needs a database seeded by `bench.focus` (`list` needs its
+`list` scenario's 100 000 cases). Set PROFILE=out.txt for a pyinstrument text profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from app.config import Settings
+from app.main import create_app
+from bench.common import asyncpg_dsn, check_loopback
+from bench.seed import LIST_ORG, Tokens
+
+
+async def main_async(url: str, mode: str, n: int) -> None:
+    check_loopback(url)
+    app = create_app(Settings(env="development", database_url=url, log_level="WARNING"))
+    tokens = Tokens()
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    rows = await conn.fetch("SELECT id, state FROM casus WHERE case_type = 'ijam' "
+                            "AND state IN ('knooppunt_school', 'netwerkoverleg') LIMIT 50")
+    await conn.close()
+    states = {str(r["id"]): r["state"] for r in rows}
+    ids = list(states)
+    regisseur = tokens.headers("zvh-mh", "procesregisseur", sub="bench-regisseur")
+    lister = tokens.headers(LIST_ORG, "medewerker")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+
+        async def one(i: int) -> None:
+            r: Any
+            if mode == "transitions":
+                cid = ids[i % len(ids)]
+                trigger = "opschalen" if states[cid] == "knooppunt_school" else "afschalen"
+                r = await client.post(f"/v1/cases/{cid}/transitions", headers=regisseur,
+                                      json={"trigger": trigger, "reason": "bench", "data": {}})
+                states[cid] = r.json().get("state", states[cid])
+            elif mode == "read":
+                r = await client.get(f"/v1/cases/{ids[i % len(ids)]}", headers=regisseur)
+            elif mode == "list":
+                r = await client.get("/v1/cases", params={"limit": 50}, headers=lister)
+            else:
+                r = await client.get("/healthz")
+            if r.status_code != 200:
+                raise RuntimeError(f"{mode}: {r.status_code} {r.text[:300]}")
+
+        for i in range(50):
+            await one(i)
+        profiler = None
+        if os.environ.get("PROFILE"):
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.002)
+            profiler.start()
+        before, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        for i in range(n):
+            await one(i)
+        after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - wall
+        if profiler is not None:
+            profiler.stop()
+            text = profiler.output_text(unicode=False, color=False, show_all=True)
+            await asyncio.to_thread(Path(os.environ["PROFILE"]).write_text, text, encoding="utf-8")
+    user = (after.ru_utime - before.ru_utime) * 1000 / n
+    sys_ = (after.ru_stime - before.ru_stime) * 1000 / n
+    print(f"{mode}: {user + sys_:.2f} ms CPU per request (user {user:.2f}, sys {sys_:.2f}), "
+          f"{wall * 1000 / n:.2f} ms wall, {n} requests")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["transitions", "read", "list", "health"])
+    parser.add_argument("n", type=int, nargs="?", default=400)
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args()
+    asyncio.run(main_async(args.database_url, args.mode, args.n))
+
+
+if __name__ == "__main__":
+    main()
