@@ -6,6 +6,7 @@ COPY stream app/audit/verify.py reads (one connection, no hashing: the data path
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -174,25 +175,29 @@ async def raw_stream(dsn: str, *, batch: int = 5000, hashing: bool) -> dict[str,
     return out
 
 
-async def raw_copy(dsn: str) -> dict[str, Any]:
-    """The COPY text stream app/audit/verify.py reads, whole range on one connection, bytes counted only:
-    what PostgreSQL and the wire cost before any hashing (the verifier splits this over its workers)."""
+async def raw_copy(dsn: str, connections: int = 1) -> dict[str, Any]:
+    """The COPY text stream app/audit/verify.py reads, bytes counted only: what PostgreSQL and the wire cost
+    before any hashing. `connections` > 1 splits the seq range as the verifier splits it over its workers
+    (here all in one client process, which only counts bytes): PostgreSQL's own ceiling on this machine."""
     from app.audit import verify
 
-    conn = await asyncpg.connect(dsn)
+    conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     received = [0]
 
     async def sink(data: bytes) -> None:
         received[0] += len(data)
 
     try:
-        last = await conn.fetchval("SELECT max(seq) FROM audit_log") or 0
-        count = await conn.fetchval("SELECT count(*) FROM audit_log")
+        last = await conns[0].fetchval("SELECT max(seq) FROM audit_log") or 0
+        count = await conns[0].fetchval("SELECT count(*) FROM audit_log")
+        bounds = [last * i // connections for i in range(connections + 1)]
         started = time.perf_counter()
-        await conn.copy_from_query(verify._SELECT.format(lo=0, hi=last), output=sink, timeout=3600,
-                                   **verify._COPY_OPTIONS)
+        await asyncio.gather(*(conn.copy_from_query(verify._SELECT.format(lo=lo, hi=hi), output=sink, timeout=3600,
+                                                    **verify._COPY_OPTIONS)
+                               for conn, lo, hi in zip(conns, bounds[:-1], bounds[1:], strict=True)))
         elapsed = time.perf_counter() - started
     finally:
-        await conn.close()
+        for conn in conns:
+            await conn.close()
     return {"elapsed_s": round(elapsed, 2), "entries": count, "entries_per_s": round(count / elapsed),
-            "mib": round(received[0] / 2**20)}
+            "mib": round(received[0] / 2**20), "connections": connections}

@@ -121,8 +121,9 @@ def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
 
 
 async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
-                     sub: str = "bench-raw", role: str = "procesregisseur") -> str:
-    """One transition with the app's transaction shape; returns the new state."""
+                     sub: str = "bench-raw", role: str = "procesregisseur", deferred_chain: bool = False) -> str:
+    """One transition with the app's transaction shape; returns the new state. `deferred_chain`: the
+    what-if shape below (the entry staged unchained) instead of the app's chained append."""
     async with conn.transaction():
         # As the app since the hot-path work: the subjects are read once (for the audit entry and the
         # response), the organisation's kind comes from a per-process cache, and the plan is read only by
@@ -147,7 +148,7 @@ async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
         await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
                            f"reden voor {trigger}", "{}", None, sub, org, role, now)
         grant = best_grant(grants)
-        await append_audit(conn, audit_fields(
+        await (stage_audit if deferred_chain else append_audit)(conn, audit_fields(
             sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
             case_id=case_id, subject_ids=subject_ids, grant=grant,
             detail={"trigger": trigger, "from": source, "to": dest, "version": version}))
@@ -173,4 +174,57 @@ async def list_page_audited(conn: asyncpg.Connection, org: str, limit: int,
         await append_audit(conn, audit_fields(
             sub=f"bench-{role}@{org}", org=org, role=role, action="case:list", object_type="case",
             detail={"filters": {}, "case_ids": [str(r["id"]) for r in rows]}))
+    return len(rows)
+
+
+# --- what-if: the chain append off the request's critical section (NOT the app's shape) -----------------
+# The request's transaction inserts its entry unchained into a staging table (still in the same
+# transaction as the change: no change without its entry); one chainer takes committed entries in
+# batches, chains them with the app's hashing into audit_log and moves the head once per batch. This
+# measures what the redesign proposed in bench/RESULTS.md would give PostgreSQL before building it.
+PENDING_DDL = """CREATE TABLE IF NOT EXISTS bench_audit_pending (
+    pending_id bigserial PRIMARY KEY, id uuid NOT NULL, created_at timestamptz NOT NULL, actor_sub text NOT NULL,
+    actor_org text NOT NULL, actor_role text, action text NOT NULL, object_type text NOT NULL, object_id text,
+    case_id uuid, subject_ids text NOT NULL, convenant_id uuid, convenant_version integer, legal_basis text,
+    toelichting text, outcome text NOT NULL, detail text, request_id text, client_address text)"""
+_PENDING_FIELDS = ("id", "created_at", "actor_sub", "actor_org", "actor_role", "action", "object_type", "object_id",
+                   "case_id", "subject_ids", "convenant_id", "convenant_version", "legal_basis", "toelichting",
+                   "outcome", "detail", "request_id", "client_address")
+INSERT_PENDING = (f"INSERT INTO bench_audit_pending ({', '.join(_PENDING_FIELDS)}) VALUES "
+                  f"({', '.join(f'${i}' for i in range(1, len(_PENDING_FIELDS) + 1))})")
+# One chainer at a time (the head row lock); committed rows only, oldest staged first.
+TAKE_PENDING = ("DELETE FROM bench_audit_pending WHERE pending_id IN (SELECT pending_id FROM bench_audit_pending "
+                "ORDER BY pending_id LIMIT $1) RETURNING *")
+
+
+async def stage_audit(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
+    """The request's part: one unchained insert, no lock shared with other requests."""
+    values = [json.dumps(fields[k]) if k in ("subject_ids", "detail") else fields[k] for k in _PENDING_FIELDS]
+    await conn.execute(INSERT_PENDING, *values)
+
+
+async def chain_pending(conn: asyncpg.Connection, batch: int = 2000) -> int:
+    """The chainer's part: chain up to `batch` staged entries in one transaction; returns how many."""
+    async with conn.transaction():
+        head = await conn.fetchrow(LOCK_HEAD)
+        rows = sorted(await conn.fetch(TAKE_PENDING, batch), key=lambda r: r["pending_id"])
+        if not rows:
+            return 0
+        seq, prev = head["seq"], head["hash"]
+        entries, subjects = [], []
+        for r in rows:
+            seq += 1
+            f = {k: r[k] for k in _PENDING_FIELDS}
+            f["subject_ids"], f["detail"] = json.loads(f["subject_ids"]), json.loads(f["detail"])
+            digest = entry_hash(prev, dict(f, seq=seq))
+            entries.append((seq, f["id"], f["created_at"], f["actor_sub"], f["actor_org"], f["actor_role"],
+                            f["action"], f["object_type"], f["object_id"], f["case_id"], r["subject_ids"],
+                            f["convenant_id"], f["convenant_version"], f["legal_basis"], f["toelichting"],
+                            f["outcome"], r["detail"], f["request_id"], f["client_address"], prev, digest))
+            subjects += [(seq, s) for s in f["subject_ids"]]
+            prev = digest
+        await conn.executemany(INSERT_AUDIT, entries)
+        if subjects:
+            await conn.executemany(INSERT_AUDIT_SUBJECT, subjects)
+        await conn.execute(UPDATE_HEAD, seq, prev)
     return len(rows)

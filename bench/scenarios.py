@@ -76,18 +76,49 @@ async def api_transitions(base_url: str, dsn: str, tokens: Tokens, case_ids: lis
 
 
 async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, max_requests: int, seconds: float,
-                          warmup: float, probe: CpuProbe | None, name: str = "transitions raw asyncpg") -> LoadResult:
+                          warmup: float, probe: CpuProbe | None, name: str = "transitions raw asyncpg",
+                          deferred_chain: bool = False) -> LoadResult:
+    """The app's transaction shape on `concurrency` connections. `deferred_chain`: the what-if shape of
+    raw.stage_audit/chain_pending, with one chainer on its own connection running beside the clients; it is
+    drained after the load, so the chain (and verify-audit at the end of the run) covers every entry."""
     owned = _owned(case_ids, concurrency)
     states = await current_states(dsn, case_ids)
-    conns = await connections(dsn, concurrency)
+    conns = await connections(dsn, concurrency + deferred_chain)
+    stop = asyncio.Event()
+    batches: list[int] = []
+
+    async def chainer(conn: asyncpg.Connection) -> None:
+        while True:
+            n = await raw.chain_pending(conn)
+            if n:
+                batches.append(n)
+            elif stop.is_set():
+                return
+            else:
+                await asyncio.sleep(0.005)
+
     try:
+        task = None
+        if deferred_chain:
+            await conns[-1].execute(raw.PENDING_DDL)
+            task = asyncio.ensure_future(chainer(conns[-1]))
+
         async def op(i: int, it: int) -> str:
             cid = owned[i][it % len(owned[i])]
-            states[cid] = await raw.transition(conns[i], uuid.UUID(cid), _trigger(states[cid]))
+            states[cid] = await raw.transition(conns[i], uuid.UUID(cid), _trigger(states[cid]),
+                                               deferred_chain=deferred_chain)
             return "ok"
 
-        return await run_load(name, op, concurrency=concurrency, max_requests=max_requests,
-                              max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
+        result = await run_load(name, op, concurrency=concurrency, max_requests=max_requests,
+                                max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
+        if task is not None:
+            drain_started = time.perf_counter()
+            stop.set()
+            await task
+            result.extra.update(chainer_batches=len(batches), chainer_max_batch=max(batches, default=0),
+                                chainer_mean_batch=round(sum(batches) / len(batches), 1) if batches else 0,
+                                chainer_drain_ms=round((time.perf_counter() - drain_started) * 1000, 1))
+        return result
     finally:
         await close_all(conns)
 
