@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from app.audit.hash_chain import entry_hash
+from app.audit.service import CHAIN_LOCK_KEY
 
 CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details, opened_by_organisation, "
                 "regie_organisation, regisseur, related_case_id, version, state_entered_at, due_at, created_at, "
@@ -44,6 +45,7 @@ SELECT_SUBJECTS_VIEW = ("SELECT s.id, s.type, s.name, s.birth_date, s.bsn_hash, 
                         "s.match_key, s.member_of, s.created_at FROM subject s "
                         "JOIN casus_subject cs ON cs.subject_id = s.id WHERE cs.case_id = $1 "
                         "ORDER BY s.created_at, s.id")
+QUEUE_FOR_HEAD = "SELECT pg_advisory_xact_lock($1)"
 LOCK_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 INSERT_AUDIT = ("INSERT INTO audit_log (seq, id, created_at, actor_sub, actor_org, actor_role, action, object_type, "
                 "object_id, case_id, subject_ids, convenant_id, convenant_version, legal_basis, toelichting, outcome, "
@@ -92,7 +94,14 @@ def audit_fields(*, sub: str, org: str, role: str, action: str, object_type: str
 
 
 async def append_audit(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
-    """flush_pending(): lock the chain head, insert the chained entry (and its subject index), move the head."""
+    """flush_pending(): queue on the chain's advisory lock, lock the chain head, insert the chained entry (and
+    its subject index), move the head."""
+    await conn.execute(QUEUE_FOR_HEAD, CHAIN_LOCK_KEY)
+    await append_audit_row_lock(conn, fields)
+
+
+async def append_audit_row_lock(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
+    """The append as the app did it before the advisory lock: the head row lock alone."""
     head = await conn.fetchrow(LOCK_HEAD)
     seq = head["seq"] + 1
     digest = entry_hash(head["hash"], dict(fields, seq=seq))
@@ -121,9 +130,10 @@ def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
 
 
 async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
-                     sub: str = "bench-raw", role: str = "procesregisseur", deferred_chain: bool = False) -> str:
-    """One transition with the app's transaction shape; returns the new state. `deferred_chain`: the
-    what-if shape below (the entry staged unchained) instead of the app's chained append."""
+                     sub: str = "bench-raw", role: str = "procesregisseur", chain: str = "app") -> str:
+    """One transition with the app's transaction shape; returns the new state. `chain` (CHAIN_APPENDS): "app"
+    (the app's append), "row-lock" (the app's append before the advisory lock queue) or "deferred" (the
+    what-if below: the entry staged unchained)."""
     async with conn.transaction():
         # As the app since the hot-path work: the subjects are read once (for the audit entry and the
         # response), the organisation's kind comes from a per-process cache, and the plan is read only by
@@ -148,7 +158,7 @@ async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
         await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
                            f"reden voor {trigger}", "{}", None, sub, org, role, now)
         grant = best_grant(grants)
-        await (stage_audit if deferred_chain else append_audit)(conn, audit_fields(
+        await CHAIN_APPENDS[chain](conn, audit_fields(
             sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
             case_id=case_id, subject_ids=subject_ids, grant=grant,
             detail={"trigger": trigger, "from": source, "to": dest, "version": version}))
@@ -228,3 +238,6 @@ async def chain_pending(conn: asyncpg.Connection, batch: int = 2000) -> int:
             await conn.executemany(INSERT_AUDIT_SUBJECT, subjects)
         await conn.execute(UPDATE_HEAD, seq, prev)
     return len(rows)
+
+
+CHAIN_APPENDS = {"app": append_audit, "row-lock": append_audit_row_lock, "deferred": stage_audit}

@@ -105,14 +105,18 @@ def render(results: dict[str, Any]) -> str:
     lines += ["## Transitions (IJAM opschalen/afschalen, 32 clients, each owning its cases)", ""]
     lines += _table(["workers", "API req/s", "p50 ms", "p99 ms", "non-2xx", "raw tx/s", "raw p50", "raw p99",
                      "API/raw", "CPU (cores) API run", "CPU (cores) raw run"], tr_rows)
-    what_if = [[w, r["rate_per_s"], r["p50_ms"], r["p99_ms"], r["non_2xx"], r.get("chainer_mean_batch"),
-                r.get("chainer_max_batch"), r.get("chainer_drain_ms"), _cpu(r)]
-               for w, rnd in _rounds(results) if (r := rnd.get("transitions_raw_deferred_chain"))]
+    what_if = [[label, w, r["rate_per_s"], r["p50_ms"], r["p99_ms"], r["non_2xx"], r.get("chainer_mean_batch", "-"),
+                r.get("chainer_max_batch", "-"), r.get("chainer_drain_ms", "-"), _cpu(r)]
+               for w, rnd in _rounds(results)
+               for key, label in (("transitions_raw_row_lock", "previous: head row lock alone"),
+                                  ("transitions_raw_deferred_chain", "what-if: chain deferred"))
+               if (r := rnd.get(key))]
     if what_if:
-        lines += ["What-if, raw only (not the app's shape): the audit entry staged unchained in the request's "
-                  "transaction, chained in batches by one chainer beside the clients (bench/raw.py).", ""]
-        lines += _table(["round", "raw tx/s", "p50 ms", "p99 ms", "failed", "chainer mean batch", "max batch",
-                         "drain after load ms", "CPU (cores)"], what_if)
+        lines += ["Other raw shapes of the chain append (bench/raw.py CHAIN_APPENDS): the app's before it queued on "
+                  "the advisory lock, and a what-if (not the app's shape) with the audit entry staged unchained in "
+                  "the request's transaction, chained in batches by one chainer beside the clients.", ""]
+        lines += _table(["shape", "round", "raw tx/s", "p50 ms", "p99 ms", "failed", "chainer mean batch",
+                         "max batch", "drain after load ms", "CPU (cores)"], what_if)
     lines += ["## Case list (GET /v1/cases, limit 50, 32 clients)", ""]
     lines += _table(["page", "workers", "API req/s", "p50 ms", "p99 ms", "non-2xx", "raw SQL q/s", "p50", "p99",
                      "raw SQL + audit tx/s", "p50", "p99", "API/raw SQL", "API/raw+audit", "CPU (cores) API run",

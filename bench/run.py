@@ -140,9 +140,12 @@ async def round_for(run: Run, server: Server, dsn: str, tokens: seed.Tokens, api
     log(f"transitions, {w} worker(s)")
     run.record(sec, "transitions_raw", await scenarios.raw_transitions(dsn, raw_cases, probe=run.probe(None), **load))
     if w == cfg.workers[0]:
+        run.record(sec, "transitions_raw_row_lock", await scenarios.raw_transitions(
+            dsn, raw_cases, probe=run.probe(None), name="transitions raw asyncpg, previous shape: head row lock alone",
+            chain="row-lock", **load))
         run.record(sec, "transitions_raw_deferred_chain", await scenarios.raw_transitions(
             dsn, raw_cases, probe=run.probe(None), name="transitions raw asyncpg, what-if: chain deferred",
-            deferred_chain=True, **load))
+            chain="deferred", **load))
     run.record(sec, "transitions_api", await scenarios.api_transitions(
         server.base_url, dsn, tokens, api_cases, probe=run.probe(server), **load))
     if w == cfg.workers[0] and cfg.latency_seconds:

@@ -77,10 +77,12 @@ async def api_transitions(base_url: str, dsn: str, tokens: Tokens, case_ids: lis
 
 async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, max_requests: int, seconds: float,
                           warmup: float, probe: CpuProbe | None, name: str = "transitions raw asyncpg",
-                          deferred_chain: bool = False) -> LoadResult:
-    """The app's transaction shape on `concurrency` connections. `deferred_chain`: the what-if shape of
-    raw.stage_audit/chain_pending, with one chainer on its own connection running beside the clients; it is
-    drained after the load, so the chain (and verify-audit at the end of the run) covers every entry."""
+                          chain: str = "app") -> LoadResult:
+    """The app's transaction shape on `concurrency` connections. `chain` (raw.CHAIN_APPENDS): "deferred" is
+    the what-if shape of raw.stage_audit/chain_pending, with one chainer on its own connection running beside
+    the clients; it is drained after the load, so the chain (and verify-audit at the end of the run) covers
+    every entry."""
+    deferred_chain = chain == "deferred"
     owned = _owned(case_ids, concurrency)
     states = await current_states(dsn, case_ids)
     conns = await connections(dsn, concurrency + deferred_chain)
@@ -106,7 +108,7 @@ async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, ma
         async def op(i: int, it: int) -> str:
             cid = owned[i][it % len(owned[i])]
             states[cid] = await raw.transition(conns[i], uuid.UUID(cid), _trigger(states[cid]),
-                                               deferred_chain=deferred_chain)
+                                               chain=chain)
             return "ok"
 
         result = await run_load(name, op, concurrency=concurrency, max_requests=max_requests,

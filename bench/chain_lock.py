@@ -1,0 +1,72 @@
+"""The audit chain's serialisation point alone: raw transitions with each way of appending to the chain.
+
+    .venv/bin/python -m bench.chain_lock --database-url postgresql+asyncpg://postgres@127.0.0.1:PORT/ \
+        [--seconds 20] [--clients 32] [--rounds 2]
+
+Modes (bench/raw.py CHAIN_APPENDS): `row-lock` (the app's append before: the head row `FOR UPDATE` alone),
+`app` (the app's append now: queue on a transaction-scoped advisory lock first, granted in arrival order, then
+the row lock), `deferred` (what-if: entry staged unchained, one chainer). The rounds alternate the modes so
+that drift of the machine shows as spread instead of bias. Ends with `casusregie verify-audit` over the
+database (every mode chains its entries). Uses the database `casusregie_chain_lock` on the given loopback
+cluster (recreated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from bench import audit_chain, scenarios, seed
+from bench.common import Server, asyncpg_dsn, check_loopback, log, migrate, recreate_database, with_database
+
+MODES = ("row-lock", "app", "deferred")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    check_loopback(args.database_url)
+    url = with_database(args.database_url, "casusregie_chain_lock")
+    dsn = asyncpg_dsn(url)
+    await recreate_database(url)
+    await asyncio.to_thread(migrate, url)
+    tokens = seed.Tokens()
+    server = Server(url, 1, args.out)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as client:
+            await seed.seed_world(client, tokens)
+            cases = await seed.create_ijam_cases(client, tokens, args.cases)
+    finally:
+        server.stop()
+    load = {"concurrency": args.clients, "max_requests": 10**7, "seconds": args.seconds, "warmup": 3.0}
+    rows = []
+    for rnd in range(1, args.rounds + 1):
+        for mode in MODES:
+            r = (await scenarios.raw_transitions(dsn, cases, probe=None, name=f"raw transitions, chain {mode}",
+                                                 chain=mode, **load)).as_dict()
+            log(f"round {rnd} {mode}: {r['rate_per_s']} tx/s p50 {r['p50_ms']} p90 {r['p90_ms']} "
+                f"p99 {r['p99_ms']} max {r['max_ms']} failed {r['non_2xx']}")
+            rows.append({"round": rnd, "mode": mode, **r})
+    verified = await asyncio.to_thread(audit_chain.verify_cli, url)
+    log(f"verify-audit: {verified}")
+    print(json.dumps({"runs": rows, "verify_audit": verified}, default=str))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/casusregie-chain-lock"), help="server logs")
+    args = parser.parse_args()
+    args.out.mkdir(exist_ok=True)
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
