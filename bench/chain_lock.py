@@ -3,12 +3,11 @@
     .venv/bin/python -m bench.chain_lock --database-url postgresql+asyncpg://postgres@127.0.0.1:PORT/ \
         [--seconds 20] [--clients 32] [--rounds 2]
 
-Modes (bench/raw.py CHAIN_APPENDS): `row-lock` (the app's append before: the head row `FOR UPDATE` alone),
-`app` (the app's append now: queue on a transaction-scoped advisory lock first, granted in arrival order, then
-the row lock), `deferred` (what-if: entry staged unchained, one chainer). The rounds alternate the modes so
-that drift of the machine shows as spread instead of bias. Ends with `casusregie verify-audit` over the
-database (every mode chains its entries). Uses the database `casusregie_chain_lock` on the given loopback
-cluster (recreated).
+Modes (bench/raw.py CHAIN_APPENDS): `app` (the app's append: the head row `FOR UPDATE`), `advisory` (what-if:
+queue on a transaction-scoped advisory lock first, granted in arrival order, then the row lock), `deferred`
+(what-if: entry staged unchained, one chainer). The rounds alternate the modes so that drift of the machine
+shows as spread instead of bias. Ends with `casusregie verify-audit` over the database (every mode chains its
+entries). Uses the database `casusregie_chain_lock` on the given loopback cluster (recreated).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import httpx
 from bench import audit_chain, scenarios, seed
 from bench.common import Server, asyncpg_dsn, check_loopback, log, migrate, recreate_database, with_database
 
-MODES = ("row-lock", "app", "deferred")
+MODES = ("app", "advisory", "deferred")
 
 
 async def main_async(args: argparse.Namespace) -> None:

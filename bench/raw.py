@@ -16,7 +16,6 @@ from typing import Any
 import asyncpg
 
 from app.audit.hash_chain import entry_hash
-from app.audit.service import CHAIN_LOCK_KEY
 
 CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details, opened_by_organisation, "
                 "regie_organisation, regisseur, related_case_id, version, state_entered_at, due_at, created_at, "
@@ -45,7 +44,6 @@ SELECT_SUBJECTS_VIEW = ("SELECT s.id, s.type, s.name, s.birth_date, s.bsn_hash, 
                         "s.match_key, s.member_of, s.created_at FROM subject s "
                         "JOIN casus_subject cs ON cs.subject_id = s.id WHERE cs.case_id = $1 "
                         "ORDER BY s.created_at, s.id")
-QUEUE_FOR_HEAD = "SELECT pg_advisory_xact_lock($1)"
 LOCK_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 INSERT_AUDIT = ("INSERT INTO audit_log (seq, id, created_at, actor_sub, actor_org, actor_role, action, object_type, "
                 "object_id, case_id, subject_ids, convenant_id, convenant_version, legal_basis, toelichting, outcome, "
@@ -94,14 +92,7 @@ def audit_fields(*, sub: str, org: str, role: str, action: str, object_type: str
 
 
 async def append_audit(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
-    """flush_pending(): queue on the chain's advisory lock, lock the chain head, insert the chained entry (and
-    its subject index), move the head."""
-    await conn.execute(QUEUE_FOR_HEAD, CHAIN_LOCK_KEY)
-    await append_audit_row_lock(conn, fields)
-
-
-async def append_audit_row_lock(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
-    """The append as the app did it before the advisory lock: the head row lock alone."""
+    """flush_pending(): lock the chain head, insert the chained entry (and its subject index), move the head."""
     head = await conn.fetchrow(LOCK_HEAD)
     seq = head["seq"] + 1
     digest = entry_hash(head["hash"], dict(fields, seq=seq))
@@ -132,8 +123,8 @@ def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
 async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
                      sub: str = "bench-raw", role: str = "procesregisseur", chain: str = "app") -> str:
     """One transition with the app's transaction shape; returns the new state. `chain` (CHAIN_APPENDS): "app"
-    (the app's append), "row-lock" (the app's append before the advisory lock queue) or "deferred" (the
-    what-if below: the entry staged unchained)."""
+    (the app's append) or one of the what-if shapes below: "advisory" (queue on an advisory lock first),
+    "deferred" (the entry staged unchained)."""
     async with conn.transaction():
         # As the app since the hot-path work: the subjects are read once (for the audit entry and the
         # response), the organisation's kind comes from a per-process cache, and the plan is read only by
@@ -240,4 +231,15 @@ async def chain_pending(conn: asyncpg.Connection, batch: int = 2000) -> int:
     return len(rows)
 
 
-CHAIN_APPENDS = {"app": append_audit, "row-lock": append_audit_row_lock, "deferred": stage_audit}
+# What-if (NOT the app's shape; measured in bench/RESULTS.md and not adopted): appenders first queue on a
+# transaction-scoped advisory lock, which the lock manager grants in arrival order, then take the head row
+# lock as the app does. Waiters for the row lock on the constantly updated head row are not served in order.
+CHAIN_ADVISORY_KEY = 7_513_001  # any constant; NEN 7513 is the audit-logging standard
+
+
+async def append_audit_advisory(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_ADVISORY_KEY)
+    await append_audit(conn, fields)
+
+
+CHAIN_APPENDS = {"app": append_audit, "advisory": append_audit_advisory, "deferred": stage_audit}

@@ -108,13 +108,13 @@ def render(results: dict[str, Any]) -> str:
     what_if = [[label, w, r["rate_per_s"], r["p50_ms"], r["p99_ms"], r["non_2xx"], r.get("chainer_mean_batch", "-"),
                 r.get("chainer_max_batch", "-"), r.get("chainer_drain_ms", "-"), _cpu(r)]
                for w, rnd in _rounds(results)
-               for key, label in (("transitions_raw_row_lock", "previous: head row lock alone"),
+               for key, label in (("transitions_raw_advisory", "what-if: advisory lock queue"),
                                   ("transitions_raw_deferred_chain", "what-if: chain deferred"))
                if (r := rnd.get(key))]
     if what_if:
-        lines += ["Other raw shapes of the chain append (bench/raw.py CHAIN_APPENDS): the app's before it queued on "
-                  "the advisory lock, and a what-if (not the app's shape) with the audit entry staged unchained in "
-                  "the request's transaction, chained in batches by one chainer beside the clients.", ""]
+        lines += ["What-if raw shapes of the chain append, not the app's (bench/raw.py CHAIN_APPENDS): appenders "
+                  "queue on an advisory lock before the head row lock; the audit entry staged unchained in the "
+                  "request's transaction, chained in batches by one chainer beside the clients.", ""]
         lines += _table(["shape", "round", "raw tx/s", "p50 ms", "p99 ms", "failed", "chainer mean batch",
                          "max batch", "drain after load ms", "CPU (cores)"], what_if)
     lines += ["## Case list (GET /v1/cases, limit 50, 32 clients)", ""]

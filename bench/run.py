@@ -140,9 +140,9 @@ async def round_for(run: Run, server: Server, dsn: str, tokens: seed.Tokens, api
     log(f"transitions, {w} worker(s)")
     run.record(sec, "transitions_raw", await scenarios.raw_transitions(dsn, raw_cases, probe=run.probe(None), **load))
     if w == cfg.workers[0]:
-        run.record(sec, "transitions_raw_row_lock", await scenarios.raw_transitions(
-            dsn, raw_cases, probe=run.probe(None), name="transitions raw asyncpg, previous shape: head row lock alone",
-            chain="row-lock", **load))
+        run.record(sec, "transitions_raw_advisory", await scenarios.raw_transitions(
+            dsn, raw_cases, probe=run.probe(None), name="transitions raw asyncpg, what-if: advisory lock queue",
+            chain="advisory", **load))
         run.record(sec, "transitions_raw_deferred_chain", await scenarios.raw_transitions(
             dsn, raw_cases, probe=run.probe(None), name="transitions raw asyncpg, what-if: chain deferred",
             chain="deferred", **load))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, text, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.context import current_context
@@ -101,13 +101,6 @@ _LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHea
 _MOVE_HEAD = (update(AuditChainHead.__table__).where(AuditChainHead.__table__.c.id == 1)
               .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 _INSERT_ENTRY = insert(AuditEntry.__table__)
-# On PostgreSQL appenders first queue on a transaction-scoped advisory lock (released at COMMIT or
-# ROLLBACK). The lock manager grants it in arrival order; waiters for the row lock on the constantly
-# updated head row are not served in order, which made the tail (bench/chain_lock.py, raw, 32
-# connections: p99 480-560 ms -> 110 ms, and +30 % transactions/s). The row lock stays: it is what
-# makes the head's read-modify-write safe for any writer that does not take the advisory lock.
-CHAIN_LOCK_KEY = 7_513_001  # any constant that nothing else uses; NEN 7513 is the audit-logging standard
-_QUEUE_FOR_HEAD = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CHAIN_LOCK_KEY)
 _INSERT_SUBJECT = insert(AuditSubject.__table__)
 
 
@@ -116,10 +109,7 @@ async def flush_pending(session: AsyncSession) -> None:
     if not entries:
         return
     await session.flush()
-    # FOR UPDATE serialises appenders on PostgreSQL (after queueing in order); on SQLite BEGIN IMMEDIATE
-    # already has.
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(_QUEUE_FOR_HEAD)
+    # FOR UPDATE serialises appenders on PostgreSQL; on SQLite BEGIN IMMEDIATE already has.
     seq, prev = (await session.execute(_LOCK_HEAD)).one()
     rows: list[dict[str, Any]] = []
     subject_rows: list[dict[str, Any]] = []

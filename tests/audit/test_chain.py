@@ -12,15 +12,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.audit.service import CHAIN_LOCK_KEY
 from tests.audit_helpers import audit_rows
-from tests.conftest import IS_PG
 
 ORGS = [{"code": f"org-{i}", "name": f"Organisatie {i}", "kind": "overig"} for i in range(4)]
 
@@ -128,44 +125,6 @@ async def test_concurrent_requests_keep_one_chain(client: httpx.AsyncClient, aut
         assert cur.prev_hash == prev.hash
     body = await _api_verify(client, auth)
     assert body["valid"] is True and body["entries"] == 50
-
-
-@pytest.mark.skipif(not IS_PG, reason="the advisory lock queue exists on PostgreSQL only")
-async def test_appenders_queue_on_the_chain_lock_in_arrival_order(
-    client: httpx.AsyncClient, auth: Any, db_url: str
-) -> None:
-    """While another transaction holds the chain's advisory lock, requests wait for it (they do not take
-    the head row first) and, once it is released, are chained in the order they started waiting."""
-    headers = auth("zvh-mh", "beheerder")
-    dsn = db_url.replace("postgresql+asyncpg://", "postgresql://")
-    holder = await asyncpg.connect(dsn)
-    try:
-        tx = holder.transaction()
-        await tx.start()
-        await holder.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK_KEY)
-        tasks = []
-        for i in range(3):
-            body = {"code": f"queued-{i}", "name": f"Wachtrij {i}", "kind": "overig"}
-            tasks.append(asyncio.ensure_future(client.post("/v1/organisations", json=body, headers=headers)))
-            # The next request starts only once this one waits for the lock (it shows in pg_locks).
-            for _ in range(200):
-                waiting = await holder.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                    CHAIN_LOCK_KEY)
-                if waiting == i + 1:
-                    break
-                await asyncio.sleep(0.02)
-            assert waiting == i + 1
-        assert not any(t.done() for t in tasks)
-        await tx.commit()
-        assert [(await t).status_code for t in tasks] == [201, 201, 201]
-    finally:
-        await holder.close()
-    rows = await audit_rows(db_url)
-    assert [r.object_id for r in rows] == ["queued-0", "queued-1", "queued-2"]
-    for prev, cur in itertools.pairwise(rows):
-        assert cur.prev_hash == prev.hash
 
 
 @pytest.mark.parametrize("toelichting", ["Voorbereiding casusoverleg 12-3", "Opvraging i.v.m. weegtafel é"])
