@@ -20,17 +20,13 @@ from pathlib import Path
 import httpx
 
 from bench import audit_chain, scenarios, seed
-from bench.common import Server, asyncpg_dsn, check_loopback, log, migrate, recreate_database, with_database
+from bench.common import Server, fresh_database, log
 
 MODES = ("app", "advisory", "deferred")
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    check_loopback(args.database_url)
-    url = with_database(args.database_url, "casusregie_chain_lock")
-    dsn = asyncpg_dsn(url)
-    await recreate_database(url)
-    await asyncio.to_thread(migrate, url)
+    url, dsn = await fresh_database(args.database_url, "casusregie_chain_lock")
     tokens = seed.Tokens()
     server = Server(url, 1, args.out)
     await server.start()

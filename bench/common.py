@@ -336,6 +336,15 @@ def migrate(url: str) -> None:
     subprocess.run([CASUSREGIE, "migrate"], env=env, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
 
 
+async def fresh_database(cluster_url: str, name: str) -> tuple[str, str]:
+    """Database `name` on a loopback cluster, dropped, created and migrated: (SQLAlchemy URL, asyncpg DSN)."""
+    check_loopback(cluster_url)
+    url = with_database(cluster_url, name)
+    await recreate_database(url)
+    await asyncio.to_thread(migrate, url)
+    return url, asyncpg_dsn(url)
+
+
 # --- machine facts ------------------------------------------------------------------------------
 
 

@@ -17,15 +17,11 @@ from pathlib import Path
 import httpx
 
 from bench import profile, scenarios, seed
-from bench.common import CpuProbe, Server, asyncpg_dsn, check_loopback, migrate, recreate_database, with_database
+from bench.common import CpuProbe, Server, fresh_database
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    check_loopback(args.database_url)
-    url = with_database(args.database_url, "casusregie_focus")
-    dsn = asyncpg_dsn(url)
-    await recreate_database(url)
-    await asyncio.to_thread(migrate, url)
+    url, dsn = await fresh_database(args.database_url, "casusregie_focus")
     out = Path("/tmp/casusregie-focus")
     await asyncio.to_thread(out.mkdir, exist_ok=True)
     tokens = seed.Tokens()
