@@ -231,7 +231,7 @@ async def chain_pending(conn: asyncpg.Connection, batch: int = 2000) -> int:
     return len(rows)
 
 
-# What-if (NOT the app's shape; measured in bench/RESULTS.md and not adopted): appenders first queue on a
+# What-if (NOT the app's shape; measured in bench/RESULTS.md, recommended next): appenders first queue on a
 # transaction-scoped advisory lock, which the lock manager grants in arrival order, then take the head row
 # lock as the app does. Waiters for the row lock on the constantly updated head row are not served in order.
 CHAIN_ADVISORY_KEY = 7_513_001  # any constant; NEN 7513 is the audit-logging standard
