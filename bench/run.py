@@ -35,15 +35,11 @@ from bench.common import (
     CpuProbe,
     LoadResult,
     Server,
-    asyncpg_dsn,
-    check_loopback,
+    fresh_database,
     loadavg,
     log,
     machine,
-    migrate,
     postgres_pids,
-    recreate_database,
-    with_database,
 )
 
 
@@ -219,13 +215,8 @@ async def main_async(run: Run, database_url: str) -> int:
     cfg, out = run.cfg, run.out
     server: Server | None = None
     try:
-        check_loopback(database_url)
-        main_url = with_database(database_url, "casusregie_bench")
-        audit_url = with_database(database_url, "casusregie_bench_audit")
-        dsn = asyncpg_dsn(main_url)
-        await recreate_database(main_url)
         log("migrating")
-        await asyncio.to_thread(migrate, main_url)
+        main_url, dsn = await fresh_database(database_url, "casusregie_bench")
         run.results["postgres"] = await pg_facts(dsn)
 
         tokens = seed.Tokens()
@@ -270,9 +261,7 @@ async def main_async(run: Run, database_url: str) -> int:
         log(f"  {run.results['audit_after_load']}")
 
         log(f"audit verification: generating {cfg.audit_entries:,} chained entries")
-        await recreate_database(audit_url)
-        await asyncio.to_thread(migrate, audit_url)
-        audit_dsn = asyncpg_dsn(audit_url)
+        audit_url, audit_dsn = await fresh_database(database_url, "casusregie_bench_audit")
         audit: dict[str, Any] = {"generate": await audit_chain.generate(audit_dsn, cfg.audit_entries)}
         log(f"  {audit['generate']}")
         audit["raw_stream"] = await audit_chain.raw_stream(audit_dsn, hashing=False)

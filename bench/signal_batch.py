@@ -28,14 +28,10 @@ from bench.common import (
     CpuProbe,
     LoadResult,
     Server,
-    asyncpg_dsn,
-    check_loopback,
+    fresh_database,
     loadavg,
     log,
-    migrate,
     postgres_pids,
-    recreate_database,
-    with_database,
 )
 
 
@@ -53,13 +49,9 @@ def _summary(result: LoadResult) -> dict[str, Any]:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    check_loopback(args.database_url)
-    url = with_database(args.database_url, args.database)
-    dsn = asyncpg_dsn(url)
     out_dir = Path(args.out)
-    await recreate_database(url)
     log(f"migrating {args.database}")
-    await asyncio.to_thread(migrate, url)
+    url, dsn = await fresh_database(args.database_url, args.database)
     server = Server(url, args.workers, out_dir)
     results: list[dict[str, Any]] = []
     pg_dir = Path(args.pg_dir) if args.pg_dir else None
