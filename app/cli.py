@@ -8,15 +8,22 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+import uvicorn
+
+from app.audit import verification as verify
+from app.auth.tokens import issue_dev_token
 from app.config import ConfigError, Settings, check_settings, get_settings
+from app.demo import prepare_demo
+from app.kit.database import Database
+from app.kit.migrations_state import upgrade_to_head
+from app.main import create_app
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
 
-def openapi_document() -> dict:
-    from app.main import create_app
-
+def openapi_document() -> dict[str, Any]:
     return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
 
 
@@ -25,8 +32,6 @@ def render_openapi() -> str:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    import uvicorn
-
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, proxy_headers=False, log_config=None)
 
@@ -42,16 +47,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from app.migrations_state import upgrade_to_head
-
     upgrade_to_head(get_settings())
     print("database upgraded to head")
     return 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from app.auth import issue_dev_token
-
     settings = get_settings()
     try:
         token = issue_dev_token(settings, org=args.org, roles=args.role, sub=args.sub, ttl_seconds=args.ttl)
@@ -66,8 +67,6 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def run() -> int:
-        from app.audit import verify  # light: SQLAlchemy is imported only if needed
-
         workers = args.workers
         result = None
         if not settings.is_sqlite:
@@ -79,8 +78,6 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
                 if pool is not None:
                     await pool.close()
         if result is None:
-            from app.db import Database
-
             db = Database(settings)
             try:
                 async with db.sessionmaker() as session:
@@ -102,8 +99,6 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import prepare_demo
-
     db_file = Path(args.database).resolve()
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_file) + suffix).unlink(missing_ok=True)

@@ -10,30 +10,33 @@ import asyncio
 from datetime import date
 from typing import Any
 
-from app.auth import issue_dev_token
+from app import access
+from app.auth.principal import Principal
+from app.auth.tokens import issue_dev_token
 from app.cases import notes, participants, plans, transitions
 from app.cases import service as cases
 from app.cases.schemas import CaseCreate, PlanPut, TransitionRequest
 from app.config import Settings
 from app.convenants import service as convenants
 from app.convenants.schemas import ConvenantCreate
-from app.db import Database
-from app.migrations_state import upgrade_to_head
+from app.kit.database import Database
+from app.kit.migrations_state import upgrade_to_head
 from app.organisations import service as organisations
 from app.organisations.schemas import OrganisationCreate
-from app.principal import Principal
+from app.unit_of_work import unit_of_work
+from app.vocabulary import OrganisationKind
 
-DEMO_ORGANISATIONS = [
-    ("zvh-mh", "Zorg- en Veiligheidshuis Maastricht-Heuvelland", "zvh"),
-    ("gemeente-maastricht", "Gemeente Maastricht (OOV)", "gemeente"),
-    ("politie-limburg", "Politie Limburg, basisteam Maastricht", "politie"),
-    ("om-limburg", "Openbaar Ministerie Limburg", "om"),
-    ("reclassering-zuid", "Reclassering Zuid", "reclassering"),
-    ("ggz-zuid", "GGZ Zuid (fictief)", "ggz"),
-    ("jeugdzorg-zuid", "Jeugdzorg Zuid (fictief)", "jeugdzorg"),
-    ("veilig-thuis-zl", "Veilig Thuis Zuid-Limburg", "veilig_thuis"),
-    ("woonpunt", "Woonpunt (woningcorporatie)", "woningcorporatie"),
-    ("school-noord", "Scholengemeenschap Noord (fictief)", "onderwijs"),
+DEMO_ORGANISATIONS: list[tuple[str, str, OrganisationKind]] = [
+    ("zvh-mh", "Zorg- en Veiligheidshuis Maastricht-Heuvelland", OrganisationKind.zvh),
+    ("gemeente-maastricht", "Gemeente Maastricht (OOV)", OrganisationKind.gemeente),
+    ("politie-limburg", "Politie Limburg, basisteam Maastricht", OrganisationKind.politie),
+    ("om-limburg", "Openbaar Ministerie Limburg", OrganisationKind.om),
+    ("reclassering-zuid", "Reclassering Zuid", OrganisationKind.reclassering),
+    ("ggz-zuid", "GGZ Zuid (fictief)", OrganisationKind.ggz),
+    ("jeugdzorg-zuid", "Jeugdzorg Zuid (fictief)", OrganisationKind.jeugdzorg),
+    ("veilig-thuis-zl", "Veilig Thuis Zuid-Limburg", OrganisationKind.veilig_thuis),
+    ("woonpunt", "Woonpunt (woningcorporatie)", OrganisationKind.woningcorporatie),
+    ("school-noord", "Scholengemeenschap Noord (fictief)", OrganisationKind.onderwijs),
 ]
 
 DEMO_USERS = [
@@ -110,7 +113,6 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
 
 
 async def seed(settings: Settings) -> None:
-    from app import access
 
     access.configure(access.load_policies(settings.policies_dir))
     db = Database(settings)
@@ -118,13 +120,13 @@ async def seed(settings: Settings) -> None:
     regisseur = Principal(sub="demo-procesregisseur", org="zvh-mh", roles=("procesregisseur",))
     key = settings.effective_bsn_hash_key
     try:
-        async with db.unit_of_work() as session:
+        async with unit_of_work(db) as session:
             for code, name, kind in DEMO_ORGANISATIONS:
                 await organisations.create(session, beheerder, OrganisationCreate(code=code, name=name, kind=kind))
             view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
             await convenants.activate(session, beheerder, view.convenant.id)
         for body, partners, steps, plan_actions, note in DEMO_CASES:
-            async with db.unit_of_work() as session:
+            async with unit_of_work(db) as session:
                 loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
                 case_id = loaded.case.id
                 for org in partners:

@@ -25,11 +25,11 @@ from app.api.routers import (
     signals,
     workflows,
 )
-from app.auth import TokenVerifier
+from app.auth.tokens import TokenVerifier
 from app.config import Settings, check_settings, get_settings
-from app.db import Database
-from app.logs import configure_logging
-from app.migrations_state import head_revisions
+from app.kit.database import Database
+from app.kit.logs import configure_logging
+from app.kit.migrations_state import head_revisions
 from app.workflows.engine import get_engine
 
 DESCRIPTION = """Case-management backend for Zorg- en Veiligheidshuizen: escalation ladders, convenants

@@ -1,7 +1,7 @@
 """Audit verification at scale: a valid chain of N entries made with the app's own hashing code
 (app/audit/hash_chain.py), bulk-inserted with COPY, then `casusregie verify-audit` timed against
 raw baselines: streaming the rows (no hashing), hashing alone, a lean asyncpg stream + hash, and the
-COPY stream app/audit/verify.py reads (one connection, no hashing: the data path's floor).
+COPY stream app/audit/verification/ reads (one connection, no hashing: the data path's floor).
 """
 
 from __future__ import annotations
@@ -124,10 +124,10 @@ def verify_cli(database_url: str, profile_to: str | None = None) -> dict[str, An
 
 
 async def verify_in_process(database_url: str) -> dict[str, Any]:
-    """app.audit.service.verify_chain() itself, without process start-up."""
-    from app.audit.service import verify_chain
+    """app.audit.verification.verify_chain() itself, without process start-up."""
+    from app.audit.verification import verify_chain
     from app.config import Settings
-    from app.db import Database
+    from app.kit.database import Database
 
     db = Database(Settings(database_url=database_url, env="development"))
     try:
@@ -148,7 +148,7 @@ async def _json_conn(dsn: str) -> asyncpg.Connection:
 
 
 async def raw_stream(dsn: str, *, batch: int = 5000, hashing: bool) -> dict[str, Any]:
-    """Stream every row in seq order, in batches of `batch` (as verify_chain did before app/audit/verify.py);
+    """Stream every row in seq order, in batches of `batch` (as verify_chain did before app/audit/verification/);
     with `hashing`, also recompute each hash with entry_hash and check the links."""
     conn = await _json_conn(dsn)
     count, last, prev, valid = 0, 0, GENESIS_HASH, True
@@ -176,10 +176,10 @@ async def raw_stream(dsn: str, *, batch: int = 5000, hashing: bool) -> dict[str,
 
 
 async def raw_copy(dsn: str, connections: int = 1) -> dict[str, Any]:
-    """The COPY text stream app/audit/verify.py reads, bytes counted only: what PostgreSQL and the wire cost
+    """The COPY text stream app/audit/verification/ reads, bytes counted only: what PostgreSQL and the wire cost
     before any hashing. `connections` > 1 splits the seq range as the verifier splits it over its workers
     (here all in one client process, which only counts bytes): PostgreSQL's own ceiling on this machine."""
-    from app.audit import verify
+    from app.audit.verification import copy_stream as verify
 
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     received = [0]

@@ -78,7 +78,7 @@ LIST_SQL = {(shape, deep): _LIST.format(types=types, after=_AFTER if deep else "
 def audit_fields(*, sub: str, org: str, role: str, action: str, object_type: str, object_id: Any = None,
                  case_id: uuid.UUID | None = None, subject_ids: list[str] | None = None,
                  grant: asyncpg.Record | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The fields app.audit.service.record() builds for one entry."""
+    """The fields app.audit.record.record() builds for one entry."""
     return {
         "id": uuid.uuid4(), "created_at": datetime.now(UTC), "actor_sub": sub, "actor_org": org,
         "actor_role": role, "action": action, "object_type": object_type,
@@ -111,7 +111,7 @@ IJAM_MAX_DAGEN = 60
 
 
 def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
-    """CaseAccess.best_grant: the version covering the most categories, then the lowest convenant id."""
+    """app.convenants.grants.best_grant: the version covering the most categories, then the lowest convenant id."""
     categories: dict[uuid.UUID, int] = {}
     first: dict[uuid.UUID, asyncpg.Record] = {}
     for r in rows:

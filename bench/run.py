@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from app.audit.verify import default_workers as verify_workers
+from app.audit.verification import default_workers as verify_workers
 from bench import audit_chain, profile, report, scenarios, seed
 from bench.common import (
     REPO,

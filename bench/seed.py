@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from app.auth import issue_dev_token
+from app.auth.tokens import issue_dev_token
 from app.config import Settings
 from app.workflows.engine import get_engine
 

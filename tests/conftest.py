@@ -13,15 +13,16 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.auth import issue_dev_token
+from app.auth.tokens import issue_dev_token
 from app.config import Settings
-from app.migrations_state import upgrade_to_head
+from app.kit.migrations_state import upgrade_to_head
 
 PG_URL = os.environ.get("CASUSREGIE_TEST_DATABASE_URL")
 IS_PG = bool(PG_URL)
@@ -29,7 +30,43 @@ BACKEND = "postgresql" if IS_PG else "sqlite"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"casusregie test database: {BACKEND}"
+    return f"casusregie test database: {BACKEND}" + (", every skip fails the run" if NO_SKIPS else "")
+
+
+# CASUSREGIE_TEST_NO_SKIPS=1 (.ci/run sets it for the PostgreSQL run): a skipped test fails the session, so
+# that a misconfigured CI (no PostgreSQL server binaries, a missing database URL) cannot pass with the
+# fault and PostgreSQL-only tests skipped. An expected failure (xfail) is no skip.
+NO_SKIPS = os.environ.get("CASUSREGIE_TEST_NO_SKIPS") == "1"
+_SKIPPED: list[str] = []
+
+
+def _skip_reason(report: pytest.CollectReport | pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(f"{report.nodeid}: {_skip_reason(report)}")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if NO_SKIPS and report.skipped:
+        _SKIPPED.append(f"{report.nodeid} (whole module): {_skip_reason(report)}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SKIPPED:
+        terminalreporter.section("skipped tests fail this run (CASUSREGIE_TEST_NO_SKIPS=1)", sep="=", red=True)
+        for line in _SKIPPED:
+            terminalreporter.line(line, red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SKIPPED and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _pg_admin_dsn(url: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk
 
-from app.auth import sign_token
+from app.auth.tokens import sign_token
 from app.config import DEV_JWT_SECRET, Settings
 from app.main import create_app
 from tests.conftest import make_settings
@@ -171,7 +171,7 @@ def test_production_refuses_unsafe_configuration() -> None:
 
 
 def test_production_issues_no_dev_tokens() -> None:
-    from app.auth import issue_dev_token
+    from app.auth.tokens import issue_dev_token
 
     with pytest.raises(RuntimeError):
         issue_dev_token(Settings(env="production", jwks="/x", bsn_hash_key="k" * 32), org="x", roles=["auditor"])
@@ -179,7 +179,7 @@ def test_production_issues_no_dev_tokens() -> None:
 
 async def test_a_remembered_token_still_expires(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Verified tokens are remembered for speed, but never past their exp (+ leeway) nor past the TTL."""
-    import app.auth as auth_module
+    import app.auth.tokens as auth_module
 
     now = int(time.time())
     token = sign_token(dict(GOOD, iat=now, exp=now + 120), DEV_JWT_SECRET, "HS256")

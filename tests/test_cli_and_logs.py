@@ -46,7 +46,7 @@ async def test_logs_hold_ids_not_personal_data(
     assert r.status_code == 201, r.text
     await client.post(f"/v1/cases/{r.json()['id']}/notes", json={"category": "justitie", "text": "Vertrouwelijk"},
                       headers=world.regisseur)
-    from app.logs import JsonFormatter
+    from app.kit.logs import JsonFormatter
 
     formatter = JsonFormatter()
     lines = [formatter.format(rec) for rec in caplog.records]

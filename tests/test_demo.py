@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from app.auth import issue_dev_token
+from app.auth.tokens import issue_dev_token
 from app.demo import prepare_demo
 from app.main import create_app
 from tests.conftest import make_settings

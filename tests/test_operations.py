@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.kit.migrations_state import upgrade_to_head_async
 from app.main import create_app
-from app.migrations_state import upgrade_to_head_async
 from tests.audit_helpers import audit_rows
 from tests.conftest import make_settings
 

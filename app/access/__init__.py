@@ -1,44 +1,52 @@
-"""The one place that decides who may do what. Routers and services ask here; nothing else decides."""
+"""The one place that decides who may do what. Routers and services ask here; nothing else decides.
 
-from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
-from app.access.policies import Policies, PolicyError, load_policies
+A facade over its modules (each imports its siblings directly, never this package, so the order below
+does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
+`cases` (convenant, participation, regie and trigger rules for cases), `signals` (who knows which signal).
+"""
 
-__all__ = [
-    "Decision",
-    "Policies",
-    "PolicyError",
-    "configure",
-    "deny",
-    "granting_role",
-    "load_policies",
-    "policies",
-    "require_role",
-]
-
-# Last: the case rules import the convenant and case models, which import this package.
 from app.access.cases import (
     READABLE_CASES,
     CaseAccess,
     applicable_roles,
     case_access,
     deny_missing,
+    permitted_transitions,
     readable_cases,
     readable_params,
     require_case,
-    visible_categories,
+    require_case_create,
+    require_category,
+    require_trigger,
 )
-from app.access.signals import may_see_all_signals, readable_signals
+from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
+from app.access.policies import Policies, PolicyError, load_policies
+from app.access.signals import may_see_all_signals, readable_signals, require_sender, signal_reader
 
-__all__ += [
+__all__ = [
     "READABLE_CASES",
     "CaseAccess",
+    "Decision",
+    "Policies",
+    "PolicyError",
     "applicable_roles",
     "case_access",
+    "configure",
+    "deny",
     "deny_missing",
+    "granting_role",
+    "load_policies",
     "may_see_all_signals",
+    "permitted_transitions",
+    "policies",
     "readable_cases",
     "readable_params",
     "readable_signals",
     "require_case",
-    "visible_categories",
+    "require_case_create",
+    "require_category",
+    "require_role",
+    "require_sender",
+    "require_trigger",
+    "signal_reader",
 ]

@@ -1,7 +1,11 @@
 """Case access: role AND an active convenant covering the case type AND participation.
 
-`readable_cases` is the SQL filter for lists; `require_case` decides on one case (404 when the caller
-may not see it at all, 403 when it may see it but not do this) and audits every denial.
+`READABLE_CASES` is the rule as one SQL predicate over `Case`: the case type is covered for the caller's
+organisation (`convenants.grants.covered_case_types`, built on the one validity rule) and the
+organisation takes part in the case. Lists filter with it; a single case is decided by the same pieces
+(`_CASE_GRANTS`: the covering grants of a case the organisation takes part in), so the two cannot drift.
+`require_case` decides on one case (404 when the caller may not see it at all, 403 when it may see it but
+not do this) and audits every denial; the trigger, note-category and case-opening decisions are here too.
 """
 
 from __future__ import annotations
@@ -9,60 +13,51 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Boolean, Date, Select, String, and_, bindparam, exists, select
+from sqlalchemy import Boolean, Date, Select, String, Uuid, and_, bindparam, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from app import clock
-from app.access.decisions import Decision, deny, policies
+from app.access.decisions import Decision, deny, granting_role, policies, require_role
+from app.auth.principal import Principal
 from app.cases.models import Case, CaseParticipant
-from app.convenants.models import ConvenantCaseType, ConvenantParty, ConvenantVersion
-from app.convenants.service import ACTIEF, Grant, active_versions_stmt, grants_for
-from app.errors import NotAllowed, NotFound
-from app.principal import Principal
+from app.convenants.grants import (
+    GRANT_COLUMNS,
+    Grant,
+    best_grant,
+    categories_of,
+    coverage,
+    covered_case_types,
+    grants_for,
+    grants_of,
+    with_categories,
+)
+from app.convenants.models import ConvenantCaseType, ConvenantVersion
+from app.kit import clock
+from app.kit.errors import NotAllowed, NotFound
+from app.vocabulary import Action, CaseType, DataCategory
+from app.workflows.engine import get_engine
+from app.workflows.model import TransitionDef
 
-# Actions a casusregisseur may only perform where its own organisation holds regie (DOMAIN.md roles).
-REGIE_BOUND_ACTIONS = frozenset({"case:update", "case:transition", "plan:write"})
+_Ts = TypeVarTuple("_Ts")  # the columns of a statement that a filter passes through
 
 
 @dataclass(frozen=True)
 class CaseAccess:
-    """What the caller's organisation has on one case: its grants, participation and visible categories."""
+    """What the caller's organisation has on one case: the grants that cover it where it takes part."""
 
     grants: tuple[Grant, ...]
-    participant: bool
 
     @property
     def visible(self) -> bool:
-        return self.participant and bool(self.grants)
+        return bool(self.grants)
 
     @property
-    def categories(self) -> frozenset[str]:
-        if not self.visible:
-            return frozenset()
-        return frozenset().union(*(g.categories for g in self.grants))
-
-    @property
-    def best_grant(self) -> Grant | None:
-        # The legal basis recorded: the grant that covers the most categories, then the lowest id (stable).
-        if not self.grants:
-            return None
-        return sorted(self.grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0]
-
-
-def covered_case_types(organisation: str, today: date) -> Select[Any]:
-    """Case types some active, currently valid convenant names `organisation` for."""
-    active = active_versions_stmt(today).subquery()
-    return (
-        select(ConvenantCaseType.case_type)
-        .join(active, active.c.id == ConvenantCaseType.version_id)
-        .join(ConvenantParty, and_(ConvenantParty.version_id == active.c.id,
-                                   ConvenantParty.organisation == organisation))
-    )
+    def categories(self) -> frozenset[DataCategory]:
+        return categories_of(self.grants)
 
 
 class _InSubquery(FunctionElement[bool]):
@@ -89,21 +84,21 @@ def _in_subquery_pg(element: _InSubquery, compiler: SQLCompiler, **kw: Any) -> s
     return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(subquery, **kw)})"
 
 
-# The rule of readable_cases, built once with bind parameters (building it per request was a sixth of a
-# list page's CPU time; bench/): the covered case types, and participation of the caller's organisation.
+# The rule, built once with bind parameters (building it per request was a sixth of a list page's CPU
+# time; bench/): the covered case types, and participation of the caller's organisation.
 _ORG = bindparam("readable_org", type_=String())
 _TODAY = bindparam("readable_today", type_=Date())
-_COVERED_TYPES = (
-    select(ConvenantCaseType.case_type)
-    .join(ConvenantVersion, ConvenantVersion.id == ConvenantCaseType.version_id)
-    .join(ConvenantParty, and_(ConvenantParty.version_id == ConvenantVersion.id, ConvenantParty.organisation == _ORG))
-    .where(ConvenantVersion.status == ACTIEF, ConvenantVersion.valid_from <= _TODAY,
-           ConvenantVersion.valid_until >= _TODAY)
-    .scalar_subquery()
-)
+_PARTICIPATES = exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation == _ORG)
 READABLE_CASES = and_(
-    _InSubquery(Case.case_type, _COVERED_TYPES),
-    exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation == _ORG),
+    _InSubquery(Case.case_type, covered_case_types(_ORG, _TODAY).scalar_subquery()),
+    _PARTICIPATES,
+)
+# One case: the grants of the versions covering its type for the caller's organisation, if it takes part.
+_CASE_GRANTS = (
+    with_categories(coverage(*GRANT_COLUMNS, day=_TODAY, organisation=_ORG))
+    .join(Case, Case.case_type == ConvenantCaseType.case_type)
+    .where(Case.id == bindparam("case_id", type_=Uuid()), _PARTICIPATES)
+    .order_by(ConvenantVersion.convenant_id, ConvenantVersion.version)
 )
 
 
@@ -112,7 +107,7 @@ def readable_params(principal: Principal, today: date | None = None) -> dict[str
     return {"readable_org": principal.org, "readable_today": today or clock.today()}
 
 
-def readable_cases(principal: Principal, stmt: Select[Any], today: date | None = None) -> Select[Any]:
+def readable_cases(principal: Principal, stmt: Select[*_Ts], today: date | None = None) -> Select[*_Ts]:
     """Limit `stmt` (selecting from Case) to the cases the principal's organisation may see, in SQL.
 
     The values are bound into the returned statement; a hot path may instead add READABLE_CASES itself and
@@ -121,43 +116,37 @@ def readable_cases(principal: Principal, stmt: Select[Any], today: date | None =
     return stmt.where(READABLE_CASES).params(readable_params(principal, today))
 
 
-async def case_access(session: AsyncSession, principal: Principal, case: Case) -> CaseAccess:
-    participant = any(p.organisation == principal.org for p in case.participants)
-    grants = await grants_for(session, principal.org, case.case_type, clock.today()) if participant else []
-    return CaseAccess(grants=tuple(grants), participant=participant)
+async def case_access(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseAccess:
+    rows = (await session.execute(_CASE_GRANTS, readable_params(principal) | {"case_id": case_id})).all()
+    return CaseAccess(grants=tuple(grants_of(rows)))
 
 
-async def visible_categories(session: AsyncSession, principal: Principal, case: Case) -> frozenset[str]:
-    """The data categories the caller's organisation may see on this case: the union over its grants."""
-    return (await case_access(session, principal, case)).categories
-
-
-def role_applies(role: str, action: str, principal: Principal, case: Case) -> bool:
-    if action not in policies().role_actions.get(role, ()):
+def role_applies(role: str, action: Action, principal: Principal, case: Case) -> bool:
+    """The role grants `action`; a regie-bound action (policies/roles.yaml) only where the caller's own
+    organisation holds regie."""
+    pol = policies()
+    if action not in pol.role_actions.get(role, ()):
         return False
-    if role == "casusregisseur" and action in REGIE_BOUND_ACTIONS:
+    if action in pol.regie_bound.get(role, ()):
         return case.regie_organisation == principal.org
     return True
 
 
-def applicable_roles(principal: Principal, action: str, case: Case) -> list[str]:
+def applicable_roles(principal: Principal, action: Action, case: Case) -> list[str]:
     return [r for r in principal.roles if role_applies(r, action, principal, case)]
-
-
-def may_read(principal: Principal, access: CaseAccess) -> bool:
-    return access.visible and any("case:read" in policies().role_actions.get(r, ()) for r in principal.roles)
 
 
 async def require_case(
     session: AsyncSession,
     principal: Principal,
-    action: str,
+    action: Action,
     case: Case,
     *,
     subject_ids: tuple[Any, ...] = (),
 ) -> tuple[Decision, CaseAccess]:
-    access = await case_access(session, principal, case)
-    if not may_read(principal, access):
+    access = await case_access(session, principal, case.id)
+    grant = best_grant(access.grants)
+    if grant is None or granting_role(principal, Action.case_read) is None:
         deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,
              subject_ids=subject_ids, reason="no convenant or participation")
         raise NotFound("Case not found")
@@ -166,11 +155,51 @@ async def require_case(
         deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,
              subject_ids=subject_ids, reason="role")
         raise NotAllowed(f"Your roles do not allow {action} on this case")
-    grant = access.best_grant
-    assert grant is not None
     return Decision(action, roles[0], grant.convenant_id, grant.version, grant.legal_basis), access
 
 
-def deny_missing(session: AsyncSession, principal: Principal, action: str, case_id: uuid.UUID) -> None:
+def deny_missing(session: AsyncSession, principal: Principal, action: Action, case_id: uuid.UUID) -> None:
     """A request for a case that does not exist is recorded as a denied attempt as well."""
     deny(session, principal, action, object_type="case", object_id=case_id, case_id=case_id, reason="not found")
+
+
+def permitted_transitions(principal: Principal, case: Case, org_kind: str | None) -> list[TransitionDef]:
+    """The transitions out of the case's state that the caller's roles (and organisation kind) may fire."""
+    roles = applicable_roles(principal, Action.case_transition, case)
+    return [t for t in get_engine().available(case.case_type, case.state) if t.permits(roles, org_kind)]
+
+
+def require_trigger(
+    session: AsyncSession, principal: Principal, case: Case, transition: TransitionDef, org_kind: str | None,
+    *, subject_ids: tuple[Any, ...] = (),
+) -> str:
+    """The role under which the caller fires `transition` (the ladder names who may), or a denied, audited 403."""
+    roles = applicable_roles(principal, Action.case_transition, case)
+    role = next((r for r in roles if transition.permits([r], org_kind)), None)
+    if role is None:
+        deny(session, principal, Action.case_transition, object_type="case", object_id=case.id, case_id=case.id,
+             subject_ids=subject_ids, reason=f"trigger {transition.trigger} not for your role")
+        raise NotAllowed(f"Your role may not fire {transition.trigger!r} here (allowed: {', '.join(transition.roles)})")
+    return role
+
+
+def require_category(
+    session: AsyncSession, principal: Principal, action: Action, access: CaseAccess, category: DataCategory | str,
+    *, case_id: uuid.UUID, object_type: str, subject_ids: tuple[Any, ...] = (),
+) -> None:
+    """Writing data of `category` on a case needs a convenant that grants it; else a denied, audited 403."""
+    if category not in access.categories:
+        deny(session, principal, action, object_type=object_type, case_id=case_id, subject_ids=subject_ids,
+             reason=f"category {category} not covered")
+        raise NotAllowed(f"Your convenant does not cover the category {category!r} for this case type")
+
+
+async def require_case_create(session: AsyncSession, principal: Principal, case_type: CaseType) -> Decision:
+    """Opening a case needs the role and a convenant covering the case type for the caller's organisation;
+    the decision carries that convenant as legal basis."""
+    decision = require_role(session, principal, Action.case_create, object_type="case")
+    grant = best_grant(await grants_for(session, principal.org, case_type, clock.today()))
+    if grant is None:
+        deny(session, principal, Action.case_create, object_type="case", reason="no convenant for case type")
+        raise NotAllowed(f"No active convenant covering {case_type} names your organisation")
+    return Decision(Action.case_create, decision.role, grant.convenant_id, grant.version, grant.legal_basis)

@@ -6,14 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.decisions import policies, require_role
 from app.access.schemas import CategoryOut, PoliciesOut, RoleOut
-from app.audit import service as audit
-from app.principal import Principal
+from app.audit import record as audit
+from app.auth.principal import Principal
+from app.vocabulary import Action
 
 
 def describe_policies(session: AsyncSession, principal: Principal) -> PoliciesOut:
-    decision = require_role(session, principal, "policy:read", object_type="policy")
+    decision = require_role(session, principal, Action.policy_read, object_type="policy")
     pol = policies()
-    audit.record(session, principal, "policy:read", object_type="policy", role=decision.role)
+    audit.record(session, principal, Action.policy_read, object_type="policy", role=decision.role)
     return PoliciesOut(
         roles=[RoleOut(code=r, label=pol.role_labels[r], actions=sorted(a)) for r, a in pol.role_actions.items()],
         data_categories=[CategoryOut(code=c.code, label=c.label, avg_class=c.avg_class)

@@ -1,4 +1,4 @@
-"""Role-level decisions: may any of the principal's roles perform this action at all?"""
+"""Role-level decisions: may any of the principal's roles perform this action at all? And the denial record."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.policies import Policies
-from app.audit import service as audit
-from app.errors import NotAllowed
-from app.principal import Principal
+from app.audit import record as audit
+from app.auth.principal import Principal
+from app.kit.errors import NotAllowed
+from app.vocabulary import Action, AuditOutcome
 
 _policies: Policies | None = None
 
@@ -32,7 +33,7 @@ def policies() -> Policies:
 class Decision:
     """An allowed decision: the role that granted it and the convenant used as legal basis (if any)."""
 
-    action: str
+    action: Action
     role: str
     convenant_id: uuid.UUID | None = None
     convenant_version: int | None = None
@@ -43,7 +44,7 @@ class Decision:
         return audit.LegalBasis(self.convenant_id, self.convenant_version, self.legal_basis)
 
 
-def granting_role(principal: Principal, action: str) -> str | None:
+def granting_role(principal: Principal, action: Action) -> str | None:
     role_actions = policies().role_actions
     for role in principal.roles:
         if action in role_actions.get(role, ()):
@@ -54,7 +55,7 @@ def granting_role(principal: Principal, action: str) -> str | None:
 def deny(
     session: AsyncSession,
     principal: Principal,
-    action: str,
+    action: Action,
     *,
     object_type: str,
     object_id: Any = None,
@@ -64,13 +65,13 @@ def deny(
 ) -> None:
     """Audit a denial (kept even though the request rolls back)."""
     audit.record(
-        session, principal, action, object_type=object_type, object_id=object_id, outcome="denied",
+        session, principal, action, object_type=object_type, object_id=object_id, outcome=AuditOutcome.denied,
         case_id=case_id, subject_ids=subject_ids, detail={"reason": reason},
     )
 
 
 def require_role(
-    session: AsyncSession, principal: Principal, action: str, *, object_type: str, object_id: Any = None
+    session: AsyncSession, principal: Principal, action: Action, *, object_type: str, object_id: Any = None
 ) -> Decision:
     role = granting_role(principal, action)
     if role is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from app.codes import DataCategory, Role
+from app.vocabulary import Action, DataCategory, Role
 
 
 class PolicyError(RuntimeError):
@@ -25,13 +25,15 @@ class CategoryInfo:
 
 @dataclass(frozen=True)
 class Policies:
-    actions: frozenset[str]
-    role_actions: dict[str, frozenset[str]]
+    actions: frozenset[Action]
+    role_actions: dict[str, frozenset[Action]]
+    # Per role, the actions it may take only where the caller's own organisation holds regie.
+    regie_bound: dict[str, frozenset[Action]]
     role_labels: dict[str, str]
     categories: dict[str, CategoryInfo]
     security_measures: tuple[str, ...]
 
-    def roles_for(self, action: str) -> list[str]:
+    def roles_for(self, action: Action) -> list[str]:
         return [r for r, acts in self.role_actions.items() if action in acts]
 
 
@@ -49,23 +51,32 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 
 def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) -> Policies:
-    actions = frozenset(roles_doc.get("actions") or [])
-    if not actions:
-        raise PolicyError("roles.yaml declares no actions")
+    declared = roles_doc.get("actions") or []
+    if set(declared) != {a.value for a in Action}:
+        raise PolicyError(f"roles.yaml actions must be exactly {sorted(a.value for a in Action)} "
+                          "(app/vocabulary.py Action)")
+    actions = frozenset(Action(a) for a in declared)
     roles = roles_doc.get("roles") or {}
     known_roles = {r.value for r in Role}
     if set(roles) != known_roles:
         unknown = sorted(set(roles) - known_roles)
         missing = sorted(known_roles - set(roles))
         raise PolicyError(f"roles.yaml roles mismatch: unknown {unknown}, missing {missing}")
-    role_actions: dict[str, frozenset[str]] = {}
+    role_actions: dict[str, frozenset[Action]] = {}
+    regie_bound: dict[str, frozenset[Action]] = {}
     role_labels: dict[str, str] = {}
     for role, spec in roles.items():
-        acts = frozenset(spec.get("actions") or [])
-        bad = sorted(acts - actions)
+        names = set(spec.get("actions") or [])
+        bad = sorted(names - {a.value for a in actions})
         if bad:
             raise PolicyError(f"roles.yaml role {role!r} names unknown actions {bad}")
+        acts = frozenset(Action(a) for a in names)
+        bound = set(spec.get("regie_bound") or [])
+        if not bound <= {a.value for a in acts}:
+            raise PolicyError(f"roles.yaml role {role!r}: regie_bound {sorted(bound - set(names))} "
+                              "are not among its actions")
         role_actions[role] = acts
+        regie_bound[role] = frozenset(Action(a) for a in bound)
         role_labels[role] = str(spec.get("label") or role)
     cats = categories_doc.get("categories") or {}
     known_cats = {c.value for c in DataCategory}
@@ -78,7 +89,7 @@ def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) ->
             raise PolicyError(f"data category {code!r} has unknown avg_class {avg!r}")
         categories[code] = CategoryInfo(code=code, label=str(spec.get("label") or code), avg_class=avg)
     measures = tuple(str(m) for m in roles_doc.get("security_measures") or [])
-    return Policies(actions, role_actions, role_labels, categories, measures)
+    return Policies(actions, role_actions, regie_bound, role_labels, categories, measures)
 
 
 @lru_cache

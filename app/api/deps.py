@@ -9,16 +9,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import AuthError, TokenVerifier
-from app.db import Database
-from app.principal import Principal
+from app.auth.principal import Principal
+from app.auth.tokens import AuthError, TokenVerifier
+from app.kit.database import Database
+from app.unit_of_work import unit_of_work
 
 bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, org, roles, iss, aud, exp")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     db: Database = request.app.state.db
-    async with db.unit_of_work() as session:
+    async with unit_of_work(db) as session:
         yield session
 
 

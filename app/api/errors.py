@@ -14,10 +14,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.audit.context import current_context
-from app.auth import AuthError
-from app.db_errors import causes, is_unencodable, refused_value, sqlstate
-from app.errors import (
+from app.auth.tokens import AuthError
+from app.kit.db_errors import causes, is_unencodable, refused_value, sqlstate
+from app.kit.errors import (
     Conflict,
     DomainError,
     InvalidTransition,
@@ -27,6 +26,7 @@ from app.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from app.kit.request_context import current_context
 
 log = logging.getLogger("casusregie.errors")
 

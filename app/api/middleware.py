@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem
 from app.api.metrics import Metrics
-from app.audit.context import RequestContext, reset_context, set_context
+from app.kit.request_context import RequestContext, reset_context, set_context
 
 log = logging.getLogger("casusregie.http")
 
@@ -22,7 +22,8 @@ MAX_TOELICHTING = 1000
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UtcDateTime
+from app.kit.database import Base, UtcDateTime
 
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -32,6 +32,8 @@ class AuditEntry(Base):
     convenant_version: Mapped[int | None] = mapped_column(Integer)
     legal_basis: Mapped[str | None] = mapped_column(Text)
     toelichting: Mapped[str | None] = mapped_column(Text)
+    # Plain strings, not the vocabulary's types: the verifier must read whatever is stored, and name a
+    # tampered value instead of failing on it (tests/audit/test_hashed_fields.py).
     outcome: Mapped[str] = mapped_column(String(10), nullable=False)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(100))

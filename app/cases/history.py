@@ -7,15 +7,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
+from app.auth.principal import Principal
 from app.cases.loading import load_case
 from app.cases.models import CaseTransition
 from app.cases.schemas import HistoryEntry
-from app.principal import Principal
+from app.vocabulary import Action
 
 
 async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[HistoryEntry]:
-    loaded = await load_case(session, principal, case_id, "history:read")
+    loaded = await load_case(session, principal, case_id, Action.history_read)
     categories = loaded.access.categories
     rows = (await session.execute(select(CaseTransition).where(CaseTransition.case_id == case_id)
                                   .order_by(CaseTransition.version))).scalars()
@@ -24,11 +24,9 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
         withheld = t.data_category is not None and t.data_category not in categories
         out.append(HistoryEntry(
             id=t.id, version=t.version, trigger=t.trigger, from_state=t.from_state, to_state=t.to_state,
-            reason=t.reason, data=None if withheld else t.data, data_category=t.data_category,  # type: ignore[arg-type]
+            reason=t.reason, data=None if withheld else t.data, data_category=t.data_category,
             data_withheld=withheld, actor_sub=t.actor_sub, actor_org=t.actor_org, actor_role=t.actor_role,
             created_at=t.created_at,
         ))
-    audit.record(session, principal, "history:read", object_type="case", object_id=case_id,
-                 role=loaded.decision.role, case_id=case_id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, Action.history_read, object_type="case", object_id=case_id)
     return out

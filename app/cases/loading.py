@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,20 +13,38 @@ from sqlalchemy.orm import joinedload
 
 from app import access
 from app.access import CaseAccess, Decision
+from app.audit import record as audit
+from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
-from app.errors import NotFound, StaleVersion
-from app.principal import Principal
+from app.kit.errors import NotFound, StaleVersion
 from app.subjects.models import Subject
+from app.vocabulary import Action, AuditedAction
 
 
 @dataclass
 class LoadedCase:
+    """A case with the caller's decision on it: what every case operation starts from."""
+
     case: Case
     decision: Decision
     access: CaseAccess
     subject_ids: tuple[uuid.UUID, ...]
     # The case's subjects in display order, loaded with the case (the view needs them, the audit their ids).
     subjects: tuple[Subject, ...] = ()
+
+    def record(
+        self, session: AsyncSession, principal: Principal, action: AuditedAction, *, object_type: str,
+        object_id: Any = None, role: str | None = None, detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an operation on this case: its subjects, and the convenant the decision used as legal basis."""
+        audit.record(session, principal, action, object_type=object_type, object_id=object_id,
+                     role=role or self.decision.role, case_id=self.case.id, subject_ids=self.subject_ids,
+                     legal_basis=self.decision.basis, detail=detail)
+
+    def changed(self, now: datetime) -> None:
+        """The case changed at `now`: a new version (its ETag), so a stale If-Match is refused."""
+        self.case.version += 1
+        self.case.updated_at = now
 
 
 # Built once (bench/: statement construction was a visible share of a transition's CPU time).
@@ -49,7 +69,7 @@ async def subject_ids_of(session: AsyncSession, case_id: uuid.UUID) -> tuple[uui
 
 
 async def load_case(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: str, *, lock: bool = False
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action, *, lock: bool = False
 ) -> LoadedCase:
     """The case with the caller's decision. `lock`: SELECT … FOR UPDATE (PostgreSQL) before deciding on it."""
     stmt = _CASE_FOR_UPDATE if lock else _CASE

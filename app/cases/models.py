@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UtcDateTime
+from app.kit.database import Base, UtcDateTime
+from app.kit.types import Code
+from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
 
 
 class Case(Base):
@@ -17,7 +19,7 @@ class Case(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
-    case_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    case_type: Mapped[CaseType] = mapped_column(Code(CaseType, 40), nullable=False)
     state: Mapped[str] = mapped_column(String(40), nullable=False)
     tier: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -52,7 +54,7 @@ class CaseParticipant(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), primary_key=True)
     organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), primary_key=True)
     # opener | regie | deelnemer: the first two participate by construction and cannot be removed.
-    basis: Mapped[str] = mapped_column(String(20), nullable=False)
+    basis: Mapped[ParticipantBasis] = mapped_column(Code(ParticipantBasis, 20), nullable=False)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     added_by: Mapped[str] = mapped_column(String(200), nullable=False)
 
@@ -80,7 +82,7 @@ class CaseTransition(Base):
     to_state: Mapped[str] = mapped_column(String(40), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
-    data_category: Mapped[str | None] = mapped_column(String(40))
+    data_category: Mapped[DataCategory | None] = mapped_column(Code(DataCategory, 40))
     actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
     actor_org: Mapped[str] = mapped_column(String(64), nullable=False)
     actor_role: Mapped[str | None] = mapped_column(String(40))
@@ -97,7 +99,7 @@ class CaseNote(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
-    category: Mapped[str] = mapped_column(String(40), nullable=False)
+    category: Mapped[DataCategory] = mapped_column(Code(DataCategory, 40), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     author_sub: Mapped[str] = mapped_column(String(200), nullable=False)
     author_org: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -112,7 +114,7 @@ class CasePlan(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)  # concept | vastgesteld
+    status: Mapped[PlanStatus] = mapped_column(Code(PlanStatus, 20), nullable=False)
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -130,12 +132,12 @@ class CasePlanAction(Base):
     __tablename__ = "casus_plan_action"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus_plan.id"), nullable=False)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus_plan.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)  # open | lopend | afgerond | vervallen
+    status: Mapped[ActionStatus] = mapped_column(Code(ActionStatus, 20), nullable=False)
 
 
 class CaseReferenceCounter(Base):

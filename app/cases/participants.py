@@ -6,20 +6,20 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
-from app.audit import service as audit
+from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CaseParticipant
-from app.convenants.service import parties_for
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.organisations import service as organisations
-from app.principal import Principal
+from app.convenants.grants import parties_for
+from app.kit import clock
+from app.kit.errors import Conflict, NotFound, ValidationFailed
+from app.organisations import lookup as organisations
+from app.vocabulary import Action, AuditAction
 
 
 async def add(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, organisation: str, if_match: int | None
 ) -> tuple[LoadedCase, CaseParticipant]:
-    loaded = await load_case(session, principal, case_id, "participant:create", lock=True)
+    loaded = await load_case(session, principal, case_id, Action.participant_create, lock=True)
     case = loaded.case
     check_version(case, if_match)
     if await organisations.by_code(session, organisation) is None:
@@ -36,19 +36,15 @@ async def add(
     now = clock.now()
     participant = CaseParticipant(organisation=organisation, basis="deelnemer", added_at=now, added_by=principal.sub)
     case.participants.append(participant)
-    case.version += 1
-    case.updated_at = now
+    loaded.changed(now)
     await session.flush()
-    audit.record(session, principal, "participant:create", object_type="participant", object_id=organisation,
-                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, Action.participant_create, object_type="participant", object_id=organisation)
     return loaded, participant
 
 
 async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CaseParticipant]:
-    loaded = await load_case(session, principal, case_id, "participant:read")
-    audit.record(session, principal, "participant:list", object_type="participant", role=loaded.decision.role,
-                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    loaded = await load_case(session, principal, case_id, Action.participant_read)
+    loaded.record(session, principal, AuditAction.participant_list, object_type="participant")
     return list(loaded.case.participants)
 
 
@@ -56,7 +52,7 @@ async def remove(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, organisation: str, if_match: int | None
 ) -> LoadedCase:
     """Removing revokes that organisation's access on its next request (access reads participation live)."""
-    loaded = await load_case(session, principal, case_id, "participant:delete", lock=True)
+    loaded = await load_case(session, principal, case_id, Action.participant_delete, lock=True)
     case = loaded.case
     check_version(case, if_match)
     participant = next((p for p in case.participants if p.organisation == organisation), None)
@@ -65,10 +61,7 @@ async def remove(
     if participant.basis in ("opener", "regie"):
         raise Conflict(f"{organisation} takes part by construction ({participant.basis}); change the regie first")
     case.participants.remove(participant)
-    case.version += 1
-    case.updated_at = clock.now()
+    loaded.changed(clock.now())
     await session.flush()
-    audit.record(session, principal, "participant:delete", object_type="participant", object_id=organisation,
-                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, Action.participant_delete, object_type="participant", object_id=organisation)
     return loaded

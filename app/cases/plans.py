@@ -7,19 +7,19 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
-from app.audit import service as audit
+from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CasePlan, CasePlanAction
 from app.cases.schemas import PlanPut
-from app.errors import NotFound, ValidationFailed
-from app.principal import Principal
+from app.kit import clock
+from app.kit.errors import NotFound, ValidationFailed
+from app.vocabulary import Action, AuditAction
 
 
 async def put(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: PlanPut, if_match: int | None
 ) -> tuple[LoadedCase, CasePlan]:
-    loaded = await load_case(session, principal, case_id, "plan:write", lock=True)
+    loaded = await load_case(session, principal, case_id, Action.plan_write, lock=True)
     case = loaded.case
     check_version(case, if_match)
     participants = {p.organisation for p in case.participants}
@@ -37,33 +37,28 @@ async def put(
                                 due_date=a.due_date, status=a.status) for i, a in enumerate(data.actions)],
     )
     session.add(plan)
-    case.version += 1
-    case.updated_at = now
+    loaded.changed(now)
     await session.flush()
-    audit.record(session, principal, "plan:write", object_type="plan", object_id=plan.id, role=loaded.decision.role,
-                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis,
-                 detail={"plan_version": plan.version})
+    loaded.record(session, principal, Action.plan_write, object_type="plan", object_id=plan.id,
+                  detail={"plan_version": plan.version})
     return loaded, plan
 
 
 async def get(session: AsyncSession, principal: Principal, case_id: uuid.UUID, version: int | None) -> CasePlan:
-    loaded = await load_case(session, principal, case_id, "plan:read")
+    loaded = await load_case(session, principal, case_id, Action.plan_read)
     stmt = select(CasePlan).where(CasePlan.case_id == case_id)
     stmt = stmt.where(CasePlan.version == version) if version is not None else stmt.order_by(
         CasePlan.version.desc()).limit(1)
     plan = await session.scalar(stmt)
-    audit.record(session, principal, "plan:read", object_type="plan", object_id=plan.id if plan else None,
-                 role=loaded.decision.role, case_id=case_id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, Action.plan_read, object_type="plan", object_id=plan.id if plan else None)
     if plan is None:
         raise NotFound("This case has no plan van aanpak" + (f" version {version}" if version else ""))
     return plan
 
 
 async def versions(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CasePlan]:
-    loaded = await load_case(session, principal, case_id, "plan:read")
+    loaded = await load_case(session, principal, case_id, Action.plan_read)
     rows = list((await session.execute(select(CasePlan).where(CasePlan.case_id == case_id)
                                        .order_by(CasePlan.version))).scalars())
-    audit.record(session, principal, "plan:versions", object_type="plan", role=loaded.decision.role,
-                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, AuditAction.plan_versions, object_type="plan")
     return rows

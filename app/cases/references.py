@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.models import CaseReferenceCounter
+from app.kit.database import table_of
 
 PREFIXES = {
     "jeugdgroep": "JG",
@@ -23,8 +24,8 @@ PREFIXES = {
 
 async def next_reference(session: AsyncSession, case_type: str, year: int) -> str:
     prefix = PREFIXES[case_type]
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
-    table = CaseReferenceCounter.__table__
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    table = table_of(CaseReferenceCounter)
     stmt = (
         insert(table)
         .values(prefix=prefix, year=year, last=1)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.codes import CaseType, DataCategory
+from app.kit.code_fields import InlineCode
+from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.text_fields import NonBlankText
+from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
 
-Title = NonBlankText(200)
-Text = NonBlankText(20_000)
-Reason = NonBlankText(5_000)
+Title = Annotated[str, NonBlankText(200)]
+Text = Annotated[str, NonBlankText(20_000)]
+Reason = Annotated[str, NonBlankText(5_000)]
 
 
 class CaseCreate(BaseModel):
@@ -43,7 +44,7 @@ class CasePatch(BaseModel):
 
 class ParticipantOut(BaseModel):
     organisation: str
-    basis: Literal["opener", "regie", "deelnemer"]
+    basis: Annotated[ParticipantBasis, InlineCode(ParticipantBasis)]
     added_at: datetime
 
 
@@ -166,7 +167,7 @@ class NotePage(BaseModel):
     next_cursor: str | None = None
 
 
-ActionStatus = Literal["open", "lopend", "afgerond", "vervallen"]
+ActionStatusCode = Annotated[ActionStatus, InlineCode(ActionStatus)]
 
 
 class PlanActionIn(BaseModel):
@@ -175,7 +176,7 @@ class PlanActionIn(BaseModel):
     description: Text
     organisation: OrgCode
     due_date: date | None = None
-    status: ActionStatus = "open"
+    status: ActionStatusCode = ActionStatus.open
 
 
 class PlanPut(BaseModel):
@@ -193,7 +194,7 @@ class PlanActionOut(BaseModel):
     description: str
     organisation: str
     due_date: date | None
-    status: ActionStatus
+    status: ActionStatusCode
 
 
 class PlanOut(BaseModel):
@@ -201,7 +202,7 @@ class PlanOut(BaseModel):
 
     id: uuid.UUID
     version: int
-    status: Literal["concept", "vastgesteld"]
+    status: Annotated[PlanStatus, InlineCode(PlanStatus)]
     summary: str | None
     created_at: datetime
     created_by: str

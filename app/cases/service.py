@@ -5,26 +5,31 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Integer, Row, Select, Uuid, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, clock
-from app.audit import service as audit
+from app import access
+from app.audit import record as audit
+from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
 from app.cases.references import next_reference
 from app.cases.schemas import CaseCreate, CasePatch
-from app.convenants.service import grants_for, parties_for
-from app.db import UtcDateTime
-from app.errors import NotAllowed, ValidationFailed
-from app.principal import Principal
+from app.convenants.grants import parties_for
+from app.kit import clock
+from app.kit.database import UtcDateTime
+from app.kit.errors import ValidationFailed
+from app.kit.paging import Window, window
 from app.subjects import service as subjects
 from app.subjects.models import Subject
+from app.vocabulary import Action, CaseType, ParticipantBasis
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
+
+_Ts = TypeVarTuple("_Ts")  # the columns of a statement that a filter passes through
 
 
 def _err(loc: list[Any], msg: str) -> dict[str, Any]:
@@ -66,25 +71,21 @@ def enter_state(case: Case, ladder: Ladder, state: str, now: datetime) -> None:
 async def create(session: AsyncSession, principal: Principal, data: CaseCreate, *, bsn_key: str) -> LoadedCase:
     subject_rows = [row for s in data.subjects for row in subjects.build(s, bsn_key)]
     return await open_case(
-        session, principal, case_type=data.case_type.value, title=data.title, subject_rows=subject_rows,
+        session, principal, case_type=data.case_type, title=data.title, subject_rows=subject_rows,
         summary=data.summary, initial_state=data.initial_state, regie_organisation=data.regie_organisation,
         related_case_id=data.related_case_id, details=data.details,
     )
 
 
 async def open_case(
-    session: AsyncSession, principal: Principal, *, case_type: str, title: str, subject_rows: list[Subject],
+    session: AsyncSession, principal: Principal, *, case_type: CaseType, title: str, subject_rows: list[Subject],
     summary: str | None = None, initial_state: str | None = None, regie_organisation: str | None = None,
     related_case_id: uuid.UUID | None = None, details: dict[str, Any] | None = None,
 ) -> LoadedCase:
     """Open a case on `subject_rows`: new rows (from `create`) or rows that exist already (a triaged signal's)."""
-    decision = access.require_role(session, principal, "case:create", object_type="case")
     ladder = get_engine().ladder(case_type)
+    decision = await access.require_case_create(session, principal, case_type)
     today = clock.today()
-    grants = await grants_for(session, principal.org, ladder.case_type, today)
-    if not grants:
-        access.deny(session, principal, "case:create", object_type="case", reason="no convenant for case type")
-        raise NotAllowed(f"No active convenant covering {ladder.case_type} names your organisation")
 
     errors: list[dict[str, Any]] = []
     initial = initial_state or ladder.first_state.code
@@ -120,10 +121,10 @@ async def open_case(
         state=initial, state_entered_at=now,
     )
     enter_state(case, ladder, initial, now)
-    case.participants = [CaseParticipant(organisation=principal.org, basis="opener", added_at=now,
+    case.participants = [CaseParticipant(organisation=principal.org, basis=ParticipantBasis.opener, added_at=now,
                                          added_by=principal.sub)]
     if regie_organisation and regie_organisation != principal.org:
-        case.participants.append(CaseParticipant(organisation=regie_organisation, basis="regie",
+        case.participants.append(CaseParticipant(organisation=regie_organisation, basis=ParticipantBasis.regie,
                                                  added_at=now, added_by=principal.sub))
     session.add(case)
     await subjects.add_all(session, subject_rows)
@@ -132,17 +133,15 @@ async def open_case(
                                reason="casus geopend", data={}, actor_sub=principal.sub, actor_org=principal.org,
                                actor_role=decision.role, created_at=now))
     await session.flush()
-    grant = sorted(grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0]
     subject_ids = tuple(s.id for s in subject_rows)
-    audit.record(session, principal, "case:create", object_type="case", object_id=case.id, role=decision.role,
-                 case_id=case.id, subject_ids=subject_ids, legal_basis=grant.basis)
-    return await load_case(session, principal, case.id, "case:read")
+    audit.record(session, principal, Action.case_create, object_type="case", object_id=case.id, role=decision.role,
+                 case_id=case.id, subject_ids=subject_ids, legal_basis=decision.basis)
+    return await load_case(session, principal, case.id, Action.case_read)
 
 
 async def get(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> LoadedCase:
-    loaded = await load_case(session, principal, case_id, "case:read")
-    audit.record(session, principal, "case:read", object_type="case", object_id=case_id, role=loaded.decision.role,
-                 case_id=case_id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis)
+    loaded = await load_case(session, principal, case_id, Action.case_read)
+    loaded.record(session, principal, Action.case_read, object_type="case", object_id=case_id)
     return loaded
 
 
@@ -157,7 +156,7 @@ class CaseFilter:
     q: str | None = None
 
 
-def _filtered(stmt: Select[Any], flt: CaseFilter) -> Select[Any]:
+def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
     if flt.case_type:
         stmt = stmt.where(Case.case_type == flt.case_type)
     if flt.state:
@@ -200,12 +199,12 @@ _PAGE_AFTER = _READABLE_SUMMARIES.where(_AFTER).order_by(*_NEWEST_FIRST).limit(_
 async def list_page(
     session: AsyncSession, principal: Principal, flt: CaseFilter, *, limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> tuple[list[Row[Any]], bool]:
+) -> Window[Row[*tuple[Any, ...]]]:
     """Newest first; filtered in SQL by what the caller's organisation may see (never in Python).
 
-    Returns at most `limit` rows and whether more follow; the audit entry names exactly the cases returned.
+    The audit entry names exactly the cases returned.
     """
-    decision = access.require_role(session, principal, "case:list", object_type="case")
+    decision = access.require_role(session, principal, Action.case_list, object_type="case")
     params: dict[str, Any] = access.readable_params(principal) | {"page_limit": limit + 1}
     if after is not None:
         params |= {"after_created_at": after[0], "after_id": after[1]}
@@ -216,20 +215,18 @@ async def list_page(
         if after is not None:
             stmt = stmt.where(_AFTER)
         stmt = stmt.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
-    rows = list((await session.execute(stmt, params)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    audit.record(session, principal, "case:list", object_type="case", role=decision.role,
+    page = window((await session.execute(stmt, params)).all(), limit)
+    audit.record(session, principal, Action.case_list, object_type="case", role=decision.role,
                  subject_ids=[flt.subject_id] if flt.subject_id else [],
                  detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None},
-                         "case_ids": [str(c.id) for c in rows]})
-    return rows, more
+                         "case_ids": [str(c.id) for c in page.items]})
+    return page
 
 
 async def patch(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: CasePatch, if_match: int | None
 ) -> LoadedCase:
-    loaded = await load_case(session, principal, case_id, "case:update", lock=True)
+    loaded = await load_case(session, principal, case_id, Action.case_update, lock=True)
     case = loaded.case
     check_version(case, if_match)
     ladder = get_engine().ladder(case.case_type)
@@ -259,24 +256,22 @@ async def patch(
         set_regie(case, data.regie_organisation, principal, now)
         changed.append("regie_organisation")
     if changed:
-        case.version += 1
-        case.updated_at = now
+        loaded.changed(now)
     await session.flush()
-    audit.record(session, principal, "case:update", object_type="case", object_id=case.id,
-                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis, detail={"fields": changed})
+    loaded.record(session, principal, Action.case_update, object_type="case", object_id=case.id,
+                  detail={"fields": changed})
     return loaded
 
 
 def set_regie(case: Case, organisation: str, principal: Principal, now: datetime) -> None:
     """The regie organisation participates by construction; the previous one stays as a plain participant."""
     for p in case.participants:
-        if p.basis == "regie":
-            p.basis = "deelnemer"
+        if p.basis == ParticipantBasis.regie:
+            p.basis = ParticipantBasis.deelnemer
     existing = next((p for p in case.participants if p.organisation == organisation), None)
     if existing is None:
-        case.participants.append(CaseParticipant(organisation=organisation, basis="regie", added_at=now,
+        case.participants.append(CaseParticipant(organisation=organisation, basis=ParticipantBasis.regie, added_at=now,
                                                  added_by=principal.sub))
-    elif existing.basis != "opener":
-        existing.basis = "regie"
+    elif existing.basis != ParticipantBasis.opener:
+        existing.basis = ParticipantBasis.regie
     case.regie_organisation = organisation

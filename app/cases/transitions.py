@@ -13,18 +13,19 @@ from typing import Any
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, clock
-from app.audit import service as audit
+from app import access
+from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
-from app.cases.models import Case, CasePlan, CaseTransition
+from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
 from app.cases.service import enter_state, set_regie
-from app.convenants.service import parties_for
-from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.organisations import service as organisations
-from app.principal import Principal
+from app.convenants.grants import parties_for
+from app.kit import clock
+from app.kit.errors import InvalidTransition, ValidationFailed
+from app.organisations import lookup as organisations
+from app.vocabulary import Action, AuditAction, DataCategory, PlanStatus
 from app.workflows.engine import get_engine
-from app.workflows.model import GuardContext, PlanInfo, TransitionDef
+from app.workflows.model import GuardContext, PlanInfo
 
 _LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
                 .order_by(CasePlan.version.desc()).limit(1))
@@ -38,26 +39,19 @@ async def _org_kind(session: AsyncSession, principal: Principal) -> str | None:
     return await organisations.kind_of(session, principal.org)
 
 
-def _permitted(principal: Principal, case: Case, org_kind: str | None) -> list[TransitionDef]:
-    roles = access.applicable_roles(principal, "case:transition", case)
-    return [t for t in get_engine().available(case.case_type, case.state) if t.permits(roles, org_kind)]
-
-
 async def available(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[AvailableTransition]:
-    loaded = await load_case(session, principal, case_id, "case:read")
+    loaded = await load_case(session, principal, case_id, Action.case_read)
     case = loaded.case
     ladder = get_engine().ladder(case.case_type)
     out = [
         AvailableTransition(
             trigger=t.trigger, to=t.dest, to_label=ladder.state(t.dest).label, required_data=t.required_keys,
             data_schema=t.data_model.model_json_schema() if t.data_model else {},
-            data_category=t.data_category,  # type: ignore[arg-type]
+            data_category=DataCategory(t.data_category) if t.data_category is not None else None,
         )
-        for t in _permitted(principal, case, await _org_kind(session, principal))
+        for t in access.permitted_transitions(principal, case, await _org_kind(session, principal))
     ]
-    audit.record(session, principal, "case:transitions", object_type="case", object_id=case.id,
-                 role=loaded.decision.role, case_id=case.id, subject_ids=loaded.subject_ids,
-                 legal_basis=loaded.decision.basis)
+    loaded.record(session, principal, AuditAction.case_transitions, object_type="case", object_id=case.id)
     return out
 
 
@@ -65,20 +59,16 @@ async def fire(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, request: TransitionRequest,
     if_match: int | None,
 ) -> LoadedCase:
-    loaded = await load_case(session, principal, case_id, "case:transition", lock=True)
+    loaded = await load_case(session, principal, case_id, Action.case_transition, lock=True)
     case = loaded.case
     check_version(case, if_match)
     engine = get_engine()
     org_kind = await _org_kind(session, principal)
     tdef = engine.transition(case.case_type, case.state, request.trigger)
     if tdef is None:
-        allowed = sorted({t.trigger for t in _permitted(principal, case, org_kind)})
+        allowed = sorted({t.trigger for t in access.permitted_transitions(principal, case, org_kind)})
         raise InvalidTransition(f"{request.trigger!r} is not possible in state {case.state!r}", allowed=allowed)
-    roles = access.applicable_roles(principal, "case:transition", case)
-    if not tdef.permits(roles, org_kind):
-        access.deny(session, principal, "case:transition", object_type="case", object_id=case.id, case_id=case.id,
-                    subject_ids=loaded.subject_ids, reason=f"trigger {tdef.trigger} not for your role")
-        raise NotAllowed(f"Your role may not fire {tdef.trigger!r} here (allowed: {', '.join(tdef.roles)})")
+    role = access.require_trigger(session, principal, case, tdef, org_kind, subject_ids=loaded.subject_ids)
 
     plan = await latest_plan(session, case.id) if tdef.needs_plan else None
     plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None
@@ -94,15 +84,13 @@ async def fire(
                                             "msg": "not party to an active convenant covering this case type"}])
         set_regie(case, regie, principal, now)
     if tdef.marks_plan_vastgesteld and plan is not None:
-        plan.status = "vastgesteld"
+        plan.status = PlanStatus.vastgesteld
         plan.adopted_at = now
     ladder = engine.ladder(case.case_type)
     if not tdef.reflexive:
         enter_state(case, ladder, result.dest, now)
     case.details = result.details
-    case.version += 1
-    case.updated_at = now
-    role = next(r for r in roles if tdef.permits([r], org_kind))
+    loaded.changed(now)
     session.add(CaseTransition(
         case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source, to_state=result.dest,
         reason=request.reason, data=result.data, data_category=tdef.data_category, actor_sub=principal.sub,
@@ -111,6 +99,6 @@ async def fire(
     await session.flush()
     detail: dict[str, Any] = {"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                               "version": case.version}
-    audit.record(session, principal, "case:transition", object_type="case", object_id=case.id, role=role,
-                 case_id=case.id, subject_ids=loaded.subject_ids, legal_basis=loaded.decision.basis, detail=detail)
+    loaded.record(session, principal, Action.case_transition, object_type="case", object_id=case.id, role=role,
+                  detail=detail)
     return loaded

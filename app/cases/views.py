@@ -8,17 +8,17 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
 from app.access import CaseAccess
 from app.cases.loading import subjects_of
 from app.cases.models import Case
 from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
+from app.kit import clock
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.workflows.engine import get_engine
 
 
-def is_overdue(case: Case | Row[Any]) -> bool:
+def is_overdue(case: Case | Row[*tuple[Any, ...]]) -> bool:
     return case.due_at is not None and case.closed_at is None and case.due_at < clock.now()
 
 
@@ -38,23 +38,23 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
     rows = subject_rows if subject_rows is not None else await subjects_of(session, case.id)
     identifying = "identificatie" in categories
     return CaseOut(
-        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
+        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,
         state_label=state.label, tier=state.tier, step=state.step, version=case.version, due_at=case.due_at,
         overdue=is_overdue(case), title=case.title, summary=case.summary, details=details,
         withheld_details=sorted(withheld), opened_by_organisation=case.opened_by_organisation,
         regie_organisation=case.regie_organisation, regisseur=case.regisseur, related_case_id=case.related_case_id,
-        participants=[ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)  # type: ignore[arg-type]
+        participants=[ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
                       for p in case.participants],
         subjects=[subjects.show(s, identifying=identifying) for s in rows],
-        visible_categories=sorted(categories),  # type: ignore[arg-type]
+        visible_categories=sorted(categories),
         created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
     )
 
 
-def case_summary(case: Case | Row[Any]) -> CaseSummary:
+def case_summary(case: Case | Row[*tuple[Any, ...]]) -> CaseSummary:
     """A list row from a Case or from a row of `service.SUMMARY_COLUMNS`."""
     return CaseSummary(
-        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,  # type: ignore[arg-type]
+        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,
         tier=case.tier, version=case.version, title=case.title, due_at=case.due_at, overdue=is_overdue(case),
         regie_organisation=case.regie_organisation, created_at=case.created_at,
     )

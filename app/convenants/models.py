@@ -27,10 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UtcDateTime
-
-STATUSES = ("concept", "actief", "beeindigd", "vervangen")
-PARTY_ROLES = ("kernpartner", "casuspartner")
+from app.kit.database import Base, UtcDateTime
+from app.kit.types import Code
+from app.vocabulary import CaseType, ConvenantStatus, DataCategory, PartyRole
 
 
 class Convenant(Base):
@@ -47,7 +46,7 @@ class ConvenantVersion(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     convenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("convenant.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[ConvenantStatus] = mapped_column(Code(ConvenantStatus, 20), nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     purposes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     legal_basis: Mapped[str] = mapped_column(Text, nullable=False)
@@ -85,7 +84,7 @@ class ConvenantCaseType(Base):
     __tablename__ = "convenant_case_type"
 
     version_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("convenant_version.id"), primary_key=True)
-    case_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_type: Mapped[CaseType] = mapped_column(Code(CaseType, 40), primary_key=True)
 
     __table_args__ = (Index("ix_convenant_case_type_case_type", "case_type"),)
 
@@ -95,7 +94,7 @@ class ConvenantParty(Base):
 
     version_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("convenant_version.id"), primary_key=True)
     organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    role: Mapped[PartyRole] = mapped_column(Code(PartyRole, 20), nullable=False)
 
     categories: Mapped[list[ConvenantPartyCategory]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ConvenantPartyCategory.category"
@@ -112,7 +111,7 @@ class ConvenantPartyCategory(Base):
 
     version_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     organisation: Mapped[str] = mapped_column(String(64), primary_key=True)
-    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[DataCategory] = mapped_column(Code(DataCategory, 40), primary_key=True)
 
     __table_args__ = (
         ForeignKeyConstraint(

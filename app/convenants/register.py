@@ -11,22 +11,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, clock
-from app.audit import service as audit
-from app.codes import CaseType, DataCategory, OrganisationKind
+from app import access
+from app.audit import record as audit
+from app.auth.principal import Principal
+from app.convenants.grants import active_versions
 from app.convenants.models import Convenant, ConvenantVersion
 from app.convenants.schemas import (
     CategoryGrantOut,
     ControllerOut,
     DataSubjectCategoryOut,
-    PartyRole,
     ProcessingRecordOut,
     ProcessingRegisterOut,
     RecipientOut,
 )
-from app.convenants.service import active_versions_stmt
+from app.kit import clock
 from app.organisations.models import Organisation
-from app.principal import Principal
+from app.vocabulary import Action, CaseType, DataCategory, OrganisationKind, PartyRole
 
 # Categories of data subjects (AVG art. 30(1)(c)) per case type.
 DATA_SUBJECTS: dict[CaseType, str] = {
@@ -38,10 +38,11 @@ DATA_SUBJECTS: dict[CaseType, str] = {
 }
 
 async def build(session: AsyncSession, principal: Principal) -> ProcessingRegisterOut:
-    decision = access.require_role(session, principal, "processing_register:read", object_type="processing_register")
+    decision = access.require_role(session, principal, Action.processing_register_read,
+                                   object_type="processing_register")
     pol = access.policies()
     today = clock.today()
-    stmt = (active_versions_stmt(today).join(Convenant, Convenant.id == ConvenantVersion.convenant_id)
+    stmt = (active_versions(today).join(Convenant, Convenant.id == ConvenantVersion.convenant_id)
             .add_columns(Convenant).order_by(Convenant.code))
     rows = (await session.execute(stmt)).all()
     codes = {p.organisation for v, _ in rows for p in v.parties}
@@ -75,7 +76,7 @@ async def build(session: AsyncSession, principal: Principal) -> ProcessingRegist
             valid_from=v.valid_from, valid_until=v.valid_until,
             security_measures=list(pol.security_measures),
         ))
-    audit.record(session, principal, "processing_register:read", object_type="processing_register",
+    audit.record(session, principal, Action.processing_register_read, object_type="processing_register",
                  role=decision.role,
                  detail={"convenants": [{"id": str(r.convenant_id), "version": r.version} for r in records]})
     return ProcessingRegisterOut(generated_at=clock.now(), records=records)

@@ -3,36 +3,20 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.codes import CaseType, DataCategory, OrganisationKind
+from app.convenants.views import ConvenantView
+from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
-from app.text_fields import NonBlankText
-
-if TYPE_CHECKING:
-    from app.convenants.service import ConvenantView
-
-
-class ConvenantStatus(StrEnum):
-    concept = "concept"
-    actief = "actief"
-    beeindigd = "beeindigd"
-    # An active version replaced by a newer activated version.
-    vervangen = "vervangen"
-
-
-class PartyRole(StrEnum):
-    kernpartner = "kernpartner"
-    casuspartner = "casuspartner"
-
+from app.vocabulary import CaseType, ConvenantStatus, DataCategory, OrganisationKind, PartyRole
 
 ConvenantCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
-Title = NonBlankText(200)
-Purpose = NonBlankText(500)
-LegalBasisText = NonBlankText(2000)
-Reason = NonBlankText(2000)
+Title = Annotated[str, NonBlankText(200)]
+Purpose = Annotated[str, NonBlankText(500)]
+LegalBasisText = Annotated[str, NonBlankText(2000)]
+Reason = Annotated[str, NonBlankText(2000)]
 RetentionMonths = Annotated[int, Field(ge=1, le=600, description="Bewaartermijn after closure of a case, in months")]
 
 

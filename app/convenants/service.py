@@ -1,4 +1,4 @@
-"""Convenants: create, read, change by versions, activate, terminate; and the queries access uses.
+"""Convenants administration (beheerder): create, read, change by versions, activate, terminate.
 
 A convenant's *current* version is its active one, else its newest. An active version is never
 edited: PATCH writes version n+1 as `concept` (or edits the pending concept), and activating it
@@ -6,25 +6,24 @@ turns the active one `vervangen` in the same transaction. Every change locks the
 first (`FOR UPDATE`; SQLite's BEGIN IMMEDIATE already serialises writers), so at most one version is
 `actief`; a partial unique index guards the same rule in the database.
 
-Validity is evaluated at call time against `clock.today()`: `valid_from <= today <= valid_until`
-(both inclusive). Terminated, replaced, expired and not-yet-valid versions grant nothing.
+What an active version grants, and the one validity rule, are in `grants.py`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Date, Select, String, and_, bindparam, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
-from app.audit import service as audit
-from app.codes import CaseType
+from app import access
+from app.access import Decision
+from app.audit import record as audit
+from app.auth.principal import Principal
 from app.convenants.models import (
     Convenant,
     ConvenantCaseType,
@@ -32,112 +31,25 @@ from app.convenants.models import (
     ConvenantPartyCategory,
     ConvenantVersion,
 )
-from app.convenants.schemas import ConvenantCreate, ConvenantStatus, ConvenantUpdate, PartyIn
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.principal import Principal
+from app.convenants.schemas import ConvenantCreate, ConvenantUpdate, PartyIn
+from app.convenants.views import ConvenantView
+from app.kit import clock
+from app.kit.errors import Conflict, NotFound, ValidationFailed
+from app.kit.paging import Window, window
+from app.organisations import lookup as organisations
+from app.vocabulary import Action, AuditAction, CaseType, ConvenantStatus
 
-if TYPE_CHECKING:
-    from app.access import Decision
-
-CONCEPT = ConvenantStatus.concept.value
-ACTIEF = ConvenantStatus.actief.value
-BEEINDIGD = ConvenantStatus.beeindigd.value
-VERVANGEN = ConvenantStatus.vervangen.value
+CONCEPT = ConvenantStatus.concept
+ACTIEF = ConvenantStatus.actief
+BEEINDIGD = ConvenantStatus.beeindigd
+VERVANGEN = ConvenantStatus.vervangen
 
 OBJECT_TYPE = "convenant"
 
 
-def _require_role(session: AsyncSession, principal: Principal, action: str,
+def _require_role(session: AsyncSession, principal: Principal, action: Action,
                   convenant_id: uuid.UUID | None = None) -> Decision:
-    # Imported here, not at the top: app.access imports this module (its case rules use grants_for),
-    # and so does app.organisations.service; a top-level import would make the two depend on load order.
-    from app import access
-
     return access.require_role(session, principal, action, object_type=OBJECT_TYPE, object_id=convenant_id)
-
-
-@dataclass(frozen=True)
-class ConvenantView:
-    """One version of a convenant as shown by the API, with the number of a newer pending concept."""
-
-    convenant: Convenant
-    version: ConvenantVersion
-    pending_version: int | None = None
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What one active, currently valid convenant version grants one organisation for one case type."""
-
-    convenant_id: uuid.UUID
-    version: int
-    version_id: uuid.UUID
-    legal_basis: str
-    role: str
-    categories: frozenset[str]
-
-    @property
-    def basis(self) -> audit.LegalBasis:
-        return audit.LegalBasis(self.convenant_id, self.version, self.legal_basis)
-
-
-# --- queries for access control (no audit: the caller audits its own decision) -----------------
-
-
-def active_versions_stmt(today: date) -> Select[tuple[ConvenantVersion]]:
-    """Versions in status `actief` whose validity period contains `today` (both ends inclusive)."""
-    return select(ConvenantVersion).where(
-        ConvenantVersion.status == ACTIEF,
-        ConvenantVersion.valid_from <= today,
-        ConvenantVersion.valid_until >= today,
-    )
-
-
-# Built once: a per-call select() costs more Python time than PostgreSQL spends answering it (bench/).
-_GRANTS = (
-    select(ConvenantVersion.convenant_id, ConvenantVersion.version, ConvenantVersion.id, ConvenantVersion.legal_basis,
-           ConvenantParty.role, ConvenantPartyCategory.category)
-    .join(ConvenantParty, ConvenantParty.version_id == ConvenantVersion.id)
-    .join(ConvenantCaseType, ConvenantCaseType.version_id == ConvenantVersion.id)
-    .outerjoin(ConvenantPartyCategory, and_(ConvenantPartyCategory.version_id == ConvenantParty.version_id,
-                                            ConvenantPartyCategory.organisation == ConvenantParty.organisation))
-    .where(ConvenantVersion.status == ACTIEF,
-           ConvenantVersion.valid_from <= bindparam("today", type_=Date()),
-           ConvenantVersion.valid_until >= bindparam("today", type_=Date()),
-           ConvenantParty.organisation == bindparam("organisation", type_=String()),
-           ConvenantCaseType.case_type == bindparam("case_type", type_=String()))
-    .order_by(ConvenantVersion.convenant_id, ConvenantVersion.version)
-)
-
-
-async def grants_for(session: AsyncSession, organisation: str, case_type: str, today: date) -> list[Grant]:
-    """One grant per active, currently valid version that names `organisation` and covers `case_type`."""
-    params = {"today": today, "organisation": organisation, "case_type": str(case_type)}
-    found: dict[uuid.UUID, dict[str, Any]] = {}
-    rows = (await session.execute(_GRANTS, params)).all()
-    for convenant_id, version, version_id, legal_basis, role, category in rows:
-        entry = found.setdefault(version_id, {"convenant_id": convenant_id, "version": version,
-                                              "legal_basis": legal_basis, "role": role, "categories": set()})
-        if category is not None:
-            entry["categories"].add(category)
-    return [
-        Grant(convenant_id=e["convenant_id"], version=e["version"], version_id=vid, legal_basis=e["legal_basis"],
-              role=e["role"], categories=frozenset(e["categories"]))
-        for vid, e in found.items()
-    ]
-
-
-async def parties_for(session: AsyncSession, case_type: str, today: date) -> set[str]:
-    """Organisations party to an active, currently valid convenant that covers `case_type`."""
-    active = active_versions_stmt(today).subquery()
-    stmt = (
-        select(ConvenantParty.organisation)
-        .join(active, active.c.id == ConvenantParty.version_id)
-        .join(ConvenantCaseType, ConvenantCaseType.version_id == active.c.id)
-        .where(ConvenantCaseType.case_type == str(case_type))
-        .distinct()
-    )
-    return set((await session.execute(stmt)).scalars())
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -148,8 +60,6 @@ def _err(loc: Iterable[str | int], msg: str) -> dict[str, Any]:
 
 
 async def _party_errors(session: AsyncSession, parties: list[PartyIn]) -> list[dict[str, Any]]:
-    from app.organisations import service as organisations  # not at the top: see _require_role
-
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, party in enumerate(parties):
@@ -251,7 +161,7 @@ async def _load(
 
 
 async def create(session: AsyncSession, principal: Principal, data: ConvenantCreate) -> ConvenantView:
-    decision = _require_role(session, principal, "convenant:create")
+    decision = _require_role(session, principal, Action.convenant_create)
     errors = _duplicates(("case_types",), data.case_types, "case type")
     errors += await _party_errors(session, data.parties)
     errors += _period_errors(data.valid_from, data.valid_until)
@@ -273,7 +183,7 @@ async def create(session: AsyncSession, principal: Principal, data: ConvenantCre
         await session.flush()
     except IntegrityError as exc:  # a concurrent create of the same code won the race
         raise Conflict(f"Convenant {data.code!r} already exists") from exc
-    audit.record(session, principal, "convenant:create", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, Action.convenant_create, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, version))
     return ConvenantView(convenant, version)
 
@@ -287,9 +197,9 @@ async def list_page(
     status: ConvenantStatus | None = None,
     organisation: str | None = None,
     case_type: CaseType | None = None,
-) -> list[ConvenantView]:
+) -> Window[ConvenantView]:
     """Convenants by code, each shown in its current version; the filters apply to that version."""
-    decision = _require_role(session, principal, "convenant:read")
+    decision = _require_role(session, principal, Action.convenant_read)
     active_id = (select(ConvenantVersion.id)
                  .where(ConvenantVersion.convenant_id == Convenant.id, ConvenantVersion.status == ACTIEF)
                  .limit(1).correlate(Convenant).scalar_subquery())
@@ -302,7 +212,7 @@ async def list_page(
         select(Convenant, ConvenantVersion, pending)
         .join(ConvenantVersion, ConvenantVersion.id == func.coalesce(active_id, newest_id))
         .order_by(Convenant.code)
-        .limit(limit)
+        .limit(limit + 1)
     )
     if after_code is not None:
         stmt = stmt.where(Convenant.code > after_code)
@@ -314,31 +224,31 @@ async def list_page(
     if case_type is not None:
         stmt = stmt.where(exists().where(ConvenantCaseType.version_id == ConvenantVersion.id,
                                          ConvenantCaseType.case_type == case_type.value))
-    views = [
+    page = window([
         ConvenantView(c, v, p if p is not None and p > v.version else None)
         for c, v, p in (await session.execute(stmt)).all()
-    ]
-    audit.record(session, principal, "convenant:list", object_type=OBJECT_TYPE, role=decision.role,
+    ], limit)
+    audit.record(session, principal, AuditAction.convenant_list, object_type=OBJECT_TYPE, role=decision.role,
                  detail={"convenants": [{"id": str(view.convenant.id), "version": view.version.version}
-                                        for view in views]})
-    return views
+                                        for view in page.items]})
+    return page
 
 
 async def get(session: AsyncSession, principal: Principal, convenant_id: uuid.UUID) -> ConvenantView:
-    decision = _require_role(session, principal, "convenant:read", convenant_id)
+    decision = _require_role(session, principal, Action.convenant_read, convenant_id)
     convenant, versions = await _load(session, convenant_id, lock=False)
     current = _current(versions)
-    audit.record(session, principal, "convenant:read", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, Action.convenant_read, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, current))
     return ConvenantView(convenant, current, _pending(versions, current))
 
 
 async def versions(session: AsyncSession, principal: Principal, convenant_id: uuid.UUID) -> list[ConvenantView]:
     """Every version, oldest first (replaced and terminated ones stay readable for the audit trail)."""
-    decision = _require_role(session, principal, "convenant:read", convenant_id)
+    decision = _require_role(session, principal, Action.convenant_read, convenant_id)
     convenant, all_versions = await _load(session, convenant_id, lock=False)
     current = _current(all_versions)
-    audit.record(session, principal, "convenant:versions", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, AuditAction.convenant_versions, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, current),
                  detail={"versions": [v.version for v in all_versions]})
     return [ConvenantView(convenant, v, _pending(all_versions, v)) for v in all_versions]
@@ -348,7 +258,7 @@ async def update(
     session: AsyncSession, principal: Principal, convenant_id: uuid.UUID, data: ConvenantUpdate
 ) -> ConvenantView:
     """Edit the pending concept in place, or start version n+1 as a concept from the active one."""
-    decision = _require_role(session, principal, "convenant:update", convenant_id)
+    decision = _require_role(session, principal, Action.convenant_update, convenant_id)
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationFailed("Nothing to change", errors=[{"loc": ["body"], "msg": "name at least one field"}])
@@ -391,7 +301,7 @@ async def update(
     if data.purposes is not None:
         target.purposes = list(data.purposes)
     await session.flush()
-    audit.record(session, principal, "convenant:update", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, Action.convenant_update, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, target),
                  detail={"fields": sorted(changes), "new_version": created})
     return ConvenantView(convenant, target)
@@ -399,7 +309,7 @@ async def update(
 
 async def activate(session: AsyncSession, principal: Principal, convenant_id: uuid.UUID) -> ConvenantView:
     """Activate the newest concept; the version active until now becomes `vervangen` in the same transaction."""
-    decision = _require_role(session, principal, "convenant:activate", convenant_id)
+    decision = _require_role(session, principal, Action.convenant_activate, convenant_id)
     convenant, all_versions = await _load(session, convenant_id, lock=True)
     concept = all_versions[-1]
     if concept.status != CONCEPT:
@@ -424,7 +334,7 @@ async def activate(session: AsyncSession, principal: Principal, convenant_id: uu
     concept.status = ACTIEF
     concept.activated_at = now
     await session.flush()
-    audit.record(session, principal, "convenant:activate", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, Action.convenant_activate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, concept),
                  detail={"replaced_version": previous.version if previous is not None else None})
     return ConvenantView(convenant, concept)
@@ -434,7 +344,7 @@ async def terminate(
     session: AsyncSession, principal: Principal, convenant_id: uuid.UUID, reason: str
 ) -> ConvenantView:
     """End the active version at once. A pending concept ends with it: a terminated convenant stays ended."""
-    decision = _require_role(session, principal, "convenant:terminate", convenant_id)
+    decision = _require_role(session, principal, Action.convenant_terminate, convenant_id)
     convenant, all_versions = await _load(session, convenant_id, lock=True)
     active = next((v for v in all_versions if v.status == ACTIEF), None)
     if active is None:
@@ -446,7 +356,7 @@ async def terminate(
         v.ended_at = now
         v.termination_reason = reason
     await session.flush()
-    audit.record(session, principal, "convenant:terminate", object_type=OBJECT_TYPE, object_id=convenant.id,
+    audit.record(session, principal, Action.convenant_terminate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, active),
                  detail={"ended_versions": [v.version for v in ended]})
     return ConvenantView(convenant, active)

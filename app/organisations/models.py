@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UtcDateTime
+from app.kit.database import Base, UtcDateTime
+from app.kit.types import Code
+from app.vocabulary import OrganisationKind
 
 
 class Organisation(Base):
@@ -17,5 +19,5 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    kind: Mapped[OrganisationKind] = mapped_column(Code(OrganisationKind, 30), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

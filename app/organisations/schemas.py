@@ -6,12 +6,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.codes import OrganisationKind
-from app.text_fields import NonBlankText
+from app.kit.text_fields import NonBlankText
+from app.vocabulary import OrganisationKind
 
 # Lowercase slug: stable in tokens (`org` claim), URLs and convenants.
 OrgCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
-OrgName = NonBlankText(200)
+OrgName = Annotated[str, NonBlankText(200)]
 
 
 class OrganisationCreate(BaseModel):

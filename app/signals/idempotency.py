@@ -29,8 +29,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import bulk_insert, clock
-from app.errors import Conflict, ValidationFailed
+from app.kit import bulk_insert, clock
+from app.kit.database import table_of
+from app.kit.errors import Conflict, ValidationFailed
 from app.signals.models import IdempotencyRecord
 from app.subjects.identity import bsn_hash
 
@@ -134,23 +135,11 @@ async def _claim_one(
                         **(_answer_values(response) or {"response_status": None, "response_body": None}))
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
+            if taken.rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE yields a CursorResult; execute() says Result
                 return None
             continue  # another request took the expired key first: read what it stored
         return _held(row)
     raise Conflict("This Idempotency-Key is being claimed concurrently; retry later")
-
-
-async def claim(
-    session: AsyncSession, organisation: str, key: str, digest: str, *, loc: tuple[str | int, ...] = HEADER_LOC
-) -> StoredResponse | None:
-    """None: this transaction now holds the key and must `store` its answer. Otherwise the answer to replay.
-
-    Raises ValidationFailed (422, naming `loc`) when the key was used with another body, Conflict (409)
-    in the one case that cannot happen with committed answers: a row without one.
-    """
-    held = await _claim_one(session, organisation, key, digest)
-    return None if held is None else answer(held, digest, loc=loc)
 
 
 @dataclass(frozen=True)
@@ -175,7 +164,7 @@ async def claim_many(session: AsyncSession, organisation: str, claims: list[Clai
 
     The rows go in key order, so on PostgreSQL two transactions claiming overlapping keys wait for each
     other in the same order and cannot deadlock; a key held by an open transaction makes the insert wait
-    for its end, as in `claim`. A held key that has expired, or vanished before it was read, goes through
+    for its end, as in `_claim_one`. A held key that has expired, or vanished before it was read, goes through
     the one-key path (take-over, retry) afterwards.
     """
     claims = sorted(claims, key=lambda c: c.key)
@@ -189,9 +178,10 @@ async def claim_many(session: AsyncSession, organisation: str, claims: list[Clai
     now = clock.now()
     values = [{"organisation": organisation, "idempotency_key": c.key, "request_hash": c.digest, "created_at": now,
                "expires_at": now + TTL, **_answer_values(c.response)} for c in claims]
-    taken = set(await bulk_insert.insert_rows(session, table.__table__, values,
+    core = table_of(table)
+    taken = set(await bulk_insert.insert_rows(session, core, values,
                                               on_conflict_do_nothing=["organisation", "idempotency_key"],
-                                              returning=table.__table__.c.idempotency_key))
+                                              returning=core.c.idempotency_key))
     held: dict[str, HeldKey] = {}
     rest = [c for c in claims if c.key not in taken]
     if rest:
@@ -204,7 +194,7 @@ async def claim_many(session: AsyncSession, organisation: str, claims: list[Clai
             row = found.get(c.key)
             if row is not None and row.expires_at > now:
                 one: HeldKey | None = _held(row)
-            else:  # expired, or gone since the insert: take it over or read it again, as `claim` does
+            else:  # expired, or gone since the insert: take it over or read it again, as `_claim_one` does
                 one = await _claim_one(session, organisation, c.key, c.digest, c.response)
             if one is None:
                 taken.add(c.key)
@@ -219,14 +209,3 @@ async def store_many(session: AsyncSession, organisation: str, responses: dict[s
         await session.execute(update(IdempotencyRecord), [
             {"organisation": organisation, "idempotency_key": key, **_answer_values(response)}
             for key, response in responses.items()])
-
-
-async def store(session: AsyncSession, organisation: str, key: str, response: StoredResponse) -> None:
-    """Write the answer into the key row this transaction holds (commits, or vanishes, with the signal)."""
-    await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.organisation == organisation, IdempotencyRecord.idempotency_key == key)
-        .values(response_status=response.status, response_body=response.body)
-        .execution_options(synchronize_session=False)
-    )
-

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
+from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
-from app.principal import Principal
-from app.signals.models import ONTVANGEN, Signal
+from app.signals.models import Signal
 from app.signals.schemas import MatchOut
 from app.subjects.models import Subject
+from app.vocabulary import MatchKind, SignalStatus
 from app.workflows.model import FINAL_STATE
 
 # Per kind: enough to show the partners who worry about the same subject, not an unbounded list.
@@ -33,7 +34,7 @@ async def find(
         return []
     same_subject = select(Subject.id).where(Subject.match_key == match_key)
     signal_stmt = access.readable_signals(principal, select(Signal)).where(
-        Signal.status == ONTVANGEN, Signal.subject_id.in_(same_subject))
+        Signal.status == SignalStatus.ontvangen, Signal.subject_id.in_(same_subject))
     if exclude_signal is not None:
         signal_stmt = signal_stmt.where(Signal.id != exclude_signal)
     signal_rows = (await session.execute(
@@ -44,12 +45,12 @@ async def find(
     )
     case_rows = (await session.execute(case_stmt.order_by(Case.created_at, Case.id).limit(MATCH_LIMIT))).scalars()
     matches = [
-        MatchOut(kind="signaal", id=s.id, source_organisation=s.source_organisation,
-                 case_type=s.case_type_hint, status=s.status, created_at=s.created_at)  # type: ignore[arg-type]
+        MatchOut(kind=MatchKind.signaal, id=s.id, source_organisation=s.source_organisation,
+                 case_type=s.case_type_hint, status=s.status, created_at=s.created_at)
         for s in signal_rows
     ]
     matches += [
-        MatchOut(kind="casus", id=c.id, case_type=c.case_type, status=c.state,  # type: ignore[arg-type]
+        MatchOut(kind=MatchKind.casus, id=c.id, case_type=c.case_type, status=c.state,
                  reference=c.reference, created_at=c.created_at)
         for c in case_rows
     ]

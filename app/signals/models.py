@@ -9,13 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UtcDateTime
-
-ONTVANGEN = "ontvangen"
-GEKOPPELD = "gekoppeld"
-AFGEWEZEN = "afgewezen"
-STATUSES = (ONTVANGEN, GEKOPPELD, AFGEWEZEN)
-DECISIONS = ("nieuwe_casus", "koppelen", "afwijzen")
+from app.kit.database import Base, UtcDateTime
+from app.kit.types import Code
+from app.vocabulary import CaseType, DataCategory, SignalStatus, TriageDecision
 
 
 class Signal(Base):
@@ -23,16 +19,17 @@ class Signal(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     source_organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
-    case_type_hint: Mapped[str] = mapped_column(String(40), nullable=False)
+    case_type_hint: Mapped[CaseType] = mapped_column(Code(CaseType, 40), nullable=False)
     # The subject row made for this signal (an address's persons or a group's members point at it).
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("subject.id"), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
-    category: Mapped[str] = mapped_column(String(40), nullable=False)
+    category: Mapped[DataCategory] = mapped_column(Code(DataCategory, 40), nullable=False)
     observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     external_ref: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default=ONTVANGEN)
+    status: Mapped[SignalStatus] = mapped_column(Code(SignalStatus, 12), nullable=False,
+                                                  default=SignalStatus.ontvangen)
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("casus.id"))
-    triage_decision: Mapped[str | None] = mapped_column(String(20))
+    triage_decision: Mapped[TriageDecision | None] = mapped_column(Code(TriageDecision, 20))
     triage_reason: Mapped[str | None] = mapped_column(Text)
     triaged_by: Mapped[str | None] = mapped_column(String(200))
     triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

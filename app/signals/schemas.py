@@ -8,22 +8,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app import clock
-from app.codes import CaseType, DataCategory
+from app.kit import clock
+from app.kit.code_fields import InlineCode
+from app.kit.text_fields import NonBlankText
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.text_fields import NonBlankText
+from app.vocabulary import CaseType, DataCategory, MatchKind, SignalStatus, SubjectType, TriageDecision
 
-Description = NonBlankText(20_000)
-Reason = NonBlankText(5_000)
-Title = NonBlankText(200)
-ExternalRef = NonBlankText(100)
+Description = Annotated[str, NonBlankText(20_000)]
+Reason = Annotated[str, NonBlankText(5_000)]
+Title = Annotated[str, NonBlankText(200)]
+ExternalRef = Annotated[str, NonBlankText(100)]
 
 # Visible ASCII, no spaces: UUIDs, ULIDs and the usual "<system>-<n>" keys all fit.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
 IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 
-SignalStatus = Literal["ontvangen", "gekoppeld", "afgewezen"]
-TriageDecision = Literal["nieuwe_casus", "koppelen", "afwijzen"]
+SignalStatusCode = Annotated[SignalStatus, InlineCode(SignalStatus)]
+TriageDecisionCode = Annotated[TriageDecision, InlineCode(TriageDecision)]
 
 # A partner's clock may run a little ahead of ours; more than this is a date in the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -67,7 +68,7 @@ class SignalBatch(BaseModel):
 class MatchOut(BaseModel):
     """An untriaged signal or an open case on the same subject (BSN hash, address or group name)."""
 
-    kind: Literal["signaal", "casus"]
+    kind: Annotated[MatchKind, InlineCode(MatchKind)]
     id: uuid.UUID
     source_organisation: str | None = Field(default=None, description="signaal: who reported it")
     case_type: CaseType = Field(description="signaal: its case_type_hint; casus: its case type")
@@ -80,7 +81,7 @@ class SignalStatusOut(BaseModel):
     """What the sending organisation's melder may see of its own signal: where it stands, no content."""
 
     id: uuid.UUID
-    status: SignalStatus
+    status: SignalStatusCode
     source_organisation: str
     case_type_hint: CaseType
     category: DataCategory
@@ -97,7 +98,7 @@ class SignalReceipt(SignalStatusOut):
 
 
 class TriageOut(BaseModel):
-    decision: TriageDecision
+    decision: TriageDecisionCode
     reason: str
     by: str
     at: datetime
@@ -108,7 +109,7 @@ class SignalOut(BaseModel):
     data categories the caller's convenants grant for the hinted case type."""
 
     id: uuid.UUID
-    status: SignalStatus
+    status: SignalStatusCode
     source_organisation: str
     case_type_hint: CaseType
     category: DataCategory
@@ -129,12 +130,12 @@ class SignalSummary(BaseModel):
     """A row of the procesregisseur's triage queue: no description or identifying fields."""
 
     id: uuid.UUID
-    status: SignalStatus
+    status: SignalStatusCode
     source_organisation: str
     case_type_hint: CaseType
     category: DataCategory
     subject_id: uuid.UUID
-    subject_type: Literal["persoon", "adres", "groep"]
+    subject_type: Annotated[SubjectType, InlineCode(SubjectType)]
     observed_at: datetime | None
     external_ref: str | None
     case_id: uuid.UUID | None
@@ -150,7 +151,7 @@ class SignalPage(BaseModel):
 class NieuweCasus(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["nieuwe_casus"]
+    decision: Literal[TriageDecision.nieuwe_casus]
     case_type: CaseType
     reason: Reason
     title: Title | None = Field(default=None, description="Defaults to the ladder's label")
@@ -159,7 +160,7 @@ class NieuweCasus(BaseModel):
 class Koppelen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["koppelen"]
+    decision: Literal[TriageDecision.koppelen]
     case_id: uuid.UUID
     reason: Reason
 
@@ -167,7 +168,7 @@ class Koppelen(BaseModel):
 class Afwijzen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["afwijzen"]
+    decision: Literal[TriageDecision.afwijzen]
     reason: Reason
 
 

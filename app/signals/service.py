@@ -9,27 +9,32 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, bulk_insert, clock
+from app import access
 from app.access import Decision
-from app.audit import service as audit
-from app.convenants.service import grants_for
-from app.db_errors import refused_value
-from app.errors import DomainError, NotAllowed, NotFound, ValidationFailed
-from app.organisations import service as organisations
-from app.principal import Principal
+from app.audit import record as audit
+from app.auth.principal import Principal
+from app.convenants.grants import best_grant, grants_for
+from app.kit import bulk_insert, clock
+from app.kit.database import table_of
+from app.kit.db_errors import refused_value
+from app.kit.errors import DomainError, NotFound, ValidationFailed
+from app.kit.paging import Window, window
 from app.signals import idempotency, matching, views
 from app.signals.idempotency import StoredResponse
-from app.signals.models import ONTVANGEN, Signal
+from app.signals.models import Signal
 from app.signals.schemas import BatchItemIn, MatchOut, SignalCreate, SignalOut, SignalStatusOut, SignalSummary
 from app.subjects import service as subjects
 from app.subjects.models import Subject
+from app.vocabulary import Action, AuditAction, MatchKind, SignalStatus
+
+_Ts = TypeVarTuple("_Ts")  # the columns of a statement that a filter passes through
 
 OBJECT_TYPE = "signal"
 
@@ -49,14 +54,6 @@ class Submitted:
         return str(self.response.body["id"])
 
 
-async def _sender(session: AsyncSession, principal: Principal) -> Decision:
-    decision = access.require_role(session, principal, "signal:create", object_type=OBJECT_TYPE)
-    if await organisations.by_code(session, principal.org) is None:
-        access.deny(session, principal, "signal:create", object_type=OBJECT_TYPE, reason="unknown organisation")
-        raise NotAllowed(f"Your organisation {principal.org!r} is not a registered ketenpartner")
-    return decision
-
-
 def _as_seen_by(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     # A key is scoped per organisation, not per role: a replay to a caller who may not see matches
     # (a melder replaying its procesregisseur colleague's key) leaves them out.
@@ -65,47 +62,20 @@ def _as_seen_by(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "matches": None}
 
 
-async def _intake(
-    session: AsyncSession, principal: Principal, decision: Decision, data: SignalCreate, key: str, digest: str,
-    bsn_key: str, key_loc: tuple[str | int, ...] = idempotency.HEADER_LOC,
-) -> Submitted:
-    stored = await idempotency.claim(session, principal.org, key, digest, loc=key_loc)
-    if stored is not None:
-        signal_id = uuid.UUID(str(stored.body["id"]))
-        subject_id = await session.scalar(select(Signal.subject_id).where(Signal.id == signal_id))
-        audit.record(session, principal, "signal:create", object_type=OBJECT_TYPE, object_id=signal_id,
-                     role=decision.role, subject_ids=[subject_id] if subject_id else [], detail={"replay": True})
-        return Submitted(StoredResponse(stored.status, _as_seen_by(principal, stored.body)), replayed=True)
-
-    rows = subjects.build(data.subject, bsn_key)
-    await subjects.add_all(session, rows)
-    signal = Signal(
-        id=uuid.uuid4(), source_organisation=principal.org, case_type_hint=data.case_type_hint.value,
-        subject_id=rows[0].id, description=data.description, category=data.category.value,
-        observed_at=data.observed_at, external_ref=data.external_ref, status=ONTVANGEN,
-        created_by=principal.sub, created_at=clock.now(),
-    )
-    session.add(signal)
-    await session.flush()
-    matches = None
-    if access.may_see_all_signals(principal):
-        matches = await matching.find(session, principal, rows[0].match_key, exclude_signal=signal.id)
-    response = StoredResponse(201, views.receipt(signal, matches).model_dump(mode="json"))
-    await idempotency.store(session, principal.org, key, response)
-    grant = views.best_grant(await grants_for(session, principal.org, signal.case_type_hint, clock.today()))
-    audit.record(session, principal, "signal:create", object_type=OBJECT_TYPE, object_id=signal.id,
-                 role=decision.role, subject_ids=[r.id for r in rows], legal_basis=grant.basis if grant else None,
-                 detail={"replay": False, "matches": [str(m.id) for m in matches or []]})
-    return Submitted(response, replayed=False)
-
-
 async def submit(
     session: AsyncSession, principal: Principal, data: SignalCreate, raw: Mapping[str, Any], key: str, *,
     bsn_key: str,
 ) -> Submitted:
-    """POST /v1/signals: store the signal once per (organisation, key); the same key and body replays."""
-    decision = await _sender(session, principal)
-    return await _intake(session, principal, decision, data, key, idempotency.request_hash(raw, bsn_key), bsn_key)
+    """POST /v1/signals: store the signal once per (organisation, key); the same key and body replays.
+
+    A batch of one: the same storage, matching, idempotency and audit as POST /v1/signals:batch."""
+    decision = await access.require_sender(session, principal)
+    item = _Item(0, data, idempotency.request_hash(raw, bsn_key), key, idempotency.HEADER_LOC)
+    (answer,) = await _store_groups(session, principal, [[item]], bsn_key)
+    _record(session, principal, decision, answer)
+    if isinstance(answer.result, DomainError):
+        raise answer.result
+    return answer.result
 
 
 @dataclass(frozen=True)
@@ -123,19 +93,14 @@ def _item_errors(index: int, exc: ValidationError) -> ValidationFailed:
 
 @dataclass(frozen=True)
 class _Item:
-    """A valid batch item: its place in the list, its content and the hash of its body."""
+    """A valid signal to store: its place in the batch, its content, the hash of its body, its key and where
+    the key came from (a batch item's field, or the single request's header)."""
 
     index: int
-    data: BatchItemIn
+    data: SignalCreate
     digest: str
-
-    @property
-    def key(self) -> str:
-        return self.data.idempotency_key
-
-    @property
-    def loc(self) -> tuple[str | int, ...]:
-        return ("body", "items", self.index, "idempotency_key")
+    key: str
+    loc: tuple[str | int, ...]
 
 
 @dataclass
@@ -165,7 +130,7 @@ def _new_signal(principal: Principal, item: _Item, bsn_key: str) -> _NewSignal:
     signal = {
         "id": uuid.uuid4(), "source_organisation": principal.org, "case_type_hint": data.case_type_hint.value,
         "subject_id": subject_rows[0]["id"], "description": data.description, "category": data.category.value,
-        "observed_at": data.observed_at, "external_ref": data.external_ref, "status": ONTVANGEN,
+        "observed_at": data.observed_at, "external_ref": data.external_ref, "status": SignalStatus.ontvangen,
         "created_by": principal.sub, "created_at": clock.now(),
     }
     return _NewSignal(item, subject_rows, signal)
@@ -196,13 +161,13 @@ async def _store_groups(
             new.matches = matches
             new.response = StoredResponse(201, views.receipt_of(new.signal, matches).model_dump(mode="json"))
     await subjects.insert_rows(session, [row for new in stored for row in new.subjects])
-    await bulk_insert.insert_rows(session, Signal.__table__, [new.signal for new in stored])
+    await bulk_insert.insert_rows(session, table_of(Signal), [new.signal for new in stored])
     if see_matches:
         await idempotency.store_many(session, principal.org, {
             new.item.key: new.response for new in stored if new.response is not None})
 
     today = clock.today()
-    grants = {hint: views.best_grant(await grants_for(session, principal.org, hint, today))
+    grants = {hint: best_grant(await grants_for(session, principal.org, hint, today))
               for hint in dict.fromkeys(new.signal["case_type_hint"] for new in stored)}
     replayed_ids = {uuid.UUID(str(held.response.body["id"])) for held in claims.held.values() if held.response}
     subject_of: dict[uuid.UUID, uuid.UUID] = {}
@@ -241,6 +206,12 @@ async def _store_groups(
     return answers
 
 
+def _record(session: AsyncSession, principal: Principal, decision: Decision, answer: _Answer) -> None:
+    if answer.audit is not None:
+        audit.record(session, principal, Action.signal_create, object_type=OBJECT_TYPE, role=decision.role,
+                     **answer.audit)
+
+
 def _answered(new: _NewSignal) -> StoredResponse:
     if new.response is None:
         raise RuntimeError("a stored signal without its answer")  # _store_groups sets one for every stored signal
@@ -248,7 +219,7 @@ def _answered(new: _NewSignal) -> StoredResponse:
 
 
 def _as_match(signal: Mapping[str, Any]) -> MatchOut:
-    return MatchOut(kind="signaal", id=signal["id"], source_organisation=signal["source_organisation"],
+    return MatchOut(kind=MatchKind.signaal, id=signal["id"], source_organisation=signal["source_organisation"],
                     case_type=signal["case_type_hint"], status=signal["status"], created_at=signal["created_at"])
 
 
@@ -283,7 +254,7 @@ async def submit_batch(
     on PostgreSQL instead of deadlocking. A value the database refuses (a NUL character) sends the batch
     back to one savepoint per key, so that only its item fails. Answers keep the list's order.
     """
-    decision = await _sender(session, principal)
+    decision = await access.require_sender(session, principal)
     outcomes: dict[int, BatchOutcome] = {}
     by_key: dict[str, list[_Item]] = {}
     for index, raw in enumerate(items):
@@ -296,7 +267,8 @@ async def submit_batch(
             continue
         body = {k: v for k, v in raw.items() if k != "idempotency_key"}
         by_key.setdefault(data.idempotency_key, []).append(
-            _Item(index, data, idempotency.request_hash(body, bsn_key)))
+            _Item(index, data, idempotency.request_hash(body, bsn_key), data.idempotency_key,
+                  ("body", "items", index, "idempotency_key")))
     groups = [by_key[key] for key in sorted(by_key)]
     answers: list[_Answer] = []
     try:
@@ -308,9 +280,7 @@ async def submit_batch(
             raise
         answers = await _store_one_key_at_a_time(session, principal, groups, bsn_key)
     for answer in answers:
-        if answer.audit is not None:
-            audit.record(session, principal, "signal:create", object_type=OBJECT_TYPE, role=decision.role,
-                         **answer.audit)
+        _record(session, principal, decision, answer)
         outcomes[answer.item.index] = BatchOutcome(answer.item.index, answer.item.key, answer.result)
     return [outcomes[i] for i in range(len(items))]
 
@@ -318,18 +288,8 @@ async def submit_batch(
 # --- reading --------------------------------------------------------------------------------------
 
 
-def _reader(session: AsyncSession, principal: Principal, object_id: Any = None) -> Decision:
-    """`signal:read` (every signal, in full) or `signal:read_own` (its organisation's, status only)."""
-    for action in ("signal:read", "signal:read_own"):
-        role = access.granting_role(principal, action)
-        if role is not None:
-            return Decision(action=action, role=role)
-    access.deny(session, principal, "signal:read", object_type=OBJECT_TYPE, object_id=object_id, reason="role")
-    raise NotAllowed("None of your roles may read signals")
-
-
 async def load_visible(
-    session: AsyncSession, principal: Principal, signal_id: uuid.UUID, action: str, *, lock: bool = False
+    session: AsyncSession, principal: Principal, signal_id: uuid.UUID, action: Action, *, lock: bool = False
 ) -> Signal:
     """The signal if the caller may know of it; a denied, audited 404 otherwise (no existence oracle)."""
     stmt = access.readable_signals(principal, select(Signal)).where(Signal.id == signal_id)
@@ -344,15 +304,15 @@ async def load_visible(
 
 
 async def get(session: AsyncSession, principal: Principal, signal_id: uuid.UUID) -> SignalOut | SignalStatusOut:
-    decision = _reader(session, principal, signal_id)
-    signal = await load_visible(session, principal, signal_id, "signal:read")
-    if decision.action == "signal:read_own":
-        audit.record(session, principal, "signal:read", object_type=OBJECT_TYPE, object_id=signal.id,
+    decision = access.signal_reader(session, principal, signal_id)
+    signal = await load_visible(session, principal, signal_id, Action.signal_read)
+    if decision.action == Action.signal_read_own:
+        audit.record(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal.id,
                      role=decision.role, subject_ids=[signal.subject_id], detail={"view": "status"})
         return views.status_view(signal)
     matches = await matching.find(session, principal, await _match_key(session, signal), exclude_signal=signal.id)
     full = await views.full_view(session, principal.org, signal, matches)
-    audit.record(session, principal, "signal:read", object_type=OBJECT_TYPE, object_id=signal.id,
+    audit.record(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal.id,
                  role=decision.role, case_id=signal.case_id, subject_ids=full.subject_ids,
                  legal_basis=full.grant.basis if full.grant else None,
                  detail={"view": "full", "matches": [str(m.id) for m in matches]})
@@ -372,7 +332,7 @@ class SignalFilter:
     until: datetime | None = None
 
 
-def _filtered(stmt: Select[Any], flt: SignalFilter) -> Select[Any]:
+def _filtered(stmt: Select[*_Ts], flt: SignalFilter) -> Select[*_Ts]:
     if flt.status:
         stmt = stmt.where(Signal.status == flt.status)
     if flt.case_type_hint:
@@ -389,21 +349,23 @@ def _filtered(stmt: Select[Any], flt: SignalFilter) -> Select[Any]:
 async def list_page(
     session: AsyncSession, principal: Principal, flt: SignalFilter, *, limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[SignalSummary] | list[SignalStatusOut]:
+) -> Window[SignalSummary] | Window[SignalStatusOut]:
     """Oldest first (a queue), filtered in SQL to what the caller may know of: all, or its organisation's."""
-    decision = _reader(session, principal)
+    decision = access.signal_reader(session, principal)
     if flt.since is not None and flt.until is not None and flt.until <= flt.since:
         raise ValidationFailed("The period is empty", errors=[{"loc": ["query", "to"], "msg": "must be after from"}])
     stmt = _filtered(access.readable_signals(principal, select(Signal, Subject.type)), flt)
     stmt = stmt.join(Subject, Subject.id == Signal.subject_id)
     if after is not None:
         stmt = stmt.where(tuple_(Signal.created_at, Signal.id) > tuple_(*after))
-    rows = (await session.execute(stmt.order_by(Signal.created_at, Signal.id).limit(limit))).all()
-    audit.record(session, principal, "signal:list", object_type=OBJECT_TYPE, role=decision.role,
+    page = window((await session.execute(stmt.order_by(Signal.created_at, Signal.id).limit(limit + 1))).all(),
+                  limit)
+    rows = page.items
+    audit.record(session, principal, AuditAction.signal_list, object_type=OBJECT_TYPE, role=decision.role,
                  subject_ids=[s.subject_id for s, _ in rows],
                  detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None},
-                         "view": "full" if decision.action == "signal:read" else "status",
+                         "view": "full" if decision.action == Action.signal_read else "status",
                          "signal_ids": [str(s.id) for s, _ in rows]})
-    if decision.action == "signal:read":
-        return [views.summary(s, subject_type) for s, subject_type in rows]
-    return [views.status_view(s) for s, _ in rows]
+    if decision.action == Action.signal_read:
+        return Window([views.summary(s, subject_type) for s, subject_type in rows], page.more)
+    return Window([views.status_view(s) for s, _ in rows], page.more)

@@ -10,19 +10,20 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import access, clock
-from app.audit import service as audit
+from app import access
+from app.audit import record as audit
+from app.auth.principal import Principal
 from app.cases import service as cases
 from app.cases.loading import LoadedCase, load_case
 from app.cases.models import Case, CaseParticipant, CaseSubject
-from app.convenants.service import parties_for
-from app.errors import Conflict, ValidationFailed
-from app.principal import Principal
+from app.convenants.grants import parties_for
+from app.kit import clock
+from app.kit.errors import Conflict, ValidationFailed
 from app.signals import matching, views
-from app.signals.models import AFGEWEZEN, GEKOPPELD, ONTVANGEN
 from app.signals.schemas import Afwijzen, Koppelen, NieuweCasus, SignalOut
 from app.signals.service import OBJECT_TYPE, load_visible
 from app.subjects.models import Subject
+from app.vocabulary import Action, SignalStatus
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE
 
@@ -48,7 +49,7 @@ async def _new_case(
                      "msg": f"the signal is about a {rows[0].type}; {ladder.case_type} cases are about a "
                             f"{ladder.subject_type}"}],
         )
-    return await cases.open_case(session, principal, case_type=ladder.case_type, title=body.title or ladder.label,
+    return await cases.open_case(session, principal, case_type=body.case_type, title=body.title or ladder.label,
                                  subject_rows=rows)
 
 
@@ -56,7 +57,7 @@ async def _existing_case(
     session: AsyncSession, principal: Principal, body: Koppelen, rows: list[Subject]
 ) -> LoadedCase:
     # 404 for a case the caller may not see, exactly as reading it would.
-    loaded = await load_case(session, principal, body.case_id, "case:update", lock=True)
+    loaded = await load_case(session, principal, body.case_id, Action.case_update, lock=True)
     if loaded.case.state == FINAL_STATE:
         raise Conflict("The case is closed; reopen it (heropenen) before linking signals to it")
     linked = set(loaded.subject_ids)
@@ -67,9 +68,10 @@ async def _existing_case(
 async def triage(
     session: AsyncSession, principal: Principal, signal_id: uuid.UUID, body: NieuweCasus | Koppelen | Afwijzen
 ) -> SignalOut:
-    decision = access.require_role(session, principal, "signal:triage", object_type=OBJECT_TYPE, object_id=signal_id)
-    signal = await load_visible(session, principal, signal_id, "signal:triage", lock=True)
-    if signal.status != ONTVANGEN:
+    decision = access.require_role(session, principal, Action.signal_triage, object_type=OBJECT_TYPE,
+                                   object_id=signal_id)
+    signal = await load_visible(session, principal, signal_id, Action.signal_triage, lock=True)
+    if signal.status != SignalStatus.ontvangen:
         raise Conflict(f"This signal was triaged already (status {signal.status})")
     rows = await views.subject_rows(session, signal.subject_id)
     loaded: LoadedCase | None = None
@@ -82,9 +84,8 @@ async def triage(
     if loaded is not None:
         joined = await _sender_joins(session, principal, loaded.case, signal.source_organisation)
         if isinstance(body, Koppelen):
-            loaded.case.version += 1
-            loaded.case.updated_at = now
-    signal.status = AFGEWEZEN if isinstance(body, Afwijzen) else GEKOPPELD
+            loaded.changed(now)
+    signal.status = SignalStatus.afgewezen if isinstance(body, Afwijzen) else SignalStatus.gekoppeld
     signal.case_id = loaded.case.id if loaded else None
     signal.triage_decision = body.decision
     signal.triage_reason = body.reason
@@ -94,14 +95,14 @@ async def triage(
 
     subject_ids = [s.id for s in rows] + list(loaded.subject_ids if loaded else ())
     basis = loaded.decision.basis if loaded else None
-    audit.record(session, principal, "signal:triage", object_type=OBJECT_TYPE, object_id=signal.id,
+    audit.record(session, principal, Action.signal_triage, object_type=OBJECT_TYPE, object_id=signal.id,
                  role=decision.role, case_id=signal.case_id, subject_ids=subject_ids, legal_basis=basis,
                  detail={"decision": body.decision,
                          "participants_added": [signal.source_organisation] if joined else []})
     if joined and loaded is not None:
-        audit.record(session, principal, "participant:create", object_type="participant",
+        audit.record(session, principal, Action.participant_create, object_type="participant",
                      object_id=signal.source_organisation, role=loaded.decision.role, case_id=loaded.case.id,
-                     subject_ids=subject_ids, legal_basis=basis, detail={"via": "signal:triage"})
+                     subject_ids=subject_ids, legal_basis=basis, detail={"via": Action.signal_triage})
     key = rows[0].match_key
     matches = await matching.find(session, principal, key, exclude_signal=signal.id)
     return (await views.full_view(session, principal.org, signal, matches)).out

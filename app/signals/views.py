@@ -10,24 +10,21 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
-from app.convenants.service import Grant, grants_for
+from app.convenants.grants import Grant, best_grant, categories_of, grants_for
+from app.kit import clock
 from app.signals.models import Signal
 from app.signals.schemas import MatchOut, SignalOut, SignalReceipt, SignalStatusOut, SignalSummary, TriageOut
 from app.subjects import service as subjects
 from app.subjects.models import Subject
+from app.vocabulary import SubjectType
 
 
 def status_view(signal: Signal) -> SignalStatusOut:
     return SignalStatusOut(
-        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
-        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,
+        case_type_hint=signal.case_type_hint, category=signal.category,
         external_ref=signal.external_ref, observed_at=signal.observed_at, created_at=signal.created_at,
     )
-
-
-def receipt(signal: Signal, matches: list[MatchOut] | None) -> SignalReceipt:
-    return SignalReceipt(**status_view(signal).model_dump(), matches=matches)
 
 
 _STATUS_FIELDS = tuple(SignalStatusOut.model_fields)
@@ -38,11 +35,11 @@ def receipt_of(values: Mapping[str, Any], matches: list[MatchOut] | None) -> Sig
     return SignalReceipt(**{name: values[name] for name in _STATUS_FIELDS}, matches=matches)
 
 
-def summary(signal: Signal, subject_type: str) -> SignalSummary:
+def summary(signal: Signal, subject_type: SubjectType) -> SignalSummary:
     return SignalSummary(
-        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
-        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
-        subject_id=signal.subject_id, subject_type=subject_type,  # type: ignore[arg-type]
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,
+        case_type_hint=signal.case_type_hint, category=signal.category,
+        subject_id=signal.subject_id, subject_type=subject_type,
         observed_at=signal.observed_at, external_ref=signal.external_ref, case_id=signal.case_id,
         created_at=signal.created_at,
     )
@@ -64,29 +61,24 @@ class FullView:
     subject_ids: tuple[uuid.UUID, ...]
 
 
-def best_grant(grants: list[Grant]) -> Grant | None:
-    # As for cases: the grant covering the most categories, then the lowest convenant id (stable).
-    return sorted(grants, key=lambda g: (-len(g.categories), str(g.convenant_id)))[0] if grants else None
-
-
 async def full_view(
     session: AsyncSession, organisation: str, signal: Signal, matches: list[MatchOut]
 ) -> FullView:
     """Description and identifying subject fields only as far as the caller's organisation's convenants
     grant their data categories for the hinted case type."""
     grants = await grants_for(session, organisation, signal.case_type_hint, clock.today())
-    categories: frozenset[str] = frozenset().union(*(g.categories for g in grants))
+    categories = categories_of(grants)
     rows = await subject_rows(session, signal.subject_id)
     identifying = "identificatie" in categories
     shown = [subjects.show(s, identifying=identifying) for s in rows]
     description_visible = signal.category in categories
     triage = None
     if signal.triage_decision is not None:
-        triage = TriageOut(decision=signal.triage_decision, reason=signal.triage_reason or "",  # type: ignore[arg-type]
+        triage = TriageOut(decision=signal.triage_decision, reason=signal.triage_reason or "",
                            by=signal.triaged_by or "", at=signal.triaged_at or signal.created_at)
     out = SignalOut(
-        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,  # type: ignore[arg-type]
-        case_type_hint=signal.case_type_hint, category=signal.category,  # type: ignore[arg-type]
+        id=signal.id, status=signal.status, source_organisation=signal.source_organisation,
+        case_type_hint=signal.case_type_hint, category=signal.category,
         description=signal.description if description_visible else None,
         description_withheld=not description_visible, subject=shown[0], members=shown[1:],
         observed_at=signal.observed_at, external_ref=signal.external_ref, case_id=signal.case_id, triage=triage,

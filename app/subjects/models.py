@@ -8,14 +8,16 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UtcDateTime
+from app.kit.database import Base, UtcDateTime
+from app.kit.types import Code
+from app.vocabulary import SubjectType
 
 
 class Subject(Base):
     __tablename__ = "subject"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    type: Mapped[str] = mapped_column(String(10), nullable=False)  # persoon | adres | groep
+    type: Mapped[SubjectType] = mapped_column(Code(SubjectType, 10), nullable=False)
     name: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[date | None] = mapped_column(Date)
     bsn_hash: Mapped[str | None] = mapped_column(String(64))

@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.code_fields import InlineCode
+from app.kit.text_fields import NonBlankText, StrippedText
 from app.subjects.identity import bsn_valid, normalise_house_number, normalise_postcode
-from app.text_fields import NonBlankText, StrippedText
+from app.vocabulary import SubjectType
 
-Name = NonBlankText(200)
-Area = StrippedText(200)
+Name = Annotated[str, NonBlankText(200)]
+Area = Annotated[str, StrippedText(200)]
 
 
 def _past_date(value: date | None) -> date | None:
@@ -24,7 +26,7 @@ def _past_date(value: date | None) -> date | None:
 class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["persoon"]
+    type: Literal[SubjectType.persoon]
     bsn: str | None = Field(default=None, description="Checked with the elfproef; stored only as a keyed hash")
     name: Name | None = None
     birth_date: date | None = None
@@ -51,7 +53,7 @@ class MemberIn(BaseModel):
 class AddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["adres"]
+    type: Literal[SubjectType.adres]
     postcode: str
     house_number: str
     persons: list[MemberIn] = Field(default_factory=list, max_length=50, description="Household members")
@@ -76,7 +78,7 @@ class AddressIn(BaseModel):
 class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["groep"]
+    type: Literal[SubjectType.groep]
     name: Name
     area: Area | None = None
     members: list[MemberIn] = Field(default_factory=list, max_length=200)
@@ -89,7 +91,7 @@ class SubjectOut(BaseModel):
     """Identifying fields (name, birth date, address) appear only with the `identificatie` category."""
 
     id: uuid.UUID
-    type: Literal["persoon", "adres", "groep"]
+    type: Annotated[SubjectType, InlineCode(SubjectType)]
     name: str | None = None
     birth_date: date | None = None
     postcode: str | None = None

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import bulk_insert, clock
+from app.kit import bulk_insert, clock
+from app.kit.database import table_of
 from app.subjects.identity import address_key, bsn_hash, group_key, person_key
 from app.subjects.models import Subject
 from app.subjects.schemas import AddressIn, GroupIn, PersonIn, SubjectOut
@@ -44,9 +45,9 @@ def build(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[Subject]:
 
 def show(subject: Subject, *, identifying: bool) -> SubjectOut:
     if not identifying:
-        return SubjectOut(id=subject.id, type=subject.type, member_of=subject.member_of,  # type: ignore[arg-type]
+        return SubjectOut(id=subject.id, type=subject.type, member_of=subject.member_of,
                           withheld=True)
-    return SubjectOut(id=subject.id, type=subject.type, name=subject.name,  # type: ignore[arg-type]
+    return SubjectOut(id=subject.id, type=subject.type, name=subject.name,
                       birth_date=subject.birth_date, postcode=subject.postcode, house_number=subject.house_number,
                       area=subject.area, member_of=subject.member_of)
 
@@ -58,4 +59,4 @@ async def add_all(session: AsyncSession, subjects: list[Subject]) -> None:
 
 async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     """Insert rows made by `rows` (of any number of inputs) at once, without loading them into the session."""
-    await bulk_insert.insert_rows(session, Subject.__table__, values)
+    await bulk_insert.insert_rows(session, table_of(Subject), values)

@@ -10,12 +10,12 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from transitions import EventData, Machine
 
-from app.errors import GuardFailed, InvalidTransition, NotFound
+from app.kit.errors import GuardFailed, InvalidTransition, NotFound
 from app.workflows import ex_gedetineerde, ijam, jeugdgroep, radicalisering, woonoverlast
 from app.workflows import guards as shared_guards
 from app.workflows.model import (
@@ -253,7 +253,7 @@ class WorkflowEngine:
         guards = [(name, ladder.guards[name]) for name in t.guards]
 
         def check(event: EventData) -> bool:
-            adapter: _CaseAdapter = event.model
+            adapter = cast(_CaseAdapter, event.model)  # transitions types the model as object
             for name, guard in guards:
                 missing = guard(adapter.ctx)
                 if missing:
@@ -268,7 +268,7 @@ class WorkflowEngine:
         details_model = ladder.details_model
 
         def apply(event: EventData) -> None:
-            adapter: _CaseAdapter = event.model
+            adapter = cast(_CaseAdapter, event.model)  # transitions types the model as object
             new = effect(adapter.ctx.details, adapter.ctx.data)
             # An effect producing details the ladder cannot hold is a bug; fail before anything is persisted.
             details_model.model_validate(new)

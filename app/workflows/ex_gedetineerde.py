@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Delictcategorie, Forbid, Text
 from app.workflows.model import GuardContext, Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
@@ -125,7 +126,7 @@ LADDER = Ladder(
         "meldingen_18b": "veiligheid",
         "beheersmaatregelen": "veiligheid",
     },
-    stagnation=StagnationRule("flag"),
+    stagnation=StagnationRule(StagnationKind.flag),
     guards={"basisvoorwaarden_bekend": basisvoorwaarden_bekend},
     effects={
         "store_verwachte_invrijheidstelling": guards.store("verwachte_invrijheidstelling"),

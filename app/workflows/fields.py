@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
-from app.text_fields import NonBlankText
+from app.kit.text_fields import NonBlankText
 
-Text = NonBlankText(10_000)
-ShortText = NonBlankText(200)
+Text = Annotated[str, NonBlankText(10_000)]
+ShortText = Annotated[str, NonBlankText(200)]
 # Organisation codes as in the API examples ("politie-limburg", "zvh-mh").
 OrganisationCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$", min_length=1, max_length=64)

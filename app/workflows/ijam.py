@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Criteria, Forbid
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen
@@ -55,7 +56,7 @@ LADDER = Ladder(
     details_model=Details,
     # The PGA criteria are the shared reason for the tier, process data like AVE's intake criteria.
     details_categories={},
-    stagnation=StagnationRule("flag"),
+    stagnation=StagnationRule(StagnationKind.flag),
     guards={"criteria_met": guards.criteria_met},
     effects={"store_criteria": guards.store("criteria")},
 )

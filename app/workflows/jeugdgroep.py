@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Forbid, ShortText, Text
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen
@@ -111,7 +112,7 @@ LADDER = Ladder(
     details_model=Details,
     # Members are names and birth dates; the legacy Shortlist classification is a police assessment.
     details_categories={"leden": "identificatie", "classificatie_legacy": "politie"},
-    stagnation=StagnationRule("flag"),
+    stagnation=StagnationRule(StagnationKind.flag),
     guards={"concept_plan_exists": guards.concept_plan_exists, "plan_has_action": guards.plan_has_action},
     effects={},
 )

@@ -7,37 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-# The closed vocabularies of DOMAIN.md; the engine refuses a ladder that uses anything else.
-ROLES: frozenset[str] = frozenset(
-    {"procesregisseur", "casusregisseur", "medewerker", "melder", "bestuurder", "beheerder", "auditor"}
-)
-ORGANISATION_KINDS: frozenset[str] = frozenset(
-    {
-        "zvh",
-        "gemeente",
-        "politie",
-        "om",
-        "reclassering",
-        "ggz",
-        "jeugdzorg",
-        "veilig_thuis",
-        "rvdk",
-        "woningcorporatie",
-        "onderwijs",
-        "halt",
-        "welzijn",
-        "dji",
-        "overig",
-    }
-)
-DATA_CATEGORIES: frozenset[str] = frozenset(
-    {"identificatie", "wonen", "sociaal_domein", "onderwijs", "zorg", "politie", "justitie", "veiligheid"}
-)
-SUBJECT_TYPES: frozenset[str] = frozenset({"persoon", "adres", "groep"})
+from app.vocabulary import DataCategory, OrganisationKind, Role, StagnationKind, SubjectType
+
+# The closed vocabularies of DOMAIN.md (app/vocabulary.py); the engine refuses a ladder that uses anything else.
+ROLES: frozenset[str] = frozenset(Role)
+ORGANISATION_KINDS: frozenset[str] = frozenset(OrganisationKind)
+DATA_CATEGORIES: frozenset[str] = frozenset(DataCategory)
+SUBJECT_TYPES: frozenset[str] = frozenset(SubjectType)
 
 FINAL_STATE = "afgesloten"
 REOPEN_TRIGGER = "heropenen"
@@ -123,13 +103,13 @@ class StagnationRule:
     as actor `systeem`; overdue in any other state is flagged.
     """
 
-    kind: Literal["flag", "escalate"] = "flag"
+    kind: StagnationKind = StagnationKind.flag
     from_state: str | None = None
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        if self.kind == "flag":
+        if self.kind == StagnationKind.flag:
             return {"kind": "flag"}
         return {
             "kind": "escalate",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Forbid, Text, Weegcriteria
 from app.workflows.model import Effect, Ladder, StagnationRule, StateDef, TransitionDef, heropenen
@@ -109,7 +110,7 @@ LADDER = Ladder(
     initial_states=(STATES[0].code,),
     details_model=Details,
     details_categories={"weegcriteria": "veiligheid", "weegtafel_besluit": "veiligheid"},
-    stagnation=StagnationRule("flag"),
+    stagnation=StagnationRule(StagnationKind.flag),
     guards={"plan_has_action": guards.plan_has_action},
     effects={f"besluit_{b.value}": record_besluit(b) for b in WeegtafelBesluit},
 )

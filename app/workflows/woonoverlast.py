@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import AveFase, Criteria, Escalatiereden, Forbid, OrganisationCode, Text
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
@@ -84,7 +85,7 @@ LADDER = Ladder(
     # ave_fase and the intake criteria are AVE's shared working vocabulary: process data for every participant.
     details_categories={},
     stagnation=StagnationRule(
-        "escalate",
+        StagnationKind.escalate,
         from_state="casusniveau",
         trigger="escaleren",
         data={"escalatiereden": Escalatiereden.stagnatie_samenwerking.value},

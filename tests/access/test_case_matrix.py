@@ -5,6 +5,11 @@ convenant C_x it may see `identificatie` and `wonen`. The ZVH (zvh-mh) opens the
 to work through a second convenant (C_main). The tables below are literal: a row of expectations per
 role for the situation where X may see the case, and one where it may not; the situations table
 says which applies. Zero unexpected allows.
+
+A second table (OTHER_CALLERS) takes other callers through the same actions on one case whose regie
+lies with ggz: the opening ZVH, the regie holder, a gemeente taking part, a party that does not, and
+tokens with two roles. `create_case` (POST /v1/cases) is in both: it needs the role and an active
+convenant covering the case type, not participation.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app import clock
-from tests.world import ALL_CATEGORIES, World
+from app.kit import clock
+from tests.world import ALL_CATEGORIES, SUBJECTS, World
 
 X = "woonpunt"
 X_CATEGORIES = ["identificatie", "wonen"]
@@ -43,6 +48,7 @@ WRITE_ACTIONS = [
     "fire_trigger",
     "invite_participant",
     "remove_participant",
+    "create_case",
 ]
 
 
@@ -70,6 +76,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 404,
         "fire_trigger": 404,
         "invite_participant": 404,
+        "create_case": 403,
     },
     "beheerder": {
         "read_plan": 404,
@@ -87,6 +94,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 404,
         "fire_trigger": 404,
         "invite_participant": 404,
+        "create_case": 403,
     },
     "auditor": {
         "read_plan": 404,
@@ -104,6 +112,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 404,
         "fire_trigger": 404,
         "invite_participant": 404,
+        "create_case": 403,
     },
     "medewerker": {
         "read_plan": 200,
@@ -121,6 +130,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 403,
         "fire_trigger": 403,
         "invite_participant": 403,
+        "create_case": 403,
     },
     "bestuurder": {
         "read_plan": 200,
@@ -138,6 +148,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 403,
         "fire_trigger": 403,
         "invite_participant": 403,
+        "create_case": 403,
     },
     # X does not hold regie, so its casusregisseur may not change the case or fire its triggers.
     "casusregisseur": {
@@ -156,6 +167,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 403,
         "fire_trigger": 403,
         "invite_participant": 403,
+        "create_case": 403,
     },
     "procesregisseur": {
         "read_plan": 200,
@@ -173,6 +185,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "patch_case": 200,
         "fire_trigger": 200,
         "invite_participant": 201,
+        "create_case": 201,
     },
 }
 
@@ -194,8 +207,22 @@ HIDDEN: dict[str, dict[str, Any]] = {
         "plan_versions": 404,
         "write_plan": 404,
         "remove_participant": 404,
+        "create_case": 403,
     }
     for role in ROLES
+}
+
+# POST /v1/cases by X's procesregisseur, per situation: a party to an active, valid convenant covering ijam
+# may open one whether or not it takes part in this case. (Other roles: 403, they lack case:create.)
+CREATE_CASE = {
+    "party_and_participant": 201,
+    "party_not_participant": 201,
+    "participant_no_longer_party": 403,
+    "no_convenant_at_all": 403,
+    "convenant_terminated": 403,
+    "convenant_expired": 403,
+    "convenant_not_yet_valid": 403,
+    "convenant_covers_other_case_type": 403,
 }
 
 SITUATIONS: dict[str, bool] = {
@@ -279,7 +306,9 @@ async def _build(world: World, situation: str) -> dict[str, Any]:
     return {"case": case, "notes": notes}
 
 
-def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[str, str]], Awaitable[Any]]]:
+def _actions(
+    world: World, built: dict[str, Any], *, invitee: str = "ggz", removed: str = "gemeente"
+) -> dict[str, Callable[[dict[str, str]], Awaitable[Any]]]:
     c = world.client
     cid = built["case"]["id"]
     base = f"/v1/cases/{cid}"
@@ -325,7 +354,7 @@ def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[st
             )
         ),
         "invite_participant": lambda h: status_of(
-            c.post(f"{base}/participants", json={"organisation": "ggz"}, headers=h)
+            c.post(f"{base}/participants", json={"organisation": invitee}, headers=h)
         ),
         "read_plan": lambda h: status_of(c.get(f"{base}/plan", headers=h)),
         "plan_versions": lambda h: status_of(c.get(f"{base}/plan/versions", headers=h)),
@@ -336,7 +365,11 @@ def _actions(world: World, built: dict[str, Any]) -> dict[str, Callable[[dict[st
                 json={"summary": "nieuw", "actions": [{"description": "Gesprek", "organisation": "zvh-mh"}]},
             )
         ),
-        "remove_participant": lambda h: status_of(c.delete(f"{base}/participants/gemeente", headers=h)),
+        "remove_participant": lambda h: status_of(c.delete(f"{base}/participants/{removed}", headers=h)),
+        "create_case": lambda h: status_of(
+            c.post("/v1/cases", json={"case_type": "ijam", "title": "Nieuwe casus", "subjects": [SUBJECTS["ijam"]]},
+                   headers=h)
+        ),
     }
 
 
@@ -353,6 +386,8 @@ async def test_case_access_matrix(client: httpx.AsyncClient, auth: Any, situatio
         for action in READ_ACTIONS + WRITE_ACTIONS:
             got = await actions[action](headers)
             want = expected_table[role][action]
+            if action == "create_case" and role == "procesregisseur":
+                want = CREATE_CASE[situation]
             if got != want:
                 mismatches.append(f"{situation} / {role} / {action}: expected {want}, got {got}")
     assert not mismatches, "\n".join(mismatches)
@@ -398,3 +433,118 @@ async def test_ending_access_takes_effect_on_the_next_request(client: httpx.Asyn
     with clock.frozen(datetime(2100, 1, 2, tzinfo=UTC)):
         assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 404
     assert (await client.get(f"/v1/cases/{cid}", headers=reader)).status_code == 200
+
+
+# --- other callers ---------------------------------------------------------------------------------
+# One case of type ijam opened by the ZVH, regie with ggz, gemeente taking part; politie is a party to the
+# convenant but not a participant. What each caller's organisation may see under C_main:
+O_CATEGORIES = {
+    "zvh-mh": ALL_CATEGORIES,
+    "gemeente": ["identificatie", "sociaal_domein"],
+    "ggz": ["identificatie", "zorg"],
+    "politie": ["identificatie", "politie"],
+}
+REGIE = "ggz"
+NOT_PARTICIPATING = "politie"
+
+
+def _row(*, reads: Any, notes: Any, writes: dict[str, Any], create: int, listed: str = "listed") -> dict[str, Any]:
+    """A caller's expected outcomes: `reads` for the case's read endpoints, `notes` as for _notes."""
+    read_actions = ["read_case", "list_participants", "read_history", "list_transitions", "read_plan", "plan_versions"]
+    return {**dict.fromkeys(read_actions, reads), "list_cases": listed, **notes, **writes, "create_case": create}
+
+
+def _writes(note_wonen: Any, note_zorg: Any, plan: Any, patch: Any, fire: Any, invite: Any, remove: Any
+            ) -> dict[str, Any]:
+    return {"write_note_wonen": note_wonen, "write_note_zorg": note_zorg, "write_plan": plan, "patch_case": patch,
+            "fire_trigger": fire, "invite_participant": invite, "remove_participant": remove}
+
+
+NO_CASE_ROLE = _row(reads=404, notes=_notes(404, []), writes=_writes(*[404] * 7), create=403, listed=403)
+NOT_A_PARTICIPANT = _row(reads=404, notes=_notes(404, []), writes=_writes(*[404] * 7), create=403, listed="absent")
+
+# caller: (organisation, roles, expected outcome per action). Procesregisseurs invite politie, then remove it.
+OTHER_CALLERS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
+    "opener procesregisseur": ("zvh-mh", ("procesregisseur",), _row(
+        reads=200, notes=_notes("ok", ALL_CATEGORIES), writes=_writes(201, 201, 200, 200, 200, 201, 204),
+        create=201)),
+    "opener medewerker": ("zvh-mh", ("medewerker",), _row(
+        reads=200, notes=_notes("ok", ALL_CATEGORIES), writes=_writes(201, 201, 403, 403, 403, 403, 403),
+        create=403)),
+    # A casusregisseur of the opening organisation, which does not hold regie: notes yes, changes no.
+    "opener casusregisseur": ("zvh-mh", ("casusregisseur",), _row(
+        reads=200, notes=_notes("ok", ALL_CATEGORIES), writes=_writes(201, 201, 403, 403, 403, 403, 403),
+        create=403)),
+    # The regie holder's casusregisseur changes the case, its plan and fires its content triggers.
+    "regie holder casusregisseur": (REGIE, ("casusregisseur",), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES[REGIE]), writes=_writes(403, 201, 200, 200, 200, 403, 403),
+        create=403)),
+    "regie holder medewerker": (REGIE, ("medewerker",), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES[REGIE]), writes=_writes(403, 201, 403, 403, 403, 403, 403),
+        create=403)),
+    "gemeente procesregisseur": ("gemeente", ("procesregisseur",), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES["gemeente"]), writes=_writes(403, 403, 200, 200, 200, 201, 204),
+        create=201)),
+    "gemeente medewerker": ("gemeente", ("medewerker",), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES["gemeente"]), writes=_writes(403, 403, 403, 403, 403, 403, 403),
+        create=403)),
+    "gemeente bestuurder": ("gemeente", ("bestuurder",), _row(
+        reads=200, notes=_notes(403, []), writes=_writes(403, 403, 403, 403, 403, 403, 403), create=403)),
+    "party not participating, medewerker": (NOT_PARTICIPATING, ("medewerker",), NOT_A_PARTICIPANT),
+    "party not participating, procesregisseur": (NOT_PARTICIPATING, ("procesregisseur",),
+                                                 NOT_A_PARTICIPANT | {"create_case": 201}),
+    # Two roles: what either allows (the first that allows an action decides it), never less.
+    "two roles: regie holder medewerker and casusregisseur": (REGIE, ("medewerker", "casusregisseur"), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES[REGIE]), writes=_writes(403, 201, 200, 200, 200, 403, 403),
+        create=403)),
+    "two roles: auditor and medewerker": ("zvh-mh", ("auditor", "medewerker"), _row(
+        reads=200, notes=_notes("ok", ALL_CATEGORIES), writes=_writes(201, 201, 403, 403, 403, 403, 403),
+        create=403)),
+    "two roles: gemeente bestuurder and medewerker": ("gemeente", ("bestuurder", "medewerker"), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES["gemeente"]), writes=_writes(403, 403, 403, 403, 403, 403, 403),
+        create=403)),
+    "two roles, neither with case access": ("zvh-mh", ("melder", "beheerder"), NO_CASE_ROLE),
+}
+
+
+async def _build_other(world: World) -> dict[str, Any]:
+    await world.organisations()
+    await world.convenant("c-main", parties=O_CATEGORIES)
+    case = await world.case("ijam", participants=("gemeente",), regie_organisation=REGIE)
+    assert case["regie_organisation"] == REGIE
+    r = await world.client.get(f"/v1/cases/{case['id']}/participants", headers=world.regisseur)
+    assert {p["organisation"] for p in r.json()["items"]} == {"zvh-mh", REGIE, "gemeente"}
+    r = await world.client.put(
+        f"/v1/cases/{case['id']}/plan",
+        headers=world.regisseur,
+        json={"summary": "plan", "actions": [{"description": "Huisbezoek", "organisation": "zvh-mh"}]},
+    )
+    assert r.status_code == 200, r.text
+    notes = {}
+    for category in ALL_CATEGORIES:
+        r = await world.client.post(
+            f"/v1/cases/{case['id']}/notes", json={"category": category, "text": "x"}, headers=world.regisseur
+        )
+        assert r.status_code == 201, r.text
+        notes[category] = r.json()["id"]
+    return {"case": case, "notes": notes}
+
+
+def test_other_callers_table_is_complete() -> None:
+    for caller, (_, _, expected) in OTHER_CALLERS.items():
+        assert set(expected) == set(READ_ACTIONS + WRITE_ACTIONS), caller
+
+
+@pytest.mark.parametrize("caller", list(OTHER_CALLERS))
+async def test_case_access_matrix_other_callers(client: httpx.AsyncClient, auth: Any, caller: str) -> None:
+    world = World(client, auth)
+    built = await _build_other(world)
+    actions = _actions(world, built, invitee=NOT_PARTICIPATING, removed=NOT_PARTICIPATING)
+    org, roles, expected = OTHER_CALLERS[caller]
+    headers = auth(org, *roles, sub=f"{caller}@{org}")
+    mismatches = []
+    for action in READ_ACTIONS + WRITE_ACTIONS:
+        got = await actions[action](headers)
+        if got != expected[action]:
+            mismatches.append(f"{caller} / {action}: expected {expected[action]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)

@@ -1,9 +1,12 @@
-"""The fast audit verification (app/audit/verify.py) reaches the reference check's verdict, word for word.
+"""The fast audit verification (app/audit/verification/) reaches the reference check's verdict, word for word.
 
 On PostgreSQL the log is read with COPY, hashed through a byte template, cut into chunks and checked by
-worker processes; on SQLite the reference check runs. Every test here compares the two verdicts on the
-same database, on both backends, with chunks small enough that tampering lands inside later chunks and
-on their boundaries.
+worker processes; every test here compares that verdict with the reference check's on the same database,
+with chunks small enough that tampering lands inside later chunks and on their boundaries.
+
+SQLite has no fast path: there `verify_chain` is the reference check, so a comparison could not fail and
+none is made (`_verdict`). On SQLite these tests check the reference check's own verdict against what
+they expect (valid or not, the first invalid seq, the reason); only PostgreSQL tests the fast path.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from app.audit import service as audit
-from app.audit import verify
-from app.audit.context import RequestContext, reset_context, set_context
-from app.audit.hash_chain import HASHED_FIELDS, canonical_json
+from app.audit import record as audit
+from app.audit import verification as verify
+from app.audit.hash_chain import GENESIS_HASH, HASHED_FIELDS, canonical_json
 from app.audit.models import AuditEntry
-from app.db import Database
-from app.principal import Principal
+from app.audit.verification import connection, copy_stream, result
+from app.audit.verification.reference import _verify_reference
+from app.auth.principal import Principal
+from app.kit.database import Database
+from app.kit.request_context import RequestContext, reset_context, set_context
+from app.unit_of_work import unit_of_work
 from tests.conftest import IS_PG, make_settings
 
 # Every way a text can be rendered differently by COPY and by JSON, and the look-alikes of NULL.
@@ -74,7 +80,7 @@ async def _write_log(db_url: str, n: int) -> list[int]:
     try:
         i = 0
         while len(written) < n:
-            async with db.unit_of_work() as session:
+            async with unit_of_work(db) as session:
                 for _ in range(5):
                     if len(written) == n:
                         break
@@ -104,36 +110,43 @@ async def _sql(db_url: str, statement: str, **params: Any) -> None:
         await db.dispose()
 
 
-async def _verdicts(db_url: str, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _verdict(db_url: str, **kw: Any) -> dict[str, Any]:
+    """verify_chain's verdict; on PostgreSQL also asserted equal, word for word, to the reference check's.
+
+    On SQLite verify_chain runs the reference check itself: there is nothing to compare it with.
+    """
     db = Database(make_settings(db_url))
     try:
         async with db.sessionmaker() as session:
-            fast = await verify.verify_chain(session, **kw)
-        async with db.sessionmaker() as session:
-            reference = await verify._verify_reference(session)
+            fast = (await verify.verify_chain(session, **kw)).as_dict()
+        if IS_PG:
+            async with db.sessionmaker() as session:
+                reference = (await _verify_reference(session)).as_dict()
+            assert fast == reference
     finally:
         await db.dispose()
-    return fast.as_dict(), reference.as_dict()
+    return fast
 
 
 @pytest.fixture
 def one_line_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hand COPY output to the checker one line per buffer, so that every row after a chunk's first goes
     through the per-buffer fast path (a small log otherwise arrives in one buffer: the careful path)."""
-    feed = verify._SegmentCheck.feed
+    feed = copy_stream._SegmentCheck.feed
 
-    async def by_line(self: verify._SegmentCheck, data: bytes | bytearray) -> None:
+    async def by_line(self: copy_stream._SegmentCheck, data: bytes | bytearray) -> None:
         for line in bytes(data).splitlines(keepends=True):
             await feed(self, line)
 
-    monkeypatch.setattr(verify._SegmentCheck, "feed", by_line)
+    monkeypatch.setattr(copy_stream._SegmentCheck, "feed", by_line)
 
 
-# In process and through two worker processes (PostgreSQL only: SQLite always runs the reference check).
-MODES = [pytest.param({"workers": 0}, id="in-process"),
-         pytest.param({"workers": 0, "buffers": "one line"}, id="in-process-fast-path")]
+# PostgreSQL: in process, in process through the per-buffer fast path, and through two worker processes.
+# SQLite: the reference check, once (workers, chunks and buffers are the fast path's).
+MODES = [pytest.param({"workers": 0}, id="in-process" if IS_PG else "reference")]
 if IS_PG:
-    MODES.append(pytest.param({"workers": 2}, id="two-workers"))
+    MODES += [pytest.param({"workers": 0, "buffers": "one line"}, id="in-process-fast-path"),
+              pytest.param({"workers": 2}, id="two-workers")]
 
 
 @pytest.fixture(params=MODES)
@@ -151,8 +164,7 @@ async def log60(db_url: str) -> AsyncIterator[str]:
 
 
 async def test_odd_values_verify_as_written(log60: str, mode: dict[str, Any]) -> None:
-    fast, reference = await _verdicts(log60, **mode)
-    assert fast == reference
+    fast = await _verdict(log60, **mode)
     assert fast["valid"] is True and fast["entries"] == 60
 
 
@@ -200,8 +212,7 @@ async def test_tampering_is_named_as_the_reference_names_it(log60: str, mode: di
     statements, seq, reason = TAMPERING[case]
     for statement in statements:
         await _sql(log60, statement)
-    fast, reference = await _verdicts(log60, **mode)
-    assert fast == reference
+    fast = await _verdict(log60, **mode)
     if seq is None:
         assert fast["valid"] is True
     else:
@@ -214,8 +225,8 @@ async def test_fast_path_takes_all_but_what_only_json_dumps_can_render(log60: st
     db = Database(make_settings(log60))
     try:
         async with db.sessionmaker() as session:
-            conn = await verify._driver_connection(session)
-            seg = await verify._verify_segment(conn, 0, 60, {})
+            conn = await connection._driver_connection(session)
+            seg = await copy_stream._verify_segment(conn, 0, 60, {})
     finally:
         await db.dispose()
     # Only raw control characters (COPY leaves them, JSON writes \u00XX), `\v`, floats and integers
@@ -247,20 +258,20 @@ async def _indices(db_url: str) -> list[int]:
 async def test_many_chunks_and_workers_on_a_longer_log(db_url: str) -> None:
     await _write_log(db_url, 300)
     kw: dict[str, Any] = {"workers": 2 if IS_PG else 0, "chunk_rows": 16}
-    fast, reference = await _verdicts(db_url, **kw)
-    assert fast == reference and fast["valid"] is True and fast["entries"] == 300
+    fast = await _verdict(db_url, **kw)
+    assert fast["valid"] is True and fast["entries"] == 300
     await _sql(db_url, "UPDATE audit_log SET toelichting = 'later' WHERE seq = 290")
     await _sql(db_url, "UPDATE audit_log SET toelichting = 'earlier' WHERE seq = 161")
-    fast, reference = await _verdicts(db_url, **kw)
-    assert fast == reference and fast["first_invalid_seq"] == 161 and fast["entries"] == 160
+    fast = await _verdict(db_url, **kw)
+    assert fast["first_invalid_seq"] == 161 and fast["entries"] == 160
 
 
 async def test_empty_log_and_missing_head(db_url: str, mode: dict[str, Any]) -> None:
-    fast, reference = await _verdicts(db_url, **mode)
-    assert fast == reference and fast["valid"] is True and fast["entries"] == 0
+    fast = await _verdict(db_url, **mode)
+    assert fast["valid"] is True and fast["entries"] == 0
     await _sql(db_url, "DELETE FROM audit_chain_head")
-    fast, reference = await _verdicts(db_url, **mode)
-    assert fast == reference and fast["valid"] is False and fast["reason"] == verify.BAD_HEAD
+    fast = await _verdict(db_url, **mode)
+    assert fast["valid"] is False and fast["reason"] == verify.BAD_HEAD
 
 
 # --- the pieces -----------------------------------------------------------------------------------
@@ -292,7 +303,7 @@ def test_orjson_every_code_point_in_strings_and_keys() -> None:
 @pytest.mark.parametrize("value", ODD_DETAILS)
 def test_json_column_rendering_is_canonical_or_refused(value: Any) -> None:
     stored = json.dumps(value).encode()  # as SQLAlchemy's JSON type stores it
-    out, _ = verify._canonical_json_column(stored.replace(b"\\", b"\\\\"))  # COPY text doubles backslashes
+    out, _ = copy_stream._canonical_json_column(stored.replace(b"\\", b"\\\\"))  # COPY text doubles backslashes
     if "float" in str(value) or "big" in str(value):
         assert out is None  # orjson writes some floats differently, and no integer beyond 64 bits
     else:
@@ -303,28 +314,28 @@ def test_template_is_canonical_json() -> None:
     fields = {name: f"v-{name}" for name in HASHED_FIELDS} | {"seq": 7, "convenant_version": None,
                                                               "detail": {"b": [1], "a": None}, "subject_ids": []}
     row = []
-    for name in verify._COPY_COLUMNS:
+    for name in copy_stream._COPY_COLUMNS:
         if name in ("prev_hash", "hash"):
             row.append(b"p" * 64 if name == "prev_hash" else b"")
-        elif name in verify._QUOTED_BY_PG:
+        elif name in copy_stream._QUOTED_BY_PG:
             row.append(b'"' + fields[name].encode() + b'"')
-        elif name in verify._JSON_FIELDS:
+        elif name in copy_stream._JSON_FIELDS:
             row.append(_json_dumps_canonical(fields[name]))
         else:
             row.append(b"null" if fields[name] is None else str(fields[name]).encode())
-    assert verify._TEMPLATE % tuple(row) == b"p" * 64 + canonical_json(fields).encode()
+    assert copy_stream._TEMPLATE % tuple(row) == b"p" * 64 + canonical_json(fields).encode()
 
 
 def test_columns_quoted_by_postgresql_are_the_nullable_ones() -> None:
     columns = AuditEntry.__table__.c
-    assert {n for n in verify._QUOTED_BY_PG} == {n for n in HASHED_FIELDS if columns[n].nullable
-                                                  and n not in verify._JSON_FIELDS + verify._INT_FIELDS}
-    assert all(not columns[n].nullable for n in verify._QUOTED_HERE)
+    assert {n for n in copy_stream._QUOTED_BY_PG} == {n for n in HASHED_FIELDS if columns[n].nullable
+                                                       and n not in copy_stream._JSON_FIELDS + copy_stream._INT_FIELDS}
+    assert all(not columns[n].nullable for n in copy_stream._QUOTED_HERE)
 
 
 def test_chunks_cover_the_range_once() -> None:
     for max_seq, rows in ((0, 8), (1, 8), (8, 8), (9, 8), (1_000_000, 32_768), (10**12, 8)):
-        chunks = verify._chunks(max_seq, rows)
+        chunks = result._chunks(max_seq, rows)
         assert len(chunks) <= 1024
         if max_seq:
             assert chunks[0][0] == 0 and chunks[-1][1] == max_seq
@@ -334,14 +345,14 @@ def test_chunks_cover_the_range_once() -> None:
 
 
 def test_merge_names_the_first_problem_in_seq_order() -> None:
-    g = verify.GENESIS_HASH
+    g = GENESIS_HASH
     a = verify.Segment(0, 2, count=2, first=(1, "id1", g), last=(2, "h2"))
     b = verify.Segment(2, 4, count=1, first=(3, "id3", "h2"), problem=(1, 4, "id4", verify.CHANGED, "h3"))
     c = verify.Segment(4, 6, count=0, first=(6, "id6", "zz"), problem=(0, 6, "id6", verify.CHANGED, None))
-    out = verify._merge([c, b, a], (6, "h6"))
+    out = result._merge([c, b, a], (6, "h6"))
     assert out == verify.Verification(False, 3, "h3", "id4", 4, verify.CHANGED)
     b.problem, b.count, b.last = None, 2, (4, "h4")
-    assert verify._merge([c, b, a], (6, "h6")) == verify.Verification(False, 4, "h4", "id6", 6, verify.GAP)
+    assert result._merge([c, b, a], (6, "h6")) == verify.Verification(False, 4, "h4", "id6", 6, verify.GAP)
 
 
 def test_created_at_as_to_char_writes_it_is_canonical_time() -> None:

@@ -175,7 +175,12 @@ async def test_every_case_read_is_audited_with_subjects(world: World, db_url: st
         assert sorted(r.subject_ids) == subject_ids and str(r.case_id) == case["id"]
     auditor = world.h("zvh-mh", "auditor")
     by_subject = await world.client.get("/v1/audit", params={"subject_id": subject_ids[0]}, headers=auditor)
-    assert {e["actor_sub"] for e in by_subject.json()["items"]} >= {"agent-7", "regisseur-1"}
+    # Exactly the entries about this subject, newest first: opening, inviting, and the two reads.
+    assert [(e["actor_sub"], e["action"], e["outcome"], e["case_id"]) for e in by_subject.json()["items"]] == [
+        ("agent-7", "history:read", "allowed", case["id"]), ("agent-7", "case:read", "allowed", case["id"]),
+        ("regisseur-1", "participant:create", "allowed", case["id"]),
+        ("regisseur-1", "case:create", "allowed", case["id"])]
+    assert all(sorted(e["subject_ids"]) == subject_ids for e in by_subject.json()["items"])
 
 
 async def test_a_list_page_is_audited_with_exactly_the_cases_returned(world: World, db_url: str) -> None:

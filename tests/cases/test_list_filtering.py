@@ -94,9 +94,33 @@ async def test_each_caller_pages_through_exactly_what_it_may_see(
     assert statements and all("casus_participant" in s and "convenant_party" in s for s in statements)
 
 
+async def _all_pages(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        resp = await client.get("/v1/cases", params={"limit": 200, **params} | ({"cursor": cursor} if cursor else {}),
+                                headers=headers)
+        assert resp.status_code == 200, resp.text
+        items += resp.json()["items"]
+        cursor = resp.json()["next_cursor"]
+        if not cursor:
+            return items
+
+
 async def test_filters_combine_with_access(client: httpx.AsyncClient, auth: Any, seeded: dict[str, set[str]]) -> None:
     headers = auth("woonpunt", "medewerker")
-    resp = await client.get("/v1/cases", params={"case_type": "ijam", "limit": 200}, headers=headers)
-    assert resp.json()["items"] == []  # woonpunt's convenant covers only woonoverlast
-    resp = await client.get("/v1/cases", params={"case_type": "woonoverlast", "limit": 200}, headers=headers)
-    assert {c["id"] for c in resp.json()["items"]} <= seeded["woonpunt"]
+    assert await _all_pages(client, headers, case_type="ijam") == []  # woonpunt's convenant covers only woonoverlast
+    # All it may see is of that type, so the type filter leaves exactly that set.
+    listed = await _all_pages(client, headers, case_type="woonoverlast")
+    assert seeded["woonpunt"] and {c["case_type"] for c in listed} == {"woonoverlast"}
+    assert len(listed) == len(seeded["woonpunt"]) and {c["id"] for c in listed} == seeded["woonpunt"]
+    # Politie covers three types: filtered on each, exactly the cases of that type among all it may see.
+    politie = auth("politie", "medewerker")
+    by_type = {case_type: {c["id"] for c in await _all_pages(client, politie, case_type=case_type)}
+               for case_type in CASE_TYPES}
+    everything = await _all_pages(client, politie)
+    assert {c["id"] for c in everything} == seeded["politie"]
+    assert by_type == {case_type: {c["id"] for c in everything if c["case_type"] == case_type}
+                       for case_type in CASE_TYPES}
+    assert by_type["ex_gedetineerde"] == by_type["radicalisering"] == set()  # not covered by its convenant
+    assert all(by_type[t] for t in COVERS["politie"])

@@ -8,9 +8,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app import access, clock
+from app import access
 from app.api.routers.processing_register import wants_markdown
-from app.codes import Role
+from app.kit import clock
+from app.vocabulary import Role
 from tests.convenants.conftest import Create, TokenFactory
 
 pytestmark = pytest.mark.usefixtures("orgs")

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import clock
-from app.convenants import service
+from app.convenants import grants as service
 from app.convenants.models import ConvenantVersion
+from app.kit import clock
 from tests.convenants.conftest import Create
 
 pytestmark = pytest.mark.usefixtures("orgs")
@@ -114,7 +114,7 @@ async def test_patch_on_active_makes_a_new_version_activated_atomically(
     (grant,) = await grants(app, "politie-limburg", "woonoverlast", TODAY)
     assert (grant.version, grant.role) == (2, "kernpartner")
     async with app.state.db.sessionmaker() as session:
-        active = (await session.execute(service.active_versions_stmt(TODAY))).scalars().all()
+        active = (await session.execute(service.active_versions(TODAY))).scalars().all()
     assert [(v.version, v.status) for v in active] == [(2, "actief")]
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.auth import issue_dev_token
-from app.migrations_state import upgrade_to_head
+from app.auth.tokens import issue_dev_token
+from app.kit.migrations_state import upgrade_to_head
 from tests.conftest import IS_PG, make_settings
 from tests.serving import PROJECT_DIR, Server, create_database, start_server
 from tests.world import World

@@ -73,16 +73,17 @@ CASE_READS = ["", "/transitions", "/history", "/participants", "/notes", "/plan"
 async def _seed_peers(database_url: str) -> dict[str, str]:
     """Two peer municipalities, a convenant naming both, and one case (with a note and a plan) each."""
     from app import access
+    from app.auth.principal import Principal
     from app.cases import notes, plans
     from app.cases import service as cases
     from app.cases.schemas import CaseCreate, PlanPut
     from app.config import Settings
     from app.convenants import service as convenants
     from app.convenants.schemas import ConvenantCreate
-    from app.db import Database
+    from app.kit.database import Database
     from app.organisations import service as organisations
     from app.organisations.schemas import OrganisationCreate
-    from app.principal import Principal
+    from app.unit_of_work import unit_of_work
 
     settings = Settings(database_url=database_url, env="development")
     access.configure(access.load_policies(settings.policies_dir))
@@ -90,7 +91,7 @@ async def _seed_peers(database_url: str) -> dict[str, str]:
     beheerder = Principal(sub="st-beheerder", org="zvh-mh", roles=("beheerder",))
     out: dict[str, str] = {}
     try:
-        async with db.unit_of_work() as session:
+        async with unit_of_work(db) as session:
             for org in PEERS.values():
                 await organisations.create(session, beheerder, OrganisationCreate(
                     code=org, name=f"Gemeente {org.removeprefix('gemeente-').title()} (fictief)", kind="gemeente"))
@@ -98,7 +99,7 @@ async def _seed_peers(database_url: str) -> dict[str, str]:
             await convenants.activate(session, beheerder, view.convenant.id)
         for peer, org in PEERS.items():
             regisseur = Principal(sub=f"st-{peer}", org=org, roles=("procesregisseur",))
-            async with db.unit_of_work() as session:
+            async with unit_of_work(db) as session:
                 body = {"case_type": "ijam", "title": f"Casus van {org} (fictief)", "initial_state": "netwerkoverleg",
                         "subjects": [{"type": "persoon", "name": f"Jongere {peer}", "birth_date": "2010-01-01"}]}
                 loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body),

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.codes import Role
+from app.vocabulary import Role
 from tests.audit_helpers import audit_rows
 from tests.signals.conftest import assert_problem, new_key, person, post_signal, signal_body
 from tests.world import World

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app import clock
+from app.kit import clock
 from app.signals.models import IdempotencyRecord, Signal
 from app.subjects.models import Subject
 from tests.audit_helpers import audit_rows

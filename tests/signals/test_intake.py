@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app import clock
+from app.kit import clock
 from tests.audit_helpers import audit_rows
 from tests.signals.conftest import (
     ADDRESS,

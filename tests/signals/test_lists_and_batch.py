@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from app import clock
+from app.kit import clock
 from tests.audit_helpers import audit_rows
 from tests.signals.conftest import ADDRESS, assert_problem, count, new_key, person, post_signal, signal_body
 from tests.world import World

@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import DEV_BSN_HASH_KEY
-from app.logs import JsonFormatter
-from app.subjects.identity import bsn_hash
+from app.config import Settings
+from app.kit.logs import JsonFormatter
+from tests.conftest import make_settings
 from tests.signals.conftest import VALID_BSN, dump_database, new_key, person, post_signal, signal_body
 from tests.world import World
+
+# A key of this test's own, not the development default: what is stored must be keyed with the configured key.
+BSN_KEY = "privacy-test-key-7f3a9c2e"
+# Computed here, not with the code under test: HMAC-SHA256(key, bsn), and the unkeyed digest that anyone
+# could compute for each of the ~10^8 valid BSNs.
+KEYED = hmac.new(BSN_KEY.encode("utf-8"), VALID_BSN.encode("ascii"), hashlib.sha256).hexdigest()
+UNKEYED = hashlib.sha256(VALID_BSN.encode("ascii")).hexdigest()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url, bsn_hash_key=BSN_KEY)
+
+
+async def _stored_identity(db_url: str) -> set[tuple[str | None, str | None]]:
+    """(bsn_hash, match_key) of every subject row that has a BSN hash."""
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT bsn_hash, match_key FROM subject WHERE bsn_hash IS NOT NULL")))
+            return {(r[0], r[1]) for r in rows.all()}
+    finally:
+        await engine.dispose()
 
 
 class _Lines(logging.Handler):
@@ -73,11 +99,14 @@ async def test_plain_bsn_is_in_no_table_response_or_log(world: World, db_url: st
 
     for r in seen:
         assert VALID_BSN not in _text(r), r.request.url
+        assert UNKEYED not in _text(r) and KEYED not in _text(r), r.request.url
+    # What is kept instead of the BSN: exactly the HMAC under the configured key, as hash and as matching key.
+    assert await _stored_identity(db_url) == {(KEYED, f"bsn:{KEYED}")}
     database = await dump_database(db_url)
     assert VALID_BSN not in database
-    assert bsn_hash(VALID_BSN, DEV_BSN_HASH_KEY) in database  # what is kept instead
+    assert UNKEYED not in database  # no unkeyed digest of the BSN, which a table of all BSNs would reverse
     plain = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(plain.encode()).hexdigest() not in database  # no brute-forceable body hash either
     # The capture saw the statements' parameters (the keyed hash among them), so it would have seen the BSN.
-    assert any(bsn_hash(VALID_BSN, DEV_BSN_HASH_KEY) in line for line in every_log_line)
-    assert not [line for line in every_log_line if VALID_BSN in line]
+    assert any(KEYED in line for line in every_log_line)
+    assert not [line for line in every_log_line if VALID_BSN in line or UNKEYED in line]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from transitions import Machine
 
-from app.errors import GuardFailed
+from app.kit.errors import GuardFailed
 from app.workflows import ijam, jeugdgroep, woonoverlast
 from app.workflows.engine import LADDERS, LadderError, WorkflowEngine, build_engine, get_engine
 from app.workflows.model import GuardContext, Ladder, StagnationRule, StateDef, TransitionDef

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import GuardFailed, InvalidTransition, NotFound
+from app.kit.errors import GuardFailed, InvalidTransition, NotFound
 from app.workflows.engine import FireResult, WorkflowEngine
 from app.workflows.model import GuardContext, PlanInfo
 

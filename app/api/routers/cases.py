@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.pagination import CursorQuery, LimitQuery, after_time_id, next_cursor, time_id_key
 from app.api.responses import PROBLEMS
 from app.cases import history, notes, participants, plans
 from app.cases import service as cases
@@ -34,8 +33,7 @@ from app.cases.schemas import (
     TransitionRequest,
 )
 from app.cases.views import case_summary, case_view
-from app.codes import CaseType, DataCategory
-from app.errors import ValidationFailed
+from app.vocabulary import CaseType, DataCategory
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -51,17 +49,6 @@ def _etag(response: Response, version: int) -> None:
 async def _out(session: SessionDep, loaded: LoadedCase, response: Response) -> CaseOut:
     _etag(response, loaded.case.version)
     return await case_view(session, loaded.case, loaded.access, loaded.subjects)
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(key["t"])), uuid.UUID(str(key["id"]))
-    except (KeyError, ValueError) as exc:
-        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]) \
-            from exc
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut,
@@ -90,12 +77,8 @@ async def list_cases(
 ) -> CasePage:
     flt = cases.CaseFilter(case_type=case_type.value if case_type else None, state=state, tier=tier,
                            overdue=overdue, organisation=organisation, subject_id=subject_id, q=q)
-    rows, more = await cases.list_page(session, principal, flt, limit=limit, after=_after(cursor))
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return CasePage(items=[case_summary(c) for c in rows], next_cursor=next_cursor)
+    page = await cases.list_page(session, principal, flt, limit=limit, after=after_time_id(cursor))
+    return CasePage(items=[case_summary(c) for c in page.items], next_cursor=next_cursor(page, time_id_key))
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 404, 422))
@@ -135,13 +118,13 @@ async def add_participant(case_id: uuid.UUID, body: ParticipantCreate, session: 
                           response: Response, if_match: IfMatch = None) -> ParticipantOut:
     loaded, p = await participants.add(session, principal, case_id, body.organisation, parse_if_match(if_match))
     _etag(response, loaded.case.version)
-    return ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)  # type: ignore[arg-type]
+    return ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
 
 
 @router.get("/{case_id}/participants", response_model=ParticipantList, responses=PROBLEMS(401, 403, 404, 422))
 async def list_participants(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ParticipantList:
     rows = await participants.listing(session, principal, case_id)
-    return ParticipantList(items=[ParticipantOut(organisation=p.organisation, basis=p.basis,  # type: ignore[arg-type]
+    return ParticipantList(items=[ParticipantOut(organisation=p.organisation, basis=p.basis,
                                                  added_at=p.added_at) for p in rows])
 
 
@@ -163,13 +146,9 @@ async def add_note(case_id: uuid.UUID, body: NoteCreate, session: SessionDep, pr
 async def list_notes(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
                      category: DataCategory | None = None, limit: LimitQuery = 50,
                      cursor: CursorQuery = None) -> NotePage:
-    rows = await notes.listing(session, principal, case_id, limit=limit + 1, after=_after(cursor),
+    page = await notes.listing(session, principal, case_id, limit=limit, after=after_time_id(cursor),
                                category=category.value if category else None)
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return NotePage(items=[NoteOut.model_validate(n) for n in rows[:limit]], next_cursor=next_cursor)
+    return NotePage(items=[NoteOut.model_validate(n) for n in page.items], next_cursor=next_cursor(page, time_id_key))
 
 
 @router.get("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 422))

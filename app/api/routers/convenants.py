@@ -6,19 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.pagination import CursorQuery, LimitQuery, after_code, next_cursor
 from app.api.responses import PROBLEMS
-from app.codes import CaseType
 from app.convenants import service as convenants
 from app.convenants.schemas import (
     ConvenantCreate,
     ConvenantOut,
     ConvenantPage,
-    ConvenantStatus,
     ConvenantUpdate,
     ConvenantVersions,
     TerminateIn,
 )
+from app.vocabulary import CaseType, ConvenantStatus
 
 router = APIRouter(prefix="/v1/convenants", tags=["convenants"])
 
@@ -45,13 +44,12 @@ async def list_convenants(
     cursor: CursorQuery = None,
 ) -> ConvenantPage:
     """Each convenant in its current version (the active one, else the newest); filters apply to that version."""
-    key = decode_cursor(cursor)
-    views = await convenants.list_page(
-        session, principal, limit=limit + 1, after_code=str(key["code"]) if key else None,
+    page = await convenants.list_page(
+        session, principal, limit=limit, after_code=after_code(cursor),
         status=status, organisation=organisation, case_type=case_type,
     )
-    next_cursor = encode_cursor({"code": views[limit - 1].convenant.code}) if len(views) > limit else None
-    return ConvenantPage(items=[ConvenantOut.from_view(v) for v in views[:limit]], next_cursor=next_cursor)
+    return ConvenantPage(items=[ConvenantOut.from_view(v) for v in page.items],
+                         next_cursor=next_cursor(page, lambda v: {"code": v.convenant.code}))
 
 
 @router.get("/{convenant_id}", response_model=ConvenantOut, responses=PROBLEMS(401, 403, 404, 422))

@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from app.api.errors import problem
-from app.migrations_state import current_revisions
+from app.kit.migrations_state import current_revisions
 
 router = APIRouter(tags=["operations"])
 

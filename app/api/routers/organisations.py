@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.pagination import CursorQuery, LimitQuery, after_code, next_cursor
 from app.api.responses import PROBLEMS
 from app.organisations import service as organisations
 from app.organisations.schemas import OrganisationCreate, OrganisationOut, OrganisationPage
@@ -25,11 +25,9 @@ async def create_organisation(
 async def list_organisations(
     session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> OrganisationPage:
-    key = decode_cursor(cursor)
-    rows = await organisations.list_page(session, principal, limit=limit + 1,
-                                         after_code=str(key["code"]) if key else None)
-    next_cursor = encode_cursor({"code": rows[limit - 1].code}) if len(rows) > limit else None
-    return OrganisationPage(items=[OrganisationOut.model_validate(o) for o in rows[:limit]], next_cursor=next_cursor)
+    page = await organisations.list_page(session, principal, limit=limit, after_code=after_code(cursor))
+    return OrganisationPage(items=[OrganisationOut.model_validate(o) for o in page.items],
+                            next_cursor=next_cursor(page, lambda o: {"code": o.code}))
 
 
 @router.get("/{code}", response_model=OrganisationOut, responses=PROBLEMS(401, 403, 404))

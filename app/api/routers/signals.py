@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.errors import STATUS_TABLE, TYPE_BASE
-from app.api.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.api.pagination import CursorQuery, LimitQuery, TimeOrdered, after_time_id, next_cursor, time_id_key
 from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
-from app.codes import CaseType
-from app.errors import DomainError, ValidationFailed
+from app.kit.errors import DomainError
+from app.kit.paging import Window
 from app.signals import service as signals
 from app.signals import triage as signal_triage
 from app.signals.schemas import (
@@ -29,10 +29,11 @@ from app.signals.schemas import (
     SignalOut,
     SignalPage,
     SignalReceipt,
-    SignalStatus,
+    SignalStatusCode,
     SignalStatusOut,
     TriageIn,
 )
+from app.vocabulary import CaseType
 
 router = APIRouter(prefix="/v1/signals", tags=["signals"])
 
@@ -104,17 +105,6 @@ async def submit_signal(body: SignalCreate, request: Request, session: SessionDe
     )
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(key["t"])), uuid.UUID(str(key["id"]))
-    except (KeyError, ValueError) as exc:
-        raise ValidationFailed("Invalid cursor", errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}]) \
-            from exc
-
-
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
@@ -123,7 +113,7 @@ def _utc(value: datetime | None) -> datetime | None:
 async def list_signals(
     session: SessionDep,
     principal: PrincipalDep,
-    status_: Annotated[SignalStatus | None, Query(alias="status")] = None,
+    status_: Annotated[SignalStatusCode | None, Query(alias="status")] = None,
     case_type_hint: CaseType | None = None,
     source_organisation: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[DateTimeQuery | None, Query(alias="from", description="Received at or after (RFC 3339)")] = None,
@@ -134,12 +124,9 @@ async def list_signals(
     """The procesregisseur's triage queue (oldest first); for a melder, its own organisation's signals' status."""
     flt = signals.SignalFilter(status=status_, case_type_hint=case_type_hint.value if case_type_hint else None,
                                source_organisation=source_organisation, since=_utc(from_), until=_utc(to))
-    rows = await signals.list_page(session, principal, flt, limit=limit + 1, after=_after(cursor))
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
-    return SignalPage(items=rows[:limit], next_cursor=next_cursor)
+    page = await signals.list_page(session, principal, flt, limit=limit, after=after_time_id(cursor))
+    rows: Window[TimeOrdered] = page  # queue rows or status rows: both are listed by (created_at, id)
+    return SignalPage(items=page.items, next_cursor=next_cursor(rows, time_id_key))
 
 
 @router.get("/{signal_id}", response_model=SignalOut | SignalStatusOut, responses=PROBLEMS(401, 403, 404, 422))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.responses import PROBLEMS
-from app.codes import CaseType
+from app.vocabulary import CaseType
 from app.workflows import catalogue
 
 router = APIRouter(prefix="/v1/workflows", tags=["workflows"])

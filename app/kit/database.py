@@ -1,4 +1,4 @@
-"""Engine, sessions and the unit of work (one transaction per request).
+"""Engine and sessions (the unit of work that commits them is app/unit_of_work.py, above the audit log).
 
 SQLite: WAL, foreign keys, a busy timeout, `BEGIN IMMEDIATE` for every transaction, and one
 connection per process: the only SQLite setup measured here without "database is locked" errors.
@@ -8,13 +8,11 @@ expected concurrency (CASUSREGIE_DB_POOL_SIZE + CASUSREGIE_DB_MAX_OVERFLOW).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
@@ -37,9 +35,11 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        # Naive means UTC; an aware value in another zone is converted: SQLite stores no zone and compares
+        # the text, so 12:00+02:00 must be written (and compared) as 10:00 UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -51,6 +51,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table a mapped class is declared on, for Core statements (declarative types `__table__` as any
+    FromClause, which insert()/update() do not take)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -112,34 +121,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commit on success (after the audit entries are chained in), roll back on error.
-
-        Denied attempts must be provable even though the request failed: their audit entries are
-        written again in a transaction of their own after the rollback.
-        """
-        from app.audit import service as audit  # local: audit imports db models
-
-        session = self.sessionmaker()
-        try:
-            yield session
-            await audit.flush_pending(session)
-            await session.commit()
-        except BaseException:
-            kept = audit.take_persistent(session)
-            await session.rollback()
-            if kept:
-                await self._write_kept(kept)
-            raise
-        finally:
-            await session.close()
-
-    async def _write_kept(self, entries: list[Any]) -> None:
-        from app.audit import service as audit
-
-        async with self.sessionmaker() as session:
-            audit.requeue(session, entries)
-            await audit.flush_pending(session)
-            await session.commit()

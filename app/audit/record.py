@@ -1,4 +1,4 @@
-"""Writing, reading and verifying the audit log. `record` is the only way to write it.
+"""Writing the audit log. `record` is the only way to write it.
 
 `record` queues an entry on the session; `flush_pending` chains and inserts the queued entries at
 the end of the unit of work, holding the chain-head row lock only for those inserts and the commit.
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.context import current_context
 from app.audit.hash_chain import entry_hash
 from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
-from app.audit.verify import Verification, verify_chain  # defined in verify.py, importable here as before
-from app.principal import Principal
+from app.auth.principal import Principal
+from app.kit.database import table_of
+from app.kit.request_context import current_context
 
 PENDING_KEY = "audit_pending"
 
@@ -98,10 +98,10 @@ def requeue(session: AsyncSession, entries: list[PendingEntry]) -> None:
 # Built once, Core not ORM: the audit append runs on every request (bench/: ORM bulk insert and per-call
 # statement construction cost more than the inserts themselves).
 _LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1).with_for_update()
-_MOVE_HEAD = (update(AuditChainHead.__table__).where(AuditChainHead.__table__.c.id == 1)
+_MOVE_HEAD = (update(table_of(AuditChainHead)).where(table_of(AuditChainHead).c.id == 1)
               .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
-_INSERT_ENTRY = insert(AuditEntry.__table__)
-_INSERT_SUBJECT = insert(AuditSubject.__table__)
+_INSERT_ENTRY = insert(table_of(AuditEntry))
+_INSERT_SUBJECT = insert(table_of(AuditSubject))
 
 
 async def flush_pending(session: AsyncSession) -> None:
@@ -126,67 +126,3 @@ async def flush_pending(session: AsyncSession) -> None:
     await session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    case_id: uuid.UUID | None = None
-    subject_id: str | None = None
-    actor: str | None = None
-    organisation: str | None = None
-    action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def filtered(stmt: Select[Any], flt: AuditFilter) -> Select[Any]:
-    if flt.case_id is not None:
-        stmt = stmt.where(AuditEntry.case_id == flt.case_id)
-    if flt.subject_id is not None:
-        stmt = stmt.where(
-            AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.subject_id == flt.subject_id))
-        )
-    if flt.actor is not None:
-        stmt = stmt.where(AuditEntry.actor_sub == flt.actor)
-    if flt.organisation is not None:
-        stmt = stmt.where(AuditEntry.actor_org == flt.organisation)
-    if flt.action is not None:
-        stmt = stmt.where(AuditEntry.action == flt.action)
-    if flt.since is not None:
-        stmt = stmt.where(AuditEntry.created_at >= flt.since)
-    if flt.until is not None:
-        stmt = stmt.where(AuditEntry.created_at < flt.until)
-    return stmt
-
-
-async def list_entries(
-    session: AsyncSession, flt: AuditFilter, *, limit: int, before_seq: int | None
-) -> list[AuditEntry]:
-    """Newest first; `before_seq` is the cursor (entries are immutable, so seq is a stable key)."""
-    stmt = filtered(select(AuditEntry), flt)
-    if before_seq is not None:
-        stmt = stmt.where(AuditEntry.seq < before_seq)
-    stmt = stmt.order_by(AuditEntry.seq.desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def list_for(
-    session: AsyncSession, principal: Principal, flt: AuditFilter, *, limit: int, before_seq: int | None
-) -> list[AuditEntry]:
-    """GET /v1/audit: the auditor's own reading of the log is itself audited."""
-    from app import access
-
-    decision = access.require_role(session, principal, "audit:read", object_type="audit_log")
-    rows = await list_entries(session, flt, limit=limit, before_seq=before_seq)
-    record(session, principal, "audit:read", object_type="audit_log", role=decision.role,
-           case_id=flt.case_id, subject_ids=[flt.subject_id] if flt.subject_id else [],
-           detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}})
-    return rows
-
-
-async def verify_for(session: AsyncSession, principal: Principal) -> Verification:
-    from app import access
-
-    decision = access.require_role(session, principal, "audit:verify", object_type="audit_log")
-    result = await verify_chain(session)
-    record(session, principal, "audit:verify", object_type="audit_log", role=decision.role,
-           detail={"valid": result.valid, "entries": result.entries})
-    return result

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from jose import JWTError, jwt
 
-from app.codes import Role
+from app.auth.principal import Principal
 from app.config import Settings
-from app.principal import Principal
+from app.vocabulary import Role
 
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 SYMMETRIC_ALGORITHMS = ("HS256",)
@@ -50,9 +50,11 @@ class JwksCache:
             async with httpx.AsyncClient(timeout=5.0) as client:
                 resp = await client.get(self.source)
                 resp.raise_for_status()
-                return resp.json()
+                keys: dict[str, Any] = resp.json()
+                return keys
         text = await asyncio.to_thread(Path(self.source).read_text, encoding="utf-8")
-        return json.loads(text)
+        keys = json.loads(text)
+        return keys
 
     async def key_for(self, kid: str | None) -> dict[str, Any] | None:
         if kid in self._keys:

@@ -5,7 +5,7 @@ Set by the HTTP middleware, read by `audit.record`; a contextvar so services nee
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -19,12 +19,12 @@ class RequestContext:
 _current: ContextVar[RequestContext | None] = ContextVar("casusregie_request_context", default=None)
 
 
-def set_context(ctx: RequestContext) -> object:
+def set_context(ctx: RequestContext) -> Token[RequestContext | None]:
     return _current.set(ctx)
 
 
-def reset_context(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def reset_context(token: Token[RequestContext | None]) -> None:
+    _current.reset(token)
 
 
 def current_context() -> RequestContext | None:

@@ -1,0 +1,1 @@
+"""Token verification (the only code that imports python-jose) and the Principal it yields."""

@@ -1,0 +1,24 @@
+"""A StrEnum field that validates and publishes like a `Literal` of its values.
+
+Pydantic publishes an enum as a named component (`$ref`); the contract published before the vocabulary
+became enums has these fields inline (`{"type": "string", "enum": [...]}`), and generated clients depend on
+that shape. `Annotated[SignalStatus, InlineCode(SignalStatus)]` keeps it, while the value in Python is the
+enum member, so the codes are written once (app/vocabulary.py) and typed everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+
+class InlineCode:
+    def __init__(self, enum: type[StrEnum]) -> None:
+        self.enum = enum
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            self.enum, core_schema.literal_schema([m.value for m in self.enum]))

@@ -1,0 +1,182 @@
+"""The domain codes of DOMAIN.md as StrEnums: the API's vocabulary, kept exactly (Dutch).
+
+Every closed set of codes is written here once; frozensets, `Literal`s and column types derive from these.
+Imports nothing from app/."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    procesregisseur = "procesregisseur"
+    casusregisseur = "casusregisseur"
+    medewerker = "medewerker"
+    melder = "melder"
+    bestuurder = "bestuurder"
+    beheerder = "beheerder"
+    auditor = "auditor"
+
+
+class OrganisationKind(StrEnum):
+    zvh = "zvh"
+    gemeente = "gemeente"
+    politie = "politie"
+    om = "om"
+    reclassering = "reclassering"
+    ggz = "ggz"
+    jeugdzorg = "jeugdzorg"
+    veilig_thuis = "veilig_thuis"
+    rvdk = "rvdk"
+    woningcorporatie = "woningcorporatie"
+    onderwijs = "onderwijs"
+    halt = "halt"
+    welzijn = "welzijn"
+    dji = "dji"
+    overig = "overig"
+
+
+class DataCategory(StrEnum):
+    identificatie = "identificatie"
+    wonen = "wonen"
+    sociaal_domein = "sociaal_domein"
+    onderwijs = "onderwijs"
+    zorg = "zorg"
+    politie = "politie"
+    justitie = "justitie"
+    veiligheid = "veiligheid"
+
+
+class CaseType(StrEnum):
+    jeugdgroep = "jeugdgroep"
+    woonoverlast = "woonoverlast"
+    ex_gedetineerde = "ex_gedetineerde"
+    radicalisering = "radicalisering"
+    ijam = "ijam"
+
+
+class SubjectType(StrEnum):
+    persoon = "persoon"
+    adres = "adres"
+    groep = "groep"
+
+
+class ConvenantStatus(StrEnum):
+    concept = "concept"
+    actief = "actief"
+    beeindigd = "beeindigd"
+    # An active version replaced by a newer activated version.
+    vervangen = "vervangen"
+
+
+class PartyRole(StrEnum):
+    kernpartner = "kernpartner"
+    casuspartner = "casuspartner"
+
+
+class SignalStatus(StrEnum):
+    ontvangen = "ontvangen"
+    gekoppeld = "gekoppeld"
+    afgewezen = "afgewezen"
+
+
+class TriageDecision(StrEnum):
+    nieuwe_casus = "nieuwe_casus"
+    koppelen = "koppelen"
+    afwijzen = "afwijzen"
+
+
+class MatchKind(StrEnum):
+    signaal = "signaal"
+    casus = "casus"
+
+
+class ParticipantBasis(StrEnum):
+    """Why an organisation takes part in a case: it opened it, holds regie, or was invited."""
+
+    opener = "opener"
+    regie = "regie"
+    deelnemer = "deelnemer"
+
+
+class PlanStatus(StrEnum):
+    concept = "concept"
+    vastgesteld = "vastgesteld"
+
+
+class ActionStatus(StrEnum):
+    """Status of one action of a plan van aanpak."""
+
+    open = "open"
+    lopend = "lopend"
+    afgerond = "afgerond"
+    vervallen = "vervallen"
+
+
+class StagnationKind(StrEnum):
+    flag = "flag"
+    escalate = "escalate"
+
+
+class AuditOutcome(StrEnum):
+    allowed = "allowed"
+    denied = "denied"
+
+
+class Action(StrEnum):
+    """What a role may do (`resource:verb`): policies/roles.yaml declares exactly these (checked at start-up)."""
+
+    organisation_create = "organisation:create"
+    organisation_read = "organisation:read"
+    audit_read = "audit:read"
+    audit_verify = "audit:verify"
+    convenant_create = "convenant:create"
+    convenant_read = "convenant:read"
+    convenant_update = "convenant:update"
+    convenant_activate = "convenant:activate"
+    convenant_terminate = "convenant:terminate"
+    policy_read = "policy:read"
+    processing_register_read = "processing_register:read"
+    workflow_read = "workflow:read"
+    case_create = "case:create"
+    case_read = "case:read"
+    case_list = "case:list"
+    case_update = "case:update"
+    case_transition = "case:transition"
+    case_export = "case:export"
+    participant_read = "participant:read"
+    participant_create = "participant:create"
+    participant_delete = "participant:delete"
+    note_read = "note:read"
+    note_create = "note:create"
+    plan_read = "plan:read"
+    plan_write = "plan:write"
+    history_read = "history:read"
+    signal_create = "signal:create"
+    signal_read = "signal:read"
+    signal_read_own = "signal:read_own"
+    signal_triage = "signal:triage"
+    report_read = "report:read"
+    subscription_manage = "subscription:manage"
+    subject_access_log = "subject:access_log"
+    subject_export = "subject:export"
+
+
+class AuditAction(StrEnum):
+    """Audit entry actions that are no permission of their own: reads allowed by an `Action`, recorded under
+    a name of their own so that the log says what was read (a list, the versions, the triggers on offer).
+
+    An audit entry's action is an `Action` or one of these."""
+
+    workflow_list = "workflow:list"
+    organisation_list = "organisation:list"
+    convenant_list = "convenant:list"
+    convenant_versions = "convenant:versions"
+    case_transitions = "case:transitions"
+    participant_list = "participant:list"
+    note_list = "note:list"
+    plan_versions = "plan:versions"
+    signal_list = "signal:list"
+
+
+AuditedAction = Action | AuditAction
