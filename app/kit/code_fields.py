@@ -20,5 +20,7 @@ class InlineCode:
         self.enum = enum
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # The literal schema has checked the value: a dictionary look-up (no Python call) makes the member.
+        members = {m.value: m for m in self.enum}
         return core_schema.no_info_after_validator_function(
-            self.enum, core_schema.literal_schema([m.value for m in self.enum]))
+            members.__getitem__, core_schema.literal_schema(list(members)))
