@@ -1,8 +1,9 @@
-# Casusregie API. Configure with CASUSREGIE_* (see README); production needs CASUSREGIE_ENV=production,
-# CASUSREGIE_DATABASE_URL (PostgreSQL), CASUSREGIE_JWKS and CASUSREGIE_BSN_HASH_KEY.
+# Casusregie API. Configure with CASUSREGIE_* (see README). Production is the default (and stated here once
+# more): it needs CASUSREGIE_DATABASE_URL (PostgreSQL), CASUSREGIE_JWKS and CASUSREGIE_BSN_HASH_KEY, and
+# refuses to start without them.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 CASUSREGIE_ENV=production
 WORKDIR /srv/casusregie
 
 COPY pyproject.toml README.md ./

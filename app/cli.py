@@ -24,7 +24,8 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.jso
 
 
 def openapi_document() -> dict[str, Any]:
-    return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
+    # The document does not depend on the mode; development needs no keys to build the app that describes it.
+    return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", env="development")).openapi()
 
 
 def render_openapi() -> str:
@@ -36,12 +37,29 @@ def _serve(host: str, port: int, workers: int) -> None:
                 access_log=False, proxy_headers=False, log_config=None)
 
 
+def _development(args: argparse.Namespace) -> None:
+    """`--dev`: development mode, asked for explicitly (the default is production). The environment is
+    where the settings come from, in this process and in uvicorn's worker processes alike."""
+    if getattr(args, "dev", False):
+        os.environ["CASUSREGIE_ENV"] = "development"
+        get_settings.cache_clear()
+
+
+def development_warning(host: str, port: int) -> str:
+    return (f"DEVELOPMENT MODE on {host}:{port}: tokens signed with the public development secret are accepted "
+            "and BSNs are hashed with a public key. Never expose this server; production is the default "
+            "without --dev and CASUSREGIE_ENV=development.")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _development(args)
     settings = get_settings()
     check_settings(settings)
     if settings.is_sqlite and args.workers > 1:
         print("SQLite serves from one process; use PostgreSQL for more workers", file=sys.stderr)
         return 2
+    if settings.env == "development":
+        print(development_warning(args.host, args.port), file=sys.stderr, flush=True)
     _serve(args.host, args.port, args.workers)
     return 0
 
@@ -53,6 +71,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    _development(args)
     settings = get_settings()
     try:
         token = issue_dev_token(settings, org=args.org, roles=args.role, sub=args.sub, ttl_seconds=args.ttl)
@@ -125,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--dev", action="store_true",
+                   help="development mode: accepts tokens signed with the public development secret; "
+                        "binds 127.0.0.1 unless --host says otherwise")
     p.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(func=cmd_migrate)
@@ -134,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", action="append", required=True, help="repeat for several roles")
     p.add_argument("--sub", default=None)
     p.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    p.add_argument("--dev", action="store_true", help="development mode (tokens are refused in production)")
     p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("verify-audit", help="recompute the audit hash chain; exit 1 naming the first bad entry")

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASUSREGIE_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./casusregie.db"
-    env: Literal["development", "production"] = "development"
+    # Production unless development is asked for (`--dev`, `casusregie demo`, CASUSREGIE_ENV=development):
+    # a server started with only a database URL must not accept tokens signed with the public dev secret.
+    env: Literal["development", "production"] = "production"
     jwt_secret: str | None = None
     jwt_issuer: str = "casusregie-dev"
     jwt_audience: str = "casusregie"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_settings(settings)
     configure_logging(settings.log_level)
+    if settings.env == "development":
+        logging.getLogger("casusregie").warning(
+            "DEVELOPMENT MODE: tokens signed with the public development secret are accepted; never expose this "
+            "server (production is the default without --dev and CASUSREGIE_ENV=development)")
     access.configure(access.load_policies(settings.policies_dir))
     get_engine()  # builds and validates every ladder now: a bad ladder refuses to start
 

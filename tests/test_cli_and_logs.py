@@ -15,7 +15,7 @@ from tests.world import World
 
 
 def test_cli_token_is_accepted(db_url: str) -> None:
-    env = dict(os.environ, CASUSREGIE_DATABASE_URL=db_url)
+    env = dict(os.environ, CASUSREGIE_DATABASE_URL=db_url, CASUSREGIE_ENV="development")
     proc = subprocess.run([sys.executable, "-m", "app.cli", "token", "--org", "zvh-mh", "--role", "beheerder",
                            "--role", "auditor", "--sub", "cli-user", "--ttl", "60"],
                           env=env, capture_output=True, text=True, timeout=60, check=True)
