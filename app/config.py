@@ -71,11 +71,29 @@ class Settings(BaseSettings):
             return problems
         if not self.jwks:
             problems.append("CASUSREGIE_JWKS is required in production (RS256/ES256 against a JWKS)")
-        if self.jwt_secret in (DEV_JWT_SECRET,):
-            problems.append("CASUSREGIE_JWT_SECRET is the public development secret")
-        if not self.bsn_hash_key or self.bsn_hash_key == DEV_BSN_HASH_KEY:
+        elif self.jwks.strip().lower().startswith("http://"):
+            problems.append("CASUSREGIE_JWKS must be an https URL or a local file (keys over plain http can be "
+                            "replaced on the way)")
+        if self.jwt_secret is not None:
+            problems += _weak_key("CASUSREGIE_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET, "secret")
+        if not self.bsn_hash_key:
             problems.append("CASUSREGIE_BSN_HASH_KEY must be set to a private key in production")
+        else:
+            problems += _weak_key("CASUSREGIE_BSN_HASH_KEY", self.bsn_hash_key, DEV_BSN_HASH_KEY, "key")
         return problems
+
+
+MIN_KEY_BYTES = 32
+
+
+def _weak_key(name: str, value: str, development_value: str, what: str) -> list[str]:
+    """A production key must be private (not the published development one, however it is padded or cased)
+    and long enough to resist guessing (HMAC keys: at least 32 bytes, RFC 2104's output size for SHA-256)."""
+    if value.strip().lower() == development_value.lower():
+        return [f"{name} is the public development {what}"]
+    if len(value.strip().encode("utf-8")) < MIN_KEY_BYTES:
+        return [f"{name} must hold at least {MIN_KEY_BYTES} bytes of key material"]
+    return []
 
 
 class ConfigError(RuntimeError):

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk
 
 from app.auth.tokens import sign_token
-from app.config import DEV_JWT_SECRET
+from app.config import DEV_JWT_SECRET, ConfigError, Settings, check_settings
 from tests.serving import CASUSREGIE, PROJECT_DIR, free_port
 
 ISSUER = "https://idp.example.test"
@@ -134,3 +134,38 @@ def test_development_mode_is_asked_for_and_said_loudly(db_url: str, tmp_path: Pa
         _stop(process)
     text = log.read_text()
     assert "DEVELOPMENT MODE" in text and "127.0.0.1" in text
+
+
+PRODUCTION = {"CASUSREGIE_JWKS": "/etc/casusregie/jwks.json",
+              "CASUSREGIE_BSN_HASH_KEY": "a-private-key-of-at-least-32-bytes-0123456789"}
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("CASUSREGIE_JWT_SECRET", "a", "at least 32 bytes"),
+    ("CASUSREGIE_JWT_SECRET", f"{DEV_JWT_SECRET}  ", "public development"),
+    ("CASUSREGIE_JWT_SECRET", DEV_JWT_SECRET.upper(), "public development"),
+    ("CASUSREGIE_BSN_HASH_KEY", "1", "at least 32 bytes"),
+    ("CASUSREGIE_BSN_HASH_KEY", " casusregie-dev-bsn-key-do-not-use-in-production\n", "public development"),
+    ("CASUSREGIE_JWKS", "http://idp.example.test/jwks.json", "https"),
+])
+def test_production_refuses_weak_keys_set_as_an_operator_would(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    for key in [k for k in os.environ if k.startswith("CASUSREGIE_")]:
+        monkeypatch.delenv(key)
+    for key, default in PRODUCTION.items():
+        monkeypatch.setenv(key, default)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        check_settings(Settings())
+    assert variable in str(refused.value) and named in str(refused.value)
+
+
+def test_production_accepts_strong_keys_and_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [k for k in os.environ if k.startswith("CASUSREGIE_")]:
+        monkeypatch.delenv(key)
+    for key, default in PRODUCTION.items():
+        monkeypatch.setenv(key, default)
+    monkeypatch.setenv("CASUSREGIE_JWKS", "https://idp.example.test/jwks.json")
+    monkeypatch.setenv("CASUSREGIE_JWT_SECRET", "x" * 32)
+    check_settings(Settings())

@@ -18,6 +18,7 @@ from app.access.cases import (
     require_case_create,
     require_category,
     require_trigger,
+    visible_case_id,
 )
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
 from app.access.policies import Policies, PolicyError, load_policies
@@ -49,4 +50,5 @@ __all__ = [
     "require_sender",
     "require_trigger",
     "signal_reader",
+    "visible_case_id",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Boolean, Date, Select, String, Uuid, and_, bindparam, exists
+from sqlalchemy import Boolean, Date, Select, String, Uuid, and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -116,6 +116,18 @@ def readable_cases(principal: Principal, stmt: Select[*_Ts], today: date | None 
     return stmt.where(READABLE_CASES).params(readable_params(principal, today))
 
 
+_READABLE_ID = select(Case.id).where(Case.id == bindparam("case_id", type_=Uuid()), READABLE_CASES)
+
+
+async def visible_case_id(session: AsyncSession, principal: Principal, case_id: uuid.UUID | None) -> uuid.UUID | None:
+    """`case_id` if the caller may read that case, else None: a reference to a case (`related_case_id`) must
+    not reveal that a case exists where the caller may not know it."""
+    if case_id is None:
+        return None
+    found = await session.scalar(_READABLE_ID, readable_params(principal) | {"case_id": case_id})
+    return case_id if found is not None else None
+
+
 async def case_access(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseAccess:
     rows = (await session.execute(_CASE_GRANTS, readable_params(principal) | {"case_id": case_id})).all()
     return CaseAccess(grants=tuple(grants_of(rows)))
@@ -194,12 +206,16 @@ def require_category(
         raise NotAllowed(f"Your convenant does not cover the category {category!r} for this case type")
 
 
-async def require_case_create(session: AsyncSession, principal: Principal, case_type: CaseType) -> Decision:
+async def require_case_create(
+    session: AsyncSession, principal: Principal, case_type: CaseType
+) -> tuple[Decision, frozenset[DataCategory]]:
     """Opening a case needs the role and a convenant covering the case type for the caller's organisation;
-    the decision carries that convenant as legal basis."""
+    the decision carries that convenant as legal basis, and the categories the caller may write come with it."""
     decision = require_role(session, principal, Action.case_create, object_type="case")
-    grant = best_grant(await grants_for(session, principal.org, case_type, clock.today()))
+    grants = await grants_for(session, principal.org, case_type, clock.today())
+    grant = best_grant(grants)
     if grant is None:
         deny(session, principal, Action.case_create, object_type="case", reason="no convenant for case type")
         raise NotAllowed(f"No active convenant covering {case_type} names your organisation")
-    return Decision(Action.case_create, decision.role, grant.convenant_id, grant.version, grant.legal_basis)
+    return (Decision(Action.case_create, decision.role, grant.convenant_id, grant.version, grant.legal_basis),
+            categories_of(grants))

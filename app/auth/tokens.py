@@ -1,6 +1,9 @@
 """JWT verification -> Principal. The only module that imports python-jose.
 
-Production: RS256/ES256 against a JWKS (file or URL, cached, refreshed on an unknown `kid`).
+Production: RS256/ES256 against a JWKS (file or https URL), cached for at most JWKS_MAX_AGE_SECONDS (or
+the source's shorter `Cache-Control: max-age`), so a key withdrawn from the JWKS stops verifying new tokens
+within that time; a token naming an unknown `kid` reloads it, at most every JWKS_MIN_REFRESH_SECONDS. A
+JWKS that cannot be reloaded when due verifies nothing (fail closed).
 Development: HS256 with CASUSREGIE_JWT_SECRET. Algorithms are an explicit allowlist; `alg: none`
 and anything else is refused before a key is even chosen.
 """
@@ -9,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from jose import JWTError, jwt
+from jose import jwt
+from jose.exceptions import JOSEError
 
 from app.auth.principal import Principal
 from app.config import Settings
@@ -25,6 +30,8 @@ ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 SYMMETRIC_ALGORITHMS = ("HS256",)
 LEEWAY_SECONDS = 60
 JWKS_MIN_REFRESH_SECONDS = 30.0
+JWKS_MAX_AGE_SECONDS = 300.0
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 _KNOWN_ROLES = {r.value for r in Role}
 
 
@@ -37,36 +44,57 @@ class AuthError(Exception):
 
 
 class JwksCache:
-    """Keys by `kid`; reloaded when a token names a kid we do not know (key rotation), at most every 30 s."""
+    """Keys by `kid`, valid for `max_age` seconds after a load; reloaded when due, or when a token names a kid
+    we do not know (key rotation) and the last load is at least JWKS_MIN_REFRESH_SECONDS old."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._keys: dict[str, dict[str, Any]] = {}
-        self._loaded_at = 0.0
+        self._loaded_at: float | None = None
+        self._tried_at: float | None = None
+        self._max_age = JWKS_MAX_AGE_SECONDS
         self._lock = asyncio.Lock()
 
-    async def _fetch(self) -> dict[str, Any]:
+    async def _fetch(self) -> tuple[dict[str, Any], float | None]:
+        """The JWKS document, and the max-age its source gave (None: none given)."""
         if self.source.startswith(("http://", "https://")):
             async with httpx.AsyncClient(timeout=5.0) as client:
                 resp = await client.get(self.source)
                 resp.raise_for_status()
                 keys: dict[str, Any] = resp.json()
-                return keys
+                found = _MAX_AGE.search(resp.headers.get("cache-control", ""))
+                return keys, float(found.group(1)) if found else None
         text = await asyncio.to_thread(Path(self.source).read_text, encoding="utf-8")
         keys = json.loads(text)
-        return keys
+        return keys, None
+
+    def _fresh(self, now: float) -> bool:
+        return self._loaded_at is not None and now - self._loaded_at < self._max_age
+
+    async def _reload(self, now: float) -> None:
+        self._tried_at = now
+        try:
+            doc, max_age = await self._fetch()
+        except (OSError, ValueError, httpx.HTTPError):
+            return  # stays due: what it had verifies nothing once its age is past (fail closed)
+        keys = doc.get("keys") if isinstance(doc, dict) else None
+        self._keys = {k["kid"]: k for k in keys or [] if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+        self._max_age = min(JWKS_MAX_AGE_SECONDS, max_age) if max_age is not None else JWKS_MAX_AGE_SECONDS
+        self._loaded_at = now
 
     async def key_for(self, kid: str | None) -> dict[str, Any] | None:
-        if kid in self._keys:
-            return self._keys[kid]
+        now = time.monotonic()
+        if self._fresh(now) and kid in self._keys:
+            return self._keys[kid or ""]
         async with self._lock:
-            if kid not in self._keys and time.monotonic() - self._loaded_at >= JWKS_MIN_REFRESH_SECONDS:
-                try:
-                    doc = await self._fetch()
-                except (OSError, ValueError, httpx.HTTPError):
-                    return None
-                self._keys = {k.get("kid", ""): k for k in doc.get("keys", []) if isinstance(k, dict)}
-                self._loaded_at = time.monotonic()
+            now = time.monotonic()
+            # Due (never loaded, or too old), or a kid we do not know: reload, but an unknown kid (which
+            # anyone can send) at most every JWKS_MIN_REFRESH_SECONDS.
+            recently_tried = self._tried_at is not None and now - self._tried_at < JWKS_MIN_REFRESH_SECONDS
+            if not self._fresh(now) or (kid not in self._keys and not recently_tried):
+                await self._reload(now)
+            if not self._fresh(now):
+                return None
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
         return self._keys.get(kid or "")
@@ -82,7 +110,8 @@ class TokenVerifier:
     Partners send the same token on every request until it expires, and verifying it (signature, claims)
     was a visible share of a request's CPU time (bench/). The cache is keyed by the whole token string
     (its signature included), bounded in size, and an entry never outlives the token's own `exp`; a key
-    withdrawn from the JWKS stops verifying new tokens at once and cached ones within the TTL.
+    withdrawn from the JWKS stops verifying new tokens within the JWKS max age (at most 5 minutes) and
+    remembered ones within VERIFIED_TTL_SECONDS after that.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -108,14 +137,16 @@ class TokenVerifier:
     async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
-        except JWTError as exc:
+        except JOSEError as exc:
             raise AuthError("malformed token") from exc
-        alg = header.get("alg")
+        alg, kid = header.get("alg"), header.get("kid")
+        if not isinstance(alg, str) or not (kid is None or isinstance(kid, str)):
+            raise AuthError("malformed token")
         key: Any
         if alg in SYMMETRIC_ALGORITHMS and self.secret:
             key = self.secret
         elif alg in ASYMMETRIC_ALGORITHMS and self.jwks is not None:
-            key = await self.jwks.key_for(header.get("kid"))
+            key = await self.jwks.key_for(kid)
             if key is None:
                 raise AuthError("unknown signing key")
         else:
@@ -135,7 +166,9 @@ class TokenVerifier:
                     "leeway": LEEWAY_SECONDS,
                 },
             )
-        except JWTError as exc:
+        except JOSEError as exc:  # JWTError, and JWKError for a key of another type than the header names
+            raise AuthError("invalid token") from exc
+        except (TypeError, ValueError) as exc:  # a crafted key or claim the library trips over: still a 401
             raise AuthError("invalid token") from exc
         return principal_from_claims(claims), float(claims["exp"])
 

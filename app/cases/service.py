@@ -25,7 +25,7 @@ from app.kit.errors import ValidationFailed
 from app.kit.paging import Window, window
 from app.subjects import service as subjects
 from app.subjects.models import Subject
-from app.vocabulary import Action, CaseType, ParticipantBasis
+from app.vocabulary import Action, CaseType, DataCategory, ParticipantBasis
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
 
@@ -58,6 +58,16 @@ def validate_details(ladder: Ladder, details: dict[str, Any], loc: list[Any]) ->
         ) from exc
 
 
+def uncovered_details(
+    ladder: Ladder, details: dict[str, Any], categories: frozenset[DataCategory]
+) -> list[dict[str, Any]]:
+    """The details keys of a category the caller's convenants do not grant: one may not write what one may
+    not read (opening a case, and PATCH)."""
+    return [_err(["body", "details", key], f"category {category} is not covered for you")
+            for key in details
+            if (category := ladder.details_categories.get(key)) is not None and category not in categories]
+
+
 def enter_state(case: Case, ladder: Ladder, state: str, now: datetime) -> None:
     """Move to `state` at `now`: its tier, and its deadline (entry + max_dagen)."""
     definition = ladder.state(state)
@@ -84,7 +94,7 @@ async def open_case(
 ) -> LoadedCase:
     """Open a case on `subject_rows`: new rows (from `create`) or rows that exist already (a triaged signal's)."""
     ladder = get_engine().ladder(case_type)
-    decision = await access.require_case_create(session, principal, case_type)
+    decision, categories = await access.require_case_create(session, principal, case_type)
     today = clock.today()
 
     errors: list[dict[str, Any]] = []
@@ -99,11 +109,9 @@ async def open_case(
     if regie_organisation and regie_organisation not in parties:
         errors.append(_err(["body", "regie_organisation"],
                            "not party to an active convenant covering this case type"))
-    if related_case_id is not None:
-        related = await session.scalar(
-            access.readable_cases(principal, select(Case.id)).where(Case.id == related_case_id))
-        if related is None:
-            errors.append(_err(["body", "related_case_id"], "no such case visible to you"))
+    if related_case_id is not None and await access.visible_case_id(session, principal, related_case_id) is None:
+        errors.append(_err(["body", "related_case_id"], "no such case visible to you"))
+    errors += uncovered_details(ladder, details or {}, categories)
     clean_details: dict[str, Any] = {}
     try:
         clean_details = validate_details(ladder, details or {}, ["body", "details"])
@@ -236,11 +244,7 @@ async def patch(
         if data.regie_organisation not in await parties_for(session, case.case_type, clock.today()):
             errors.append(_err(["body", "regie_organisation"],
                                "not party to an active convenant covering this case type"))
-    if data.details is not None:
-        for key in data.details:
-            category = ladder.details_categories.get(key)
-            if category is not None and category not in loaded.access.categories:
-                errors.append(_err(["body", "details", key], f"category {category} is not covered for you"))
+    errors += uncovered_details(ladder, data.details or {}, loaded.access.categories)
     if errors:
         raise ValidationFailed("The case cannot be changed as requested", errors=errors)
     now = clock.now()

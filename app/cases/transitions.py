@@ -69,6 +69,9 @@ async def fire(
         allowed = sorted({t.trigger for t in access.permitted_transitions(principal, case, org_kind)})
         raise InvalidTransition(f"{request.trigger!r} is not possible in state {case.state!r}", allowed=allowed)
     role = access.require_trigger(session, principal, case, tdef, org_kind, subject_ids=loaded.subject_ids)
+    if tdef.data_category is not None:  # its data is of that category: one may not write what one may not read
+        access.require_category(session, principal, Action.case_transition, loaded.access, tdef.data_category,
+                                case_id=case.id, object_type="case", subject_ids=loaded.subject_ids)
 
     plan = await latest_plan(session, case.id) if tdef.needs_plan else None
     plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None

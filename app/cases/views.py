@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import access
 from app.access import CaseAccess
-from app.cases.loading import subjects_of
+from app.auth.principal import Principal
+from app.cases.loading import LoadedCase, subjects_of
 from app.cases.models import Case
 from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
 from app.kit import clock
@@ -22,9 +25,17 @@ def is_overdue(case: Case | Row[*tuple[Any, ...]]) -> bool:
     return case.due_at is not None and case.closed_at is None and case.due_at < clock.now()
 
 
+async def loaded_view(session: AsyncSession, principal: Principal, loaded: LoadedCase) -> CaseOut:
+    """The case of an operation as its caller may see it; a related case only if the caller may read it."""
+    related = await access.visible_case_id(session, principal, loaded.case.related_case_id)
+    return await case_view(session, loaded.case, loaded.access, loaded.subjects, related_case_id=related)
+
+
 async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
-                    subject_rows: Sequence[Subject] | None = None) -> CaseOut:
-    """`subject_rows`: the case's subjects when the caller already loaded them (`LoadedCase.subjects`)."""
+                    subject_rows: Sequence[Subject] | None = None, *,
+                    related_case_id: uuid.UUID | None = None) -> CaseOut:
+    """`subject_rows`: the case's subjects when the caller already loaded them (`LoadedCase.subjects`);
+    `related_case_id`: the related case as far as the caller may know it (`loaded_view` decides)."""
     ladder = get_engine().ladder(case.case_type)
     state = ladder.state(case.state)
     categories = access.categories
@@ -42,7 +53,7 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
         state_label=state.label, tier=state.tier, step=state.step, version=case.version, due_at=case.due_at,
         overdue=is_overdue(case), title=case.title, summary=case.summary, details=details,
         withheld_details=sorted(withheld), opened_by_organisation=case.opened_by_organisation,
-        regie_organisation=case.regie_organisation, regisseur=case.regisseur, related_case_id=case.related_case_id,
+        regie_organisation=case.regie_organisation, regisseur=case.regisseur, related_case_id=related_case_id,
         participants=[ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
                       for p in case.participants],
         subjects=[subjects.show(s, identifying=identifying) for s in rows],

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.cases.ladder_kit import Ladder, Row, problem
-from tests.world import World
+from tests.world import DEFAULT_PARTIES, World
 
 CASE_TYPE = "ex_gedetineerde"
 FIRST = "aangemeld"
@@ -42,6 +42,17 @@ PRINCIPALS: dict[str, tuple[str, str]] = {
 }
 REGIE = "gemeente"
 PARTICIPANTS = ("politie",)  # the gemeente takes part as regie organisation
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, auth: Any) -> World:
+    """The default world, but the municipality's nazorgcoördinator holds regie and enters the detention dates
+    (`screenen`, `invrijheidstelling`: justitie data, from DJI), so its convenant grants it justitie: one may
+    not write what one may not read."""
+    w = World(client, auth)
+    await w.organisations()
+    await w.convenant(parties={**DEFAULT_PARTIES, "gemeente": [*DEFAULT_PARTIES["gemeente"], "justitie"]})
+    return w
 
 
 async def basisvoorwaarden(world: World, case_id: str, **status: str) -> httpx.Response:

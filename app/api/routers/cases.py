@@ -32,7 +32,7 @@ from app.cases.schemas import (
     PlanVersions,
     TransitionRequest,
 )
-from app.cases.views import case_summary, case_view
+from app.cases.views import case_summary, loaded_view
 from app.vocabulary import CaseType, DataCategory
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -46,9 +46,9 @@ def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
-async def _out(session: SessionDep, loaded: LoadedCase, response: Response) -> CaseOut:
+async def _out(session: SessionDep, principal: PrincipalDep, loaded: LoadedCase, response: Response) -> CaseOut:
     _etag(response, loaded.case.version)
-    return await case_view(session, loaded.case, loaded.access, loaded.subjects)
+    return await loaded_view(session, principal, loaded)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut,
@@ -58,7 +58,7 @@ async def create_case(body: CaseCreate, request: Request, session: SessionDep, p
     key = request.app.state.settings.effective_bsn_hash_key
     loaded = await cases.create(session, principal, body, bsn_key=key)
     response.headers["Location"] = f"/v1/cases/{loaded.case.id}"
-    return await _out(session, loaded, response)
+    return await _out(session, principal, loaded, response)
 
 
 @router.get("", response_model=CasePage, responses=PROBLEMS(401, 403, 422))
@@ -83,14 +83,14 @@ async def list_cases(
 
 @router.get("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 404, 422))
 async def get_case(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, response: Response) -> CaseOut:
-    return await _out(session, await cases.get(session, principal, case_id), response)
+    return await _out(session, principal, await cases.get(session, principal, case_id), response)
 
 
 @router.patch("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422))
 async def patch_case(case_id: uuid.UUID, body: CasePatch, session: SessionDep, principal: PrincipalDep,
                      response: Response, if_match: IfMatch = None) -> CaseOut:
     loaded = await cases.patch(session, principal, case_id, body, parse_if_match(if_match))
-    return await _out(session, loaded, response)
+    return await _out(session, principal, loaded, response)
 
 
 @router.get("/{case_id}/transitions", response_model=list[AvailableTransition], responses=PROBLEMS(401, 404, 422))
@@ -104,7 +104,7 @@ async def list_transitions(case_id: uuid.UUID, session: SessionDep,
 async def fire_transition(case_id: uuid.UUID, body: TransitionRequest, session: SessionDep, principal: PrincipalDep,
                           response: Response, if_match: IfMatch = None) -> CaseOut:
     loaded = await case_transitions.fire(session, principal, case_id, body, parse_if_match(if_match))
-    return await _out(session, loaded, response)
+    return await _out(session, principal, loaded, response)
 
 
 @router.get("/{case_id}/history", response_model=HistoryPage, responses=PROBLEMS(401, 403, 404, 422))
