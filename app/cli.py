@@ -25,7 +25,8 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.jso
 
 def openapi_document() -> dict[str, Any]:
     # The document does not depend on the mode; development needs no keys to build the app that describes it.
-    return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", env="development")).openapi()
+    return create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", env="development",
+                               log_level="ERROR")).openapi()
 
 
 def render_openapi() -> str:

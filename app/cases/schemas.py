@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.kit.code_fields import InlineCode
+from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
@@ -175,7 +176,7 @@ class PlanActionIn(BaseModel):
 
     description: Text
     organisation: OrgCode
-    due_date: date | None = None
+    due_date: Day | None = None
     status: ActionStatusCode = ActionStatus.open
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.convenants.views import ConvenantView
+from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.vocabulary import CaseType, ConvenantStatus, DataCategory, OrganisationKind, PartyRole
@@ -36,8 +37,8 @@ class ConvenantCreate(BaseModel):
     case_types: list[CaseType] = Field(min_length=1, max_length=len(CaseType))
     purposes: list[Purpose] = Field(min_length=1, max_length=20)
     legal_basis: LegalBasisText
-    valid_from: date
-    valid_until: date = Field(description="Last day of validity (inclusive); must be after valid_from")
+    valid_from: Day
+    valid_until: Day = Field(description="Last day of validity (inclusive); must be after valid_from")
     retention_months: RetentionMonths
     parties: list[PartyIn] = Field(max_length=100, description="Activation needs at least two")
 
@@ -56,8 +57,8 @@ class ConvenantUpdate(BaseModel):
     case_types: list[CaseType] | None = Field(default=None, min_length=1, max_length=len(CaseType))
     purposes: list[Purpose] | None = Field(default=None, min_length=1, max_length=20)
     legal_basis: LegalBasisText | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
     retention_months: RetentionMonths | None = None
     parties: list[PartyIn] | None = Field(default=None, max_length=100)
 

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.kit import clock
 from app.kit.code_fields import InlineCode
+from app.kit.moments import Moment
 from app.kit.text_fields import NonBlankText
 from app.subjects.schemas import SubjectIn, SubjectOut
 from app.vocabulary import CaseType, DataCategory, MatchKind, SignalStatus, SubjectType, TriageDecision
@@ -40,7 +41,7 @@ class SignalCreate(BaseModel):
     subject: SubjectIn
     description: Description
     category: DataCategory = Field(description="Data category of the description")
-    observed_at: AwareDatetime | None = Field(default=None, description="When the partner observed it (with zone)")
+    observed_at: Moment | None = Field(default=None, description="When the partner observed it (with zone)")
     external_ref: ExternalRef | None = Field(default=None, description="The partner system's own reference")
 
     @field_validator("observed_at")

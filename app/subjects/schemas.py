@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.code_fields import InlineCode
+from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText, StrippedText
 from app.subjects.identity import bsn_valid, normalise_house_number, normalise_postcode
 from app.vocabulary import SubjectType
@@ -29,7 +30,7 @@ class PersonIn(BaseModel):
     type: Literal[SubjectType.persoon]
     bsn: str | None = Field(default=None, description="Checked with the elfproef; stored only as a keyed hash")
     name: Name | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
 
     @field_validator("bsn")
     @classmethod
@@ -45,7 +46,7 @@ class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    birth_date: date | None = None
+    birth_date: Day | None = None
 
     _birth = field_validator("birth_date")(_past_date)
 

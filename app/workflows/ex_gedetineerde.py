@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.kit.moments import Day
 from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Delictcategorie, Forbid, Text
@@ -35,7 +36,7 @@ class Basisvoorwaarden(Forbid):
 
 class Melding18b(Forbid):
     delictcategorie: Delictcategorie
-    ontvangen_op: date
+    ontvangen_op: Day
 
 
 class Beheersmaatregel(Forbid):
@@ -44,14 +45,14 @@ class Beheersmaatregel(Forbid):
 
 class Details(Forbid):
     basisvoorwaarden: Basisvoorwaarden = Field(default_factory=Basisvoorwaarden)
-    verwachte_invrijheidstelling: date | None = None
-    invrijheidstelling_datum: date | None = None
+    verwachte_invrijheidstelling: Day | None = None
+    invrijheidstelling_datum: Day | None = None
     meldingen_18b: list[Melding18b] = Field(default_factory=list)
     beheersmaatregelen: list[Beheersmaatregel] = Field(default_factory=list)
 
 
 class Screenen(Forbid):
-    verwachte_invrijheidstelling: date
+    verwachte_invrijheidstelling: Day
 
 
 class Invrijheidstelling(Forbid):

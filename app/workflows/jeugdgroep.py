@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
+from app.kit.moments import Day
 from app.vocabulary import StagnationKind
 from app.workflows import guards
 from app.workflows.fields import Forbid, ShortText, Text
@@ -28,7 +28,7 @@ STATES: tuple[StateDef, ...] = (
 
 class Lid(Forbid):
     name: ShortText
-    birth_date: date | None = None
+    birth_date: Day | None = None
 
 
 class Details(Forbid):
@@ -41,7 +41,7 @@ class Noodzaak(Forbid):
 
 
 class GroepsscanAfronden(Forbid):
-    groepsscan_datum: date
+    groepsscan_datum: Day
 
 
 class Groepsduiding(Forbid):
@@ -55,7 +55,7 @@ class DuidingAfronden(Forbid):
 
 
 class BesluitDriehoek(Forbid):
-    besluit_driehoek_datum: date
+    besluit_driehoek_datum: Day
 
 
 class Evaluatie(Forbid):
