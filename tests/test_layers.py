@@ -142,7 +142,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("app.kit",),
     ("app.auth",),
     ("app.workflows",),
-    ("app.audit.models", "app.audit.hash_chain", "app.audit.record", "app.audit.schemas",
+    ("app.audit.models", "app.audit.hash_chain", "app.audit.masking", "app.audit.record", "app.audit.schemas",
      "app.audit.verification"),
     ("app.organisations.models", "app.organisations.lookup", "app.organisations.schemas",
      "app.convenants.models", "app.convenants.grants", "app.convenants.views", "app.convenants.schemas",

@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
+from app.audit.masking import filters_detail
 from app.audit.models import AuditEntry, AuditSubject
 from app.audit.record import record
 from app.audit.verification import Verification, verify_chain
@@ -74,7 +75,7 @@ async def list_for(
     page = window(await list_entries(session, flt, limit=limit + 1, before_seq=before_seq), limit)
     record(session, principal, Action.audit_read, object_type="audit_log", role=decision.role,
            case_id=flt.case_id, subject_ids=[flt.subject_id] if flt.subject_id else [],
-           detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None}})
+           detail={"filters": filters_detail(flt)})
     return page
 
 

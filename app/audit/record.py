@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.hash_chain import entry_hash
+from app.audit.masking import mask_numbers
 from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
 from app.auth.principal import Principal
 from app.kit.database import table_of
@@ -72,7 +73,7 @@ def record(
         "convenant_id": basis.convenant_id,
         "convenant_version": basis.convenant_version,
         "legal_basis": basis.text,
-        "toelichting": ctx.toelichting if ctx else None,
+        "toelichting": mask_numbers(ctx.toelichting) if ctx else None,
         "outcome": outcome,
         "detail": detail,
         "request_id": ctx.request_id if ctx else None,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
 from app.audit import record as audit
+from app.audit.masking import filters_detail
 from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
@@ -226,7 +227,7 @@ async def list_page(
     page = window((await session.execute(stmt, params)).all(), limit)
     audit.record(session, principal, Action.case_list, object_type="case", role=decision.role,
                  subject_ids=[flt.subject_id] if flt.subject_id else [],
-                 detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None},
+                 detail={"filters": filters_detail(flt),
                          "case_ids": [str(c.id) for c in page.items]})
     return page
 

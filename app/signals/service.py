@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import access
 from app.access import Decision
 from app.audit import record as audit
+from app.audit.masking import filters_detail
 from app.auth.principal import Principal
 from app.convenants.grants import best_grant, grants_for
 from app.kit import bulk_insert, clock
@@ -363,7 +364,7 @@ async def list_page(
     rows = page.items
     audit.record(session, principal, AuditAction.signal_list, object_type=OBJECT_TYPE, role=decision.role,
                  subject_ids=[s.subject_id for s, _ in rows],
-                 detail={"filters": {k: str(v) for k, v in flt.__dict__.items() if v is not None},
+                 detail={"filters": filters_detail(flt),
                          "view": "full" if decision.action == Action.signal_read else "status",
                          "signal_ids": [str(s.id) for s, _ in rows]})
     if decision.action == Action.signal_read:
