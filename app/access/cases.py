@@ -195,6 +195,21 @@ def require_trigger(
     return role
 
 
+def require_case_action(
+    session: AsyncSession, principal: Principal, action: Action, case: Case, *, subject_ids: tuple[Any, ...] = (),
+    reason: str,
+) -> str:
+    """A further action within an operation already allowed on this case (e.g. handing regie to an
+    organisation that does not take part yet is also an invitation): the role under which it is taken, or a
+    denied, audited 403 saying `reason`."""
+    roles = applicable_roles(principal, action, case)
+    if not roles:
+        deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,
+             subject_ids=subject_ids, reason=reason)
+        raise NotAllowed(f"Your roles do not allow {action} on this case: {reason}")
+    return roles[0]
+
+
 def require_category(
     session: AsyncSession, principal: Principal, action: Action, access: CaseAccess, category: DataCategory | str,
     *, case_id: uuid.UUID, object_type: str, subject_ids: tuple[Any, ...] = (),

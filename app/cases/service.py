@@ -241,10 +241,6 @@ async def patch(
     ladder = get_engine().ladder(case.case_type)
     changed: list[str] = []
     errors: list[dict[str, Any]] = []
-    if data.regie_organisation is not None and data.regie_organisation != case.regie_organisation:
-        if data.regie_organisation not in await parties_for(session, case.case_type, clock.today()):
-            errors.append(_err(["body", "regie_organisation"],
-                               "not party to an active convenant covering this case type"))
     errors += uncovered_details(ladder, data.details or {}, loaded.access.categories)
     if errors:
         raise ValidationFailed("The case cannot be changed as requested", errors=errors)
@@ -258,7 +254,8 @@ async def patch(
             setattr(case, name, value)
             changed.append(name)
     if data.regie_organisation is not None and data.regie_organisation != case.regie_organisation:
-        set_regie(case, data.regie_organisation, principal, now)
+        await hand_regie(session, principal, loaded, data.regie_organisation, now,
+                         loc=["body", "regie_organisation"])
         changed.append("regie_organisation")
     if changed:
         loaded.changed(now)
@@ -266,6 +263,29 @@ async def patch(
     loaded.record(session, principal, Action.case_update, object_type="case", object_id=case.id,
                   detail={"fields": changed})
     return loaded
+
+
+async def hand_regie(
+    session: AsyncSession, principal: Principal, loaded: LoadedCase, organisation: str, now: datetime, *,
+    loc: list[Any],
+) -> None:
+    """Give regie to `organisation`: a party to an active convenant for the case type (else 422 at `loc`).
+    An organisation that does not take part yet is invited by this, so the caller needs the invite
+    permission too (else an audited 403), and the invitation is audited as such."""
+    case = loaded.case
+    if organisation not in await parties_for(session, case.case_type, clock.today()):
+        raise ValidationFailed("The regie organisation is not party to a convenant for this case type",
+                               errors=[_err(loc, "not party to an active convenant covering this case type")])
+    invited = all(p.organisation != organisation for p in case.participants)
+    role = None
+    if invited:
+        role = access.require_case_action(session, principal, Action.participant_create, case,
+                                          subject_ids=loaded.subject_ids,
+                                          reason="regie to an organisation that takes no part yet invites it")
+    set_regie(case, organisation, principal, now)
+    if invited:
+        loaded.record(session, principal, Action.participant_create, object_type="participant",
+                      object_id=organisation, role=role, detail={"via": "regie"})
 
 
 def set_regie(case: Case, organisation: str, principal: Principal, now: datetime) -> None:

@@ -18,10 +18,9 @@ from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
-from app.cases.service import enter_state, set_regie
-from app.convenants.grants import parties_for
+from app.cases.service import enter_state, hand_regie
 from app.kit import clock
-from app.kit.errors import InvalidTransition, ValidationFailed
+from app.kit.errors import InvalidTransition
 from app.organisations import lookup as organisations
 from app.vocabulary import Action, AuditAction, DataCategory, PlanStatus
 from app.workflows.engine import get_engine
@@ -80,12 +79,8 @@ async def fire(
 
     now = clock.now()
     if tdef.sets_regie_from:
-        regie = str(result.data[tdef.sets_regie_from])
-        if regie not in await parties_for(session, case.case_type, clock.today()):
-            raise ValidationFailed("The regie organisation is not party to a convenant for this case type",
-                                   errors=[{"loc": ["body", "data", tdef.sets_regie_from],
-                                            "msg": "not party to an active convenant covering this case type"}])
-        set_regie(case, regie, principal, now)
+        await hand_regie(session, principal, loaded, str(result.data[tdef.sets_regie_from]), now,
+                         loc=["body", "data", tdef.sets_regie_from])
     if tdef.marks_plan_vastgesteld and plan is not None:
         plan.status = PlanStatus.vastgesteld
         plan.adopted_at = now
