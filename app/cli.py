@@ -35,7 +35,8 @@ def render_openapi() -> str:
 
 def _serve(host: str, port: int, workers: int) -> None:
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, proxy_headers=False, log_config=None)
+                access_log=False, proxy_headers=False, log_config=None,
+                server_header=False)  # `server: uvicorn` tells an attacker what to try
 
 
 def _development(args: argparse.Namespace) -> None:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Bearer token for GET /metrics (and /readyz's detail). Unset: /metrics is open in development and not
+    # served in production (counts and latencies per route are reconnaissance for an attacker).
+    metrics_token: str | None = None
     policies_dir: Path = PROJECT_DIR / "policies"
     migrations_dir: Path = PROJECT_DIR / "migrations"
 

@@ -31,6 +31,7 @@ from app.kit.request_context import current_context
 log = logging.getLogger("casusregie.errors")
 
 PROBLEM_JSON = "application/problem+json"
+_security_log = logging.getLogger("casusregie.security")
 TYPE_BASE = "urn:casusregie:problem:"
 
 # domain error -> (status, type slug). Order matters: subclasses first.
@@ -101,6 +102,10 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
 
 async def _auth(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthError)
+    # For intrusion detection: who failed and why, never the token itself.
+    ctx = current_context()
+    _security_log.warning("authentication failed", extra={
+        "reason": exc.reason, "client_address": ctx.client_address if ctx else None})
     return problem(401, "Authentication required: " + exc.reason,
                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 

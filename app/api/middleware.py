@@ -69,6 +69,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        personal = str(scope.get("path", "")).startswith("/v1/")
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         toelichting = _header(scope, b"x-audit-toelichting")
@@ -84,6 +85,10 @@ class RequestMiddleware:
                 status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                # /v1 answers carry case, subject or audit data: no browser or proxy may keep a copy.
+                if personal and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
@@ -22,8 +23,16 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _operator(request: Request) -> bool:
+    """The caller shows the operations token (CASUSREGIE_METRICS_TOKEN), compared in constant time."""
+    token: str | None = request.app.state.settings.metrics_token
+    sent = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+
+
 @router.get("/readyz", responses={503: {"description": "Database unreachable or not migrated"}})
 async def readyz(request: Request) -> JSONResponse:
+    """Ready or not; the schema revision only to the operator (a version is a hint for an attacker)."""
     db = request.app.state.db
     try:
         revisions = await current_revisions(db.engine)
@@ -31,11 +40,22 @@ async def readyz(request: Request) -> JSONResponse:
         return problem(503, "The database is not reachable")
     if revisions != request.app.state.head_revisions:
         return problem(503, "The database is not migrated to the current schema; run `casusregie migrate`")
-    return JSONResponse({"status": "ready", "revision": sorted(revisions)})
+    if _operator(request):
+        return JSONResponse({"status": "ready", "revision": sorted(revisions)})
+    return JSONResponse({"status": "ready"})
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(request: Request) -> PlainTextResponse:
+@router.get("/metrics", response_class=PlainTextResponse, responses={
+    401: {"description": "CASUSREGIE_METRICS_TOKEN is set and the bearer token is not it"},
+    404: {"description": "Production without CASUSREGIE_METRICS_TOKEN: metrics are not served"}})
+async def metrics(request: Request) -> Response:
+    settings = request.app.state.settings
+    if settings.metrics_token:
+        if not _operator(request):
+            return problem(401, "Metrics need the operations token (CASUSREGIE_METRICS_TOKEN)",
+                           headers={"WWW-Authenticate": 'Bearer realm="casusregie-metrics"'})
+    elif settings.env != "development":
+        return problem(404, "Metrics are not served: set CASUSREGIE_METRICS_TOKEN to enable them")
     return PlainTextResponse(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
