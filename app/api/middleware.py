@@ -70,8 +70,11 @@ class RequestMiddleware:
             return
         started = time.perf_counter()
         personal = str(scope.get("path", "")).startswith("/v1/")
+        # The id the audit log records is the server's own: a client choosing it could make entries of several
+        # requests look like one, or collide with another's. A client's own id (sanitised) is logged beside it.
+        request_id = uuid.uuid4().hex
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        client_request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else None
         toelichting = _header(scope, b"x-audit-toelichting")
         if toelichting is not None:
             # Headers are latin-1 on the wire; portals send UTF-8 bytes.
@@ -132,8 +135,9 @@ class RequestMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             status = status_holder["status"]
             self.metrics.observe(scope["method"], template, status, elapsed)
-            log.info("request", extra={"request_id": request_id, "method": scope["method"], "route": template,
-                                       "status": status, "duration_ms": round(elapsed * 1000, 2)})
+            log.info("request", extra={"request_id": request_id, "client_request_id": client_request_id,
+                                       "method": scope["method"], "route": template, "status": status,
+                                       "duration_ms": round(elapsed * 1000, 2)})
             reset_context(token)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -136,9 +136,11 @@ async def test_toelichting_and_request_id_are_recorded(
         "X-Request-ID": "req-123",
     }
     resp = await client.get("/v1/organisations", headers=headers)
-    assert resp.headers["x-request-id"] == "req-123"
+    # The server's own request id, not the one the client chose (issue 12, finding 9).
+    assert resp.headers["x-request-id"] != "req-123" and len(resp.headers["x-request-id"]) == 32
     row = (await audit_rows(db_url))[-1]
-    assert row.toelichting == toelichting and row.request_id == "req-123"
+    assert row.toelichting == toelichting and row.request_id == resp.headers["x-request-id"]
+    assert "req-123" not in {r.request_id for r in await audit_rows(db_url)}
 
 
 async def test_audit_list_filters_and_pages(client: httpx.AsyncClient, auth: Any) -> None:

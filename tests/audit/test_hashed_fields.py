@@ -109,7 +109,7 @@ async def test_every_column_but_the_chain_links_is_hashed(db_url: str) -> None:
     assert set(columns) == {*HASHED_FIELDS, "prev_hash", "hash"}
 
 
-async def _rich_log(client: httpx.AsyncClient, auth: Any) -> None:
+async def _rich_log(client: httpx.AsyncClient, auth: Any) -> str:
     """A log whose middle holds an entry with every field filled (a transition with a toelichting), and whose
     last entry has no subjects."""
     world = await World(client, auth).setup()
@@ -119,19 +119,20 @@ async def _rich_log(client: httpx.AsyncClient, auth: Any) -> None:
     assert r.status_code == 200, r.text
     for _ in range(2):
         assert (await client.get("/v1/organisations", headers=world.beheerder)).status_code == 200
+    return r.headers["x-request-id"]
 
 
 @pytest.mark.parametrize("field", HASHED_FIELDS)
 async def test_tampering_with_one_hashed_field_is_named(
     client: httpx.AsyncClient, auth: Any, db_url: str, field: str
 ) -> None:
-    await _rich_log(client, auth)
+    rich = await _rich_log(client, auth)
     before = await _verify(client, auth)
     assert before["valid"] is True, before
     if field == "seq":
         [(seq,)] = await _sql(db_url, "SELECT max(seq) FROM audit_log")
     else:
-        [(seq,)] = await _sql(db_url, "SELECT seq FROM audit_log WHERE request_id = 'req-rich'")
+        [(seq,)] = await _sql(db_url, "SELECT seq FROM audit_log WHERE request_id = :rid", rid=rich)
     [target] = await _sql(db_url, f"SELECT {', '.join(HASHED_FIELDS)} FROM audit_log WHERE seq = :seq", seq=seq)
     if field != "seq":
         # Every field of the target holds a value, so that the change below is a change of a value.
