@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Development-only defaults. They are public (this file is in the repo), so production refuses them.
 DEV_JWT_SECRET = "casusregie-dev-secret-do-not-use-in-production"
@@ -29,22 +30,29 @@ class Settings(BaseSettings):
     jwks: str | None = None
     bsn_hash_key: str | None = None
     log_level: str = "INFO"
-    cors_origins: list[str] = Field(default_factory=list)
-    trusted_proxies: list[str] = Field(default_factory=list)
+    # Comma lists as operators write them (NoDecode: pydantic-settings would parse them as JSON first and
+    # refuse `a,b`; `_split_csv` takes both forms).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Bearer token for GET /metrics (and /readyz's detail). Unset: /metrics is open in development and not
     # served in production (counts and latencies per route are reconnaissance for an attacker).
     metrics_token: str | None = None
+    # Organisations whose beheerders administer organisations, convenants and subscriptions (comma list).
+    # Unset: the organisations of kind `zvh`; while none is registered yet, any beheerder (to create it).
+    admin_organisations: Annotated[list[str], NoDecode] = Field(default_factory=list)
     policies_dir: Path = PROJECT_DIR / "policies"
     migrations_dir: Path = PROJECT_DIR / "migrations"
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "admin_organisations", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Accept "a,b" as well as a JSON list, so a plain env var works.
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 

@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.admin_organisations = frozenset(settings.admin_organisations)
     app.state.db = Database(settings)
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = Metrics()

@@ -169,3 +169,25 @@ def test_production_accepts_strong_keys_and_https(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CASUSREGIE_JWKS", "https://idp.example.test/jwks.json")
     monkeypatch.setenv("CASUSREGIE_JWT_SECRET", "x" * 32)
     check_settings(Settings())
+
+
+@pytest.mark.parametrize(("variable", "field"), [("CASUSREGIE_CORS_ORIGINS", "cors_origins"),
+                                                  ("CASUSREGIE_TRUSTED_PROXIES", "trusted_proxies"),
+                                                  ("CASUSREGIE_ADMIN_ORGANISATIONS", "admin_organisations")])
+@pytest.mark.parametrize(("value", "expected"), [("a", ["a"]), ("a, b,", ["a", "b"]), ('["a", "b"]', ["a", "b"]),
+                                                  ("", [])])
+def test_list_settings_read_as_operators_write_them(monkeypatch: pytest.MonkeyPatch, variable: str, field: str,
+                                                    value: str, expected: list[str]) -> None:
+    for key in [k for k in os.environ if k.startswith("CASUSREGIE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv(variable, value)
+    assert getattr(Settings(), field) == expected
+
+
+def test_a_comma_list_works_for_every_cli_command(db_url: str) -> None:
+    env = _env(CASUSREGIE_DATABASE_URL=db_url, CASUSREGIE_ENV="development",
+               CASUSREGIE_CORS_ORIGINS="http://127.0.0.1:8794,http://localhost:8794",
+               CASUSREGIE_TRUSTED_PROXIES="10.0.0.1", CASUSREGIE_ADMIN_ORGANISATIONS="zvh-mh,gemeente")
+    done = subprocess.run([CASUSREGIE, "token", "--org", "zvh-mh", "--role", "beheerder"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False, cwd=PROJECT_DIR)
+    assert done.returncode == 0, done.stderr

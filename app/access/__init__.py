@@ -5,6 +5,7 @@ does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and
 `cases` (convenant, participation, regie and trigger rules for cases), `signals` (who knows which signal).
 """
 
+from app.access.binding import audit_scope
 from app.access.cases import (
     READABLE_CASES,
     CaseAccess,
@@ -32,6 +33,7 @@ __all__ = [
     "Policies",
     "PolicyError",
     "applicable_roles",
+    "audit_scope",
     "case_access",
     "configure",
     "deny",

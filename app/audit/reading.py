@@ -6,7 +6,7 @@ Above `app.access` (it asks there whether the caller may read the log); `record.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVarTuple
 
@@ -72,7 +72,13 @@ async def list_for(
 ) -> Window[AuditEntry]:
     """GET /v1/audit: the auditor's own reading of the log is itself audited."""
     decision = access.require_role(session, principal, Action.audit_read, object_type="audit_log")
-    page = window(await list_entries(session, flt, limit=limit + 1, before_seq=before_seq), limit)
+    scope = access.audit_scope(principal)
+    page: Window[AuditEntry]
+    if scope is not None and flt.organisation not in (None, scope):
+        page = Window([], False)  # another organisation's entries: none for a partner's auditor
+    else:
+        scoped = flt if scope is None else replace(flt, organisation=scope)
+        page = window(await list_entries(session, scoped, limit=limit + 1, before_seq=before_seq), limit)
     record(session, principal, Action.audit_read, object_type="audit_log", role=decision.role,
            case_id=flt.case_id, subject_ids=[flt.subject_id] if flt.subject_id else [],
            detail={"filters": filters_detail(flt)})

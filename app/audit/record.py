@@ -64,7 +64,7 @@ def record(
         "created_at": datetime.now(UTC),
         "actor_sub": principal.sub,
         "actor_org": principal.org,
-        "actor_role": role if role is not None else (",".join(principal.roles) or None),
+        "actor_role": role if role is not None else (",".join(principal.stated_roles) or None),
         "action": action,
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),

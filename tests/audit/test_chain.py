@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.audit_helpers import audit_rows
 
-ORGS = [{"code": f"org-{i}", "name": f"Organisatie {i}", "kind": "overig"} for i in range(4)]
+# The care and safety house first: its auditor reads every entry, an auditor elsewhere only its own.
+ORGS = [{"code": "zvh-mh", "name": "ZVH", "kind": "zvh"},
+        *({"code": f"org-{i}", "name": f"Organisatie {i}", "kind": "overig"} for i in range(3))]
 
 
 async def _make_entries(client: httpx.AsyncClient, auth: Any) -> None:
