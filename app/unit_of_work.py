@@ -20,14 +20,16 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
     """One transaction: commit on success (after the audit entries are written), roll back on error.
 
     Denied attempts must be provable even though the request failed: their audit entries are written
-    again in a transaction of their own after the rollback.
+    again in a transaction of their own after the rollback. That includes an operation's refusals (409,
+    412, 422) that its service registered a recorder for (`audit.on_refusal`).
     """
     session = db.sessionmaker()
     try:
         yield session
         await audit.flush_pending(session)
         await session.commit()
-    except BaseException:
+    except BaseException as exc:
+        audit.refused(session, exc)
         kept = audit.take_persistent(session)
         await session.rollback()
         if kept:

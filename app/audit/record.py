@@ -8,7 +8,7 @@ So the entry commits with the change it records, or vanishes with it; denials ar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from app.audit.masking import mask_numbers
 from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
 from app.auth.principal import Principal
 from app.kit.database import table_of
+from app.kit.errors import DomainError, NotAllowed, NotFound
 from app.kit.request_context import current_context
 
 PENDING_KEY = "audit_pending"
@@ -94,6 +95,33 @@ def take_persistent(session: AsyncSession) -> list[PendingEntry]:
 
 def requeue(session: AsyncSession, entries: list[PendingEntry]) -> None:
     session.info.setdefault(PENDING_KEY, []).extend(entries)
+
+
+REFUSAL_KEY = "audit_refusal"
+# Refusals the operation's own service has not audited already: 403 and 404 are recorded where they are
+# decided (app/access); a conflict, a stale version or invalid data is decided later, by the domain.
+AUDITED_AT_SOURCE = (NotAllowed, NotFound)
+
+
+def on_refusal(session: AsyncSession, recorder: Callable[[DomainError], None]) -> None:
+    """Register how this unit of work's operation records a refusal (a 409, 412 or 422 it raises): as a
+    denied attempt, kept though the request rolls back (the unit of work calls `refused`)."""
+    session.info[REFUSAL_KEY] = recorder
+
+
+def refused(session: AsyncSession, exc: BaseException) -> None:
+    recorder = session.info.pop(REFUSAL_KEY, None)
+    if recorder is not None and isinstance(exc, DomainError) and not isinstance(exc, AUDITED_AT_SOURCE):
+        recorder(exc)
+
+
+def refusal_detail(exc: DomainError) -> dict[str, Any]:
+    """What a refusal's audit entry says: the kind and the fields named, never the values or messages."""
+    detail: dict[str, Any] = {"reason": exc.title}
+    errors = getattr(exc, "errors", None)
+    if errors:
+        detail["fields"] = [".".join(str(p) for p in e.get("loc", [])) for e in errors]
+    return detail
 
 
 # Built once, Core not ORM: the audit append runs on every request (bench/: ORM bulk insert and per-call

@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
 from app.kit.errors import NotFound, StaleVersion
 from app.subjects.models import Subject
-from app.vocabulary import Action, AuditedAction
+from app.vocabulary import Action, AuditedAction, AuditOutcome
 
 
 @dataclass
@@ -35,9 +35,10 @@ class LoadedCase:
     def record(
         self, session: AsyncSession, principal: Principal, action: AuditedAction, *, object_type: str,
         object_id: Any = None, role: str | None = None, detail: dict[str, Any] | None = None,
+        outcome: AuditOutcome = AuditOutcome.allowed,
     ) -> None:
         """Audit an operation on this case: its subjects, and the convenant the decision used as legal basis."""
-        audit.record(session, principal, action, object_type=object_type, object_id=object_id,
+        audit.record(session, principal, action, object_type=object_type, object_id=object_id, outcome=outcome,
                      role=role or self.decision.role, case_id=self.case.id, subject_ids=self.subject_ids,
                      legal_basis=self.decision.basis, detail=detail)
 
@@ -80,7 +81,12 @@ async def load_case(
     subjects = await subjects_of(session, case.id)
     ids = tuple(sorted((s.id for s in subjects), key=str))
     decision, case_access = await access.require_case(session, principal, action, case, subject_ids=ids)
-    return LoadedCase(case, decision, case_access, ids, subjects)
+    loaded = LoadedCase(case, decision, case_access, ids, subjects)
+    if lock:  # a change to the case: a refusal from here on (409, 412, 422) is a denied attempt on it
+        audit.on_refusal(session, lambda exc: loaded.record(
+            session, principal, action, object_type="case", object_id=case.id, outcome=AuditOutcome.denied,
+            detail=audit.refusal_detail(exc)))
+    return loaded
 
 
 def parse_if_match(header: str | None) -> int | None:
