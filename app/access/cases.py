@@ -175,10 +175,15 @@ def deny_missing(session: AsyncSession, principal: Principal, action: Action, ca
     deny(session, principal, action, object_type="case", object_id=case_id, case_id=case_id, reason="not found")
 
 
-def permitted_transitions(principal: Principal, case: Case, org_kind: str | None) -> list[TransitionDef]:
-    """The transitions out of the case's state that the caller's roles (and organisation kind) may fire."""
+def permitted_transitions(
+    principal: Principal, case: Case, org_kind: str | None, access: CaseAccess
+) -> list[TransitionDef]:
+    """The transitions out of the case's state that the caller's roles (and organisation kind) may fire, with
+    data of a category its convenants grant (one may not write what one may not read)."""
     roles = applicable_roles(principal, Action.case_transition, case)
-    return [t for t in get_engine().available(case.case_type, case.state) if t.permits(roles, org_kind)]
+    categories = access.categories
+    return [t for t in get_engine().available(case.case_type, case.state)
+            if t.permits(roles, org_kind) and (t.data_category is None or t.data_category in categories)]
 
 
 def require_trigger(

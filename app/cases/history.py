@@ -22,9 +22,12 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
     out = []
     for t in rows:
         withheld = t.data_category is not None and t.data_category not in categories
+        # A decision of a category the caller may not see is withheld whole: which one (the trigger), why
+        # (the reason) and with what (the data); that a step was taken, when, by whom and where to, stays.
         out.append(HistoryEntry(
-            id=t.id, version=t.version, trigger=t.trigger, from_state=t.from_state, to_state=t.to_state,
-            reason=t.reason, data=None if withheld else t.data, data_category=t.data_category,
+            id=t.id, version=t.version, trigger=None if withheld else t.trigger, trigger_withheld=withheld,
+            from_state=t.from_state, to_state=t.to_state, reason=None if withheld else t.reason,
+            data=None if withheld else t.data, data_category=t.data_category,
             data_withheld=withheld, actor_sub=t.actor_sub, actor_org=t.actor_org, actor_role=t.actor_role,
             created_at=t.created_at,
         ))

@@ -118,10 +118,12 @@ class AvailableTransition(BaseModel):
 class HistoryEntry(BaseModel):
     id: uuid.UUID
     version: int
-    trigger: str
+    trigger: str | None = Field(description="Null when the transition's data category is not covered for you "
+                                            "(`trigger_withheld`): its name would tell the decision")
+    trigger_withheld: bool
     from_state: str | None
     to_state: str
-    reason: str
+    reason: str | None = Field(description="Null with the trigger: the reason of a withheld decision")
     data: dict[str, Any] | None = Field(description="Null when its data category is not covered for you")
     data_category: DataCategory | None
     data_withheld: bool

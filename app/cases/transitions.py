@@ -20,14 +20,34 @@ from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
 from app.cases.service import enter_state, hand_regie
 from app.kit import clock
-from app.kit.errors import InvalidTransition
+from app.kit.errors import GuardFailed, InvalidTransition
 from app.organisations import lookup as organisations
 from app.vocabulary import Action, AuditAction, DataCategory, PlanStatus
 from app.workflows.engine import get_engine
-from app.workflows.model import GuardContext, PlanInfo
+from app.workflows.model import GuardContext, Ladder, PlanInfo
 
 _LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
                 .order_by(CasePlan.version.desc()).limit(1))
+
+
+def _as_seen_by(exc: GuardFailed, ladder: Ladder, categories: frozenset[DataCategory]) -> GuardFailed:
+    """A guard's complaint about case details of a category the caller may not read names no field: the
+    names of what is missing would tell which of those details are set."""
+    hidden = {key for key, category in ladder.details_categories.items() if category not in categories}
+    if not hidden:
+        return exc
+
+    def secret(name: str) -> bool:
+        return name.split(".")[0] in hidden
+
+    missing = [m for m in exc.missing if not secret(m)]
+    errors = [e for e in exc.errors
+              if not (list(e["loc"][:2]) == ["case", "details"] and len(e["loc"]) > 2 and e["loc"][2] in hidden)]
+    if len(errors) < len(exc.errors):
+        missing.append("withheld")
+        errors.append({"loc": ["case", "details"],
+                       "msg": "a condition on case details you may not see is not met"})
+    return GuardFailed("Transition requirements not met: " + ", ".join(missing), missing=missing, errors=errors)
 
 
 async def latest_plan(session: AsyncSession, case_id: uuid.UUID) -> CasePlan | None:
@@ -48,7 +68,7 @@ async def available(session: AsyncSession, principal: Principal, case_id: uuid.U
             data_schema=t.data_model.model_json_schema() if t.data_model else {},
             data_category=DataCategory(t.data_category) if t.data_category is not None else None,
         )
-        for t in access.permitted_transitions(principal, case, await _org_kind(session, principal))
+        for t in access.permitted_transitions(principal, case, await _org_kind(session, principal), loaded.access)
     ]
     loaded.record(session, principal, AuditAction.case_transitions, object_type="case", object_id=case.id)
     return out
@@ -65,7 +85,8 @@ async def fire(
     org_kind = await _org_kind(session, principal)
     tdef = engine.transition(case.case_type, case.state, request.trigger)
     if tdef is None:
-        allowed = sorted({t.trigger for t in access.permitted_transitions(principal, case, org_kind)})
+        allowed = sorted({t.trigger for t in access.permitted_transitions(principal, case, org_kind,
+                                                                          loaded.access)})
         raise InvalidTransition(f"{request.trigger!r} is not possible in state {case.state!r}", allowed=allowed)
     role = access.require_trigger(session, principal, case, tdef, org_kind, subject_ids=loaded.subject_ids)
     if tdef.data_category is not None:  # its data is of that category: one may not write what one may not read
@@ -75,7 +96,10 @@ async def fire(
     plan = await latest_plan(session, case.id) if tdef.needs_plan else None
     plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None
     ctx = GuardContext(details=case.details or {}, data=request.data, plan=plan_info, actor_org_kind=org_kind)
-    result = engine.fire(case.case_type, case.state, tdef.trigger, ctx)
+    try:
+        result = engine.fire(case.case_type, case.state, tdef.trigger, ctx)
+    except GuardFailed as exc:
+        raise _as_seen_by(exc, engine.ladder(case.case_type), loaded.access.categories) from None
 
     now = clock.now()
     if tdef.sets_regie_from:
