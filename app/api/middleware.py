@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +28,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def decode_toelichting(value: str) -> str:
+    """A header value as sent (its bytes read as Latin-1): RFC 8187 style `UTF-8''<percent-encoded>` for text
+    any client can send, else UTF-8 bytes (what browsers' fetch and Node send), else Latin-1 as it is."""
+    if value[:7].lower() == "utf-8''":
+        return unquote(value[7:], encoding="utf-8", errors="replace")
+    raw = value.encode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
 
 
 class TrustedProxies:
@@ -77,8 +90,7 @@ class RequestMiddleware:
         client_request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else None
         toelichting = _header(scope, b"x-audit-toelichting")
         if toelichting is not None:
-            # Headers are latin-1 on the wire; portals send UTF-8 bytes.
-            toelichting = toelichting.encode("latin-1").decode("utf-8", "replace")[:MAX_TOELICHTING] or None
+            toelichting = decode_toelichting(toelichting)[:MAX_TOELICHTING] or None
         token = set_context(RequestContext(request_id, self.proxies.client_address(scope), toelichting))
         status_holder: dict[str, Any] = {"status": 500}
 
