@@ -78,19 +78,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID",
-                           "X-Audit-Toelichting"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
-        )
     app.add_middleware(
         RequestMiddleware,
         metrics=app.state.metrics,
         proxies=TrustedProxies(settings.trusted_proxies),
         max_body=settings.max_body_bytes,
     )
+    if settings.cors_origins:
+        # Outermost (added last): the 413 and 500 that RequestMiddleware answers itself carry CORS headers
+        # too, so a portal can read the problem and the request id it asks users to quote.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID",
+                           "X-Audit-Toelichting", "traceparent", "tracestate"],  # + OpenTelemetry in browsers
+            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "WWW-Authenticate",
+                            "Retry-After"],
+        )
     return app

@@ -133,6 +133,30 @@ async def test_cors_only_for_configured_origins(db_url: str) -> None:
         assert "etag" in exposed and "location" in exposed and "x-request-id" in exposed
         other = await c.get("/healthz", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+        assert "www-authenticate" in exposed and "retry-after" in exposed
+        traced = await c.options("/v1/cases", headers={
+            "Origin": "https://portaal.zvh.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, traceparent, tracestate"})
+        assert traced.status_code == 200, traced.text
+    await app.state.db.dispose()
+
+
+async def test_413_and_500_carry_cors_headers(db_url: str, auth: Any) -> None:
+    """A portal on another origin must be able to read these problems (issue 13, finding 2)."""
+    origin = "https://portaal.zvh.example"
+    app = create_app(make_settings(db_url, cors_origins=[origin], max_body_bytes=2048))
+
+    async def boom() -> None:
+        raise RuntimeError("internal")
+
+    app.add_api_route("/boom", boom)
+    async with _client(app) as c:
+        big = await c.post("/v1/organisations", content=b"{" + b" " * 4096 + b"}",
+                           headers=auth("zvh-mh", "beheerder") | {"Origin": origin, "Content-Type": "application/json"})
+        assert big.status_code == 413 and big.headers["access-control-allow-origin"] == origin
+        failed = await c.get("/boom", headers={"Origin": origin})
+        assert failed.status_code == 500 and failed.headers["access-control-allow-origin"] == origin
+        assert "x-request-id" in failed.headers["access-control-expose-headers"].lower()
     await app.state.db.dispose()
 
 
