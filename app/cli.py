@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from app.audit import verification as verify
+from app.audit.anchoring import Anchors, anchored
 from app.auth.tokens import issue_dev_token
 from app.config import ConfigError, Settings, check_settings, get_settings
 from app.demo import prepare_demo
@@ -86,6 +87,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_verify_audit(args: argparse.Namespace) -> int:
     settings = get_settings()
+    anchors = Anchors.from_settings(settings, public_key_file=args.public_key, directory=args.checkpoints)
 
     async def run() -> int:
         workers = args.workers
@@ -98,14 +100,15 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
             finally:
                 if pool is not None:
                     await pool.close()
-        if result is None:
-            db = Database(settings)
-            try:
-                async with db.sessionmaker() as session:
+        db = Database(settings)
+        try:
+            async with db.sessionmaker() as session:
+                if result is None:
                     result = await verify.verify_chain(session, workers=workers)
-            finally:
-                await db.dispose()
-        print(json.dumps(result.as_dict()))
+                result = await anchored(session, result, anchors)
+        finally:
+            await db.dispose()
+        print(json.dumps(result.with_anchors()))
         return 0 if result.valid else 1
 
     return asyncio.run(run())
@@ -161,9 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dev", action="store_true", help="development mode (tokens are refused in production)")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("verify-audit", help="recompute the audit hash chain; exit 1 naming the first bad entry")
+    p = sub.add_parser("verify-audit", help="recompute the audit hash chain and hold it against the signed "
+                                            "checkpoints; exit 1 naming the first bad entry or contradicted checkpoint")
     p.add_argument("--workers", type=int, default=None,
                    help="PostgreSQL: worker processes (default: one per CPU for a large log; 0: none)")
+    p.add_argument("--checkpoints", type=Path, default=None,
+                   help="checkpoint directory (default: CASUSREGIE_AUDIT_CHECKPOINT_DIR)")
+    p.add_argument("--public-key", type=Path, default=None,
+                   help="Ed25519 public key PEM that checks the checkpoints (GET /v1/audit/public-key); default: "
+                        "the public half of CASUSREGIE_AUDIT_SIGNING_KEY")
     p.set_defaults(func=cmd_verify_audit)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     # Organisations whose beheerders administer organisations, convenants and subscriptions (comma list).
     # Unset: the organisations of kind `zvh`; while none is registered yet, any beheerder (to create it).
     admin_organisations: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The audit ledger (app/audit/ledger.py). Chaining: `inline` in the request's transaction (SQLite's default:
+    # one writer), `deferred` through the staging table and one chainer per database (PostgreSQL's default).
+    audit_chaining: Literal["inline", "deferred"] | None = None
+    # Ed25519 private key (PEM file) that signs the checkpoints; development generates one beside the sink.
+    audit_signing_key: Path | None = None
+    # Where signed checkpoints leave the database: an append-only directory, and/or an HTTP witness (POST).
+    # Unset in development: a directory beside the SQLite file, or ./audit-checkpoints.
+    audit_checkpoint_dir: Path | None = None
+    audit_witness_url: str | None = None
+    audit_checkpoint_interval: float = Field(default=1.0, gt=0, le=3600)
+    # `casusregie migrate` connects as the schema owner; the service runs as a role that may not rewrite
+    # the audit log (README "Running as a restricted database role"). Unset: CASUSREGIE_DATABASE_URL.
+    migration_database_url: str | None = None
     policies_dir: Path = PROJECT_DIR / "policies"
     migrations_dir: Path = PROJECT_DIR / "migrations"
 
@@ -75,6 +88,51 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def effective_audit_chaining(self) -> Literal["inline", "deferred"]:
+        if self.audit_chaining is not None:
+            return self.audit_chaining
+        return "inline" if self.is_sqlite else "deferred"
+
+    @property
+    def effective_checkpoint_dir(self) -> Path | None:
+        """Where checkpoints are written and read. Production: only where the operator said; development: a
+        directory beside the SQLite file (so each demo database has its own), else ./audit-checkpoints."""
+        if self.audit_checkpoint_dir is not None:
+            return self.audit_checkpoint_dir
+        if self.env != "development":
+            return None
+        sqlite_file = self.sqlite_path
+        if sqlite_file is not None:
+            return sqlite_file.parent / f"{sqlite_file.name}.audit-checkpoints"
+        return Path("audit-checkpoints")
+
+    @property
+    def effective_signing_key(self) -> Path | None:
+        """The checkpoint signing key's PEM file. Development without one: generated once and kept beside the
+        checkpoint directory (`<dir>.signing-key.pem`), so restarts sign with the same key."""
+        if self.audit_signing_key is not None:
+            return self.audit_signing_key
+        directory = self.effective_checkpoint_dir
+        if self.env != "development" or directory is None:
+            return None
+        return directory.parent / f"{directory.name}.signing-key.pem"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite:
+            return None
+        _, _, rest = self.database_url.partition(":///")
+        path = rest.split("?", 1)[0]
+        if not path or path == ":memory:":
+            return None
+        return Path(path)
+
+    @property
+    def effective_migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
     def production_problems(self) -> list[str]:
         """Reasons this configuration must not serve production traffic."""
         problems: list[str] = []
@@ -91,6 +149,12 @@ class Settings(BaseSettings):
             problems.append("CASUSREGIE_BSN_HASH_KEY must be set to a private key in production")
         else:
             problems += _weak_key("CASUSREGIE_BSN_HASH_KEY", self.bsn_hash_key, DEV_BSN_HASH_KEY, "key")
+        if self.audit_signing_key is None:
+            problems.append("CASUSREGIE_AUDIT_SIGNING_KEY (an Ed25519 private key, PEM) is required in production: "
+                            "it signs the audit checkpoints")
+        if self.audit_checkpoint_dir is None and not self.audit_witness_url:
+            problems.append("CASUSREGIE_AUDIT_CHECKPOINT_DIR or CASUSREGIE_AUDIT_WITNESS_URL is required in "
+                            "production: signed checkpoints must leave the database")
         return problems
 
 

@@ -26,6 +26,7 @@ from app.api.routers import (
     signals,
     workflows,
 )
+from app.audit.ledger import Ledger
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, check_settings, get_settings
 from app.kit.database import Database
@@ -53,8 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await app.state.db.dispose()
+        # The audit ledger chains (when this process is the elected chainer) and signs checkpoints; stopped
+        # before the database, so that what is staged is chained and a last checkpoint signed.
+        await app.state.ledger.start()
+        try:
+            yield
+        finally:
+            await app.state.ledger.stop()
+            await app.state.db.dispose()
 
     app = FastAPI(
         title="Casusregie",
@@ -67,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_organisations = frozenset(settings.admin_organisations)
     app.state.db = Database(settings)
+    app.state.ledger = Ledger(settings, app.state.db)
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = Metrics()
     app.state.head_revisions = head_revisions(settings)

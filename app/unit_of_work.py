@@ -26,7 +26,7 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
     session = db.sessionmaker()
     try:
         yield session
-        await audit.flush_pending(session)
+        await audit.flush_pending(session, deferred=db.deferred_audit)
         await session.commit()
     except BaseException as exc:
         audit.refused(session, exc)
@@ -42,5 +42,5 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
 async def _write_kept(db: Database, entries: list[audit.PendingEntry]) -> None:
     async with db.sessionmaker() as session:
         audit.requeue(session, entries)
-        await audit.flush_pending(session)
+        await audit.flush_pending(session, deferred=db.deferred_audit)
         await session.commit()

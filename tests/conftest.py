@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -156,6 +157,8 @@ async def empty_db_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 def make_settings(url: str, **overrides: object) -> Settings:
+    # Checkpoints of this test's log only: never ./audit-checkpoints of whoever ran a server here before.
+    overrides.setdefault("audit_checkpoint_dir", Path(tempfile.mkdtemp(prefix="casusregie-checkpoints-")))
     return Settings(database_url=url, env="development", log_level="WARNING", **overrides)  # type: ignore[arg-type]
 
 

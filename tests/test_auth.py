@@ -167,7 +167,9 @@ def test_production_refuses_unsafe_configuration() -> None:
     with pytest.raises(ConfigError, match="development secret"):
         check_settings(Settings(env="production", jwks="/etc/jwks.json", bsn_hash_key="k" * 32,
                                 jwt_secret=DEV_JWT_SECRET))
-    check_settings(Settings(env="production", jwks="/etc/jwks.json", bsn_hash_key="k" * 32))
+    check_settings(Settings(env="production", jwks="/etc/jwks.json", bsn_hash_key="k" * 32,
+                            audit_signing_key="/etc/casusregie/audit.pem",  # type: ignore[arg-type]
+                            audit_checkpoint_dir="/var/lib/casusregie/checkpoints"))  # type: ignore[arg-type]
 
 
 def test_production_issues_no_dev_tokens() -> None:

@@ -21,7 +21,9 @@ TOKEN = "metrics-token-of-the-operators-0123456789"
 
 def _production(url: str, **extra: Any) -> Settings:
     return Settings(database_url=url, env="production", jwks="/etc/casusregie/jwks.json",
-                    bsn_hash_key="a-private-key-of-at-least-32-bytes-0123456789", log_level="WARNING", **extra)
+                    bsn_hash_key="a-private-key-of-at-least-32-bytes-0123456789", log_level="WARNING",
+                    audit_signing_key=Path("/etc/casusregie/audit-signing-key.pem"),
+                    audit_checkpoint_dir=Path("/var/lib/casusregie/audit-checkpoints"), **extra)
 
 
 async def _get(settings: Settings, path: str, **headers: str) -> httpx.Response:

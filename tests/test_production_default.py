@@ -18,6 +18,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jose import jwk
 
 from app.auth.tokens import sign_token
@@ -101,8 +102,13 @@ def test_production_server_refuses_development_secret_tokens(db_url: str, tmp_pa
                             serialization.NoEncryption()).decode()
     port = free_port()
     # No CASUSREGIE_ENV: what a server started from a deployment script without it gets.
+    audit_key = tmp_path / "audit-signing-key.pem"
+    audit_key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     env = _env(CASUSREGIE_DATABASE_URL=db_url, CASUSREGIE_JWKS=str(jwks), CASUSREGIE_JWT_ISSUER=ISSUER,
-               CASUSREGIE_BSN_HASH_KEY="a-private-key-of-at-least-32-bytes-0123456789")
+               CASUSREGIE_BSN_HASH_KEY="a-private-key-of-at-least-32-bytes-0123456789",
+               CASUSREGIE_AUDIT_SIGNING_KEY=str(audit_key),
+               CASUSREGIE_AUDIT_CHECKPOINT_DIR=str(tmp_path / "checkpoints"))
     process = _start([], env, tmp_path / "serve.log", port)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -137,7 +143,9 @@ def test_development_mode_is_asked_for_and_said_loudly(db_url: str, tmp_path: Pa
 
 
 PRODUCTION = {"CASUSREGIE_JWKS": "/etc/casusregie/jwks.json",
-              "CASUSREGIE_BSN_HASH_KEY": "a-private-key-of-at-least-32-bytes-0123456789"}
+              "CASUSREGIE_BSN_HASH_KEY": "a-private-key-of-at-least-32-bytes-0123456789",
+              "CASUSREGIE_AUDIT_SIGNING_KEY": "/etc/casusregie/audit-signing-key.pem",
+              "CASUSREGIE_AUDIT_CHECKPOINT_DIR": "/var/lib/casusregie/audit-checkpoints"}
 
 
 @pytest.mark.parametrize(("variable", "value", "named"), [
@@ -159,6 +167,25 @@ def test_production_refuses_weak_keys_set_as_an_operator_would(
     with pytest.raises(ConfigError) as refused:
         check_settings(Settings())
     assert variable in str(refused.value) and named in str(refused.value)
+
+
+@pytest.mark.parametrize("missing", [("CASUSREGIE_AUDIT_SIGNING_KEY",),
+                                     ("CASUSREGIE_AUDIT_CHECKPOINT_DIR",)])
+def test_production_refuses_to_start_without_a_checkpoint_key_and_sink(
+    monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...]
+) -> None:
+    """Issue 11: signed checkpoints must leave the database, so production needs the key and a sink."""
+    for key in [k for k in os.environ if k.startswith("CASUSREGIE_")]:
+        monkeypatch.delenv(key)
+    for key, default in PRODUCTION.items():
+        if key not in missing:
+            monkeypatch.setenv(key, default)
+    with pytest.raises(ConfigError) as refused:
+        check_settings(Settings())
+    assert missing[0] in str(refused.value)
+    if missing[0] == "CASUSREGIE_AUDIT_CHECKPOINT_DIR":  # a witness alone is a sink too
+        monkeypatch.setenv("CASUSREGIE_AUDIT_WITNESS_URL", "https://witness.example.test/checkpoints")
+        check_settings(Settings())
 
 
 def test_production_accepts_strong_keys_and_https(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from app.audit.ledger import LAG_BUCKETS, LedgerStats
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -55,3 +57,41 @@ class Metrics:
                              f"{self.latency_sum[(method, route)]:.6f}")
                 lines.append(f"casusregie_http_request_duration_seconds_count{{{labels}}} {count}")
         return "\n".join(lines) + "\n"
+
+
+def ledger_lines(stats: LedgerStats, staged: tuple[int, float | None] | None) -> str:
+    """The audit ledger: this process's chaining (lag from staging to chain), checkpoints, and the staging
+    depth in the database (None: the database did not answer)."""
+    lines = [
+        "# HELP casusregie_audit_chainer 1 when this process is the audit chainer.",
+        "# TYPE casusregie_audit_chainer gauge",
+        f"casusregie_audit_chainer {int(stats.is_chainer)}",
+        "# HELP casusregie_audit_chain_lag_seconds Time from an entry's writing to its chaining.",
+        "# TYPE casusregie_audit_chain_lag_seconds histogram",
+    ]
+    for bound, n in zip(LAG_BUCKETS, stats.lag_buckets, strict=True):
+        lines.append(f'casusregie_audit_chain_lag_seconds_bucket{{le="{bound}"}} {n}')
+    lines += [
+        f'casusregie_audit_chain_lag_seconds_bucket{{le="+Inf"}} {stats.chained}',
+        f"casusregie_audit_chain_lag_seconds_sum {stats.lag_sum:.6f}",
+        f"casusregie_audit_chain_lag_seconds_count {stats.chained}",
+        "# HELP casusregie_audit_checkpoints_total Signed checkpoints this process wrote.",
+        "# TYPE casusregie_audit_checkpoints_total counter",
+        f"casusregie_audit_checkpoints_total {stats.checkpoints}",
+        "# HELP casusregie_audit_ledger_errors_total Failed chaining or checkpoint attempts (retried).",
+        "# TYPE casusregie_audit_ledger_errors_total counter",
+        f"casusregie_audit_ledger_errors_total {stats.errors}",
+    ]
+    if stats.last_checkpoint_seq is not None:
+        lines += ["# HELP casusregie_audit_last_checkpoint_seq The seq of the last checkpoint this process signed.",
+                  "# TYPE casusregie_audit_last_checkpoint_seq gauge",
+                  f"casusregie_audit_last_checkpoint_seq {stats.last_checkpoint_seq}"]
+    if staged is not None:
+        count, oldest = staged
+        lines += ["# HELP casusregie_audit_staged_entries Audit entries written and not yet chained.",
+                  "# TYPE casusregie_audit_staged_entries gauge",
+                  f"casusregie_audit_staged_entries {count}",
+                  "# HELP casusregie_audit_oldest_staged_seconds Age of the oldest entry not yet chained.",
+                  "# TYPE casusregie_audit_oldest_staged_seconds gauge",
+                  f"casusregie_audit_oldest_staged_seconds {oldest or 0:.3f}"]
+    return "\n".join(lines) + "\n"

@@ -86,6 +86,18 @@ def after_seq(cursor: str | None, maximum: int) -> int | None:
     return _field(cursor, lambda k: _bounded(k["seq"], maximum))
 
 
+def after_audit_position(cursor: str | None, maximum: int) -> tuple[str, int] | None:
+    """Where a newest-first audit page continues: ("staged", n) among entries not yet chained, or
+    ("seq", n) in the chain."""
+
+    def parse(key: dict[str, Any]) -> tuple[str, int]:
+        if set(key) == {"staged"}:
+            return "staged", _bounded(key["staged"], maximum)
+        return "seq", _bounded(key["seq"], maximum)
+
+    return _field(cursor, parse)
+
+
 def next_cursor(page: Window[T], key: Callable[[T], dict[str, Any]]) -> str | None:
     return encode_cursor(key(page.items[-1])) if page.more and page.items else None
 

@@ -1,4 +1,4 @@
-"""The append-only audit log and its single-row chain head."""
+"""The append-only audit log, its single-row chain head, and the staging table requests append to."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
+    chained = True  # as listed: a link of the chain (AuditStaged: not yet)
+
     __table_args__ = (
         Index("ix_audit_log_case_id", "case_id"),
         Index("ix_audit_log_actor_sub", "actor_sub"),
@@ -69,3 +71,39 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(SeqType, nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditStaged(Base):
+    """An entry a request wrote and the chainer has not yet chained (app/audit/chainer.py): every field of
+    an entry but seq and the hashes. Deleted in the transaction that chains it."""
+
+    __tablename__ = "audit_staging"
+
+    staged_seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_org: Mapped[str] = mapped_column(String(100), nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60), nullable=False)
+    object_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    object_id: Mapped[str | None] = mapped_column(String(100))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    subject_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    convenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    convenant_version: Mapped[int | None] = mapped_column(Integer)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    toelichting: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    client_address: Mapped[str | None] = mapped_column(String(100))
+
+    # As listed (GET /v1/audit): not a link of the chain yet, so no seq and no hashes.
+    chained = False
+    seq = None
+    prev_hash = None
+    hash = None
+
+
+STAGED_FIELDS = tuple(c.name for c in AuditStaged.__table__.columns if c.name != "staged_seq")

@@ -1,8 +1,8 @@
 """Writing the audit log. `record` is the only way to write it.
 
-`record` queues an entry on the session; `flush_pending` chains and inserts the queued entries at
-the end of the unit of work, holding the chain-head row lock only for those inserts and the commit.
-So the entry commits with the change it records, or vanishes with it; denials are kept on rollback.
+`record` queues an entry on the session; `flush_pending` writes the queued entries at the end of the unit
+of work, in its transaction: staged for the chainer (PostgreSQL) or chained at once (SQLite). So the entry
+commits with the change it records, or vanishes with it; denials are kept on rollback.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.hash_chain import entry_hash
+from app.audit.chainer import chain_into_log
 from app.audit.masking import mask_numbers
-from app.audit.models import AuditChainHead, AuditEntry, AuditSubject
+from app.audit.models import AuditStaged
 from app.auth.principal import Principal
 from app.kit.database import table_of
 from app.kit.errors import DomainError, NotAllowed, NotFound
@@ -126,32 +126,21 @@ def refusal_detail(exc: DomainError) -> dict[str, Any]:
 
 # Built once, Core not ORM: the audit append runs on every request (bench/: ORM bulk insert and per-call
 # statement construction cost more than the inserts themselves).
-_LOCK_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1).with_for_update()
-_MOVE_HEAD = (update(table_of(AuditChainHead)).where(table_of(AuditChainHead).c.id == 1)
-              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
-_INSERT_ENTRY = insert(table_of(AuditEntry))
-_INSERT_SUBJECT = insert(table_of(AuditSubject))
+_INSERT_STAGED = insert(table_of(AuditStaged))
 
 
-async def flush_pending(session: AsyncSession) -> None:
+async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
+    """Write the entries this unit of work queued, in its transaction.
+
+    `deferred` (PostgreSQL): one multi-row insert into the staging table, no shared lock, so requests
+    commit in parallel; the chainer (app/audit/chainer.py) chains them shortly after. Otherwise (SQLite,
+    whose BEGIN IMMEDIATE already serialises writers): chained here, in the request's transaction.
+    """
     entries: list[PendingEntry] = session.info.pop(PENDING_KEY, [])
     if not entries:
         return
     await session.flush()
-    # FOR UPDATE serialises appenders on PostgreSQL; on SQLite BEGIN IMMEDIATE already has.
-    seq, prev = (await session.execute(_LOCK_HEAD)).one()
-    rows: list[dict[str, Any]] = []
-    subject_rows: list[dict[str, Any]] = []
-    for entry in entries:
-        seq += 1
-        fields = dict(entry.fields, seq=seq)
-        digest = entry_hash(prev, fields)
-        rows.append({**fields, "prev_hash": prev, "hash": digest})
-        subject_rows.extend({"seq": seq, "subject_id": s} for s in entry.subject_ids)
-        prev = digest
-    await session.execute(_INSERT_ENTRY, rows)
-    if subject_rows:
-        await session.execute(_INSERT_SUBJECT, subject_rows)
-    await session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
-
-
+    if deferred:
+        await session.execute(_INSERT_STAGED, [e.fields for e in entries])
+    else:
+        await chain_into_log(session, [e.fields for e in entries])

@@ -119,5 +119,10 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.settings.is_sqlite
 
+    @property
+    def deferred_audit(self) -> bool:
+        """Audit entries go to the staging table for the chainer (app/audit/chainer.py), not into the chain."""
+        return self.settings.effective_audit_chaining == "deferred"
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,7 +16,8 @@ from app.config import Settings
 def alembic_config(settings: Settings) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(settings.migrations_dir))
-    cfg.set_main_option("sqlalchemy.url", settings.database_url)
+    # The schema owner's URL when one is set: the runtime role may not alter tables (README).
+    cfg.set_main_option("sqlalchemy.url", settings.effective_migration_url)
     cfg.attributes["settings"] = settings
     return cfg
 

@@ -32,6 +32,7 @@ from app.auth.principal import Principal
 from app.kit.database import Database
 from app.kit.request_context import RequestContext, reset_context, set_context
 from app.unit_of_work import unit_of_work
+from tests.audit_helpers import drain_staging, tamper_sql
 from tests.conftest import IS_PG, make_settings
 
 # Every way a text can be rendered differently by COPY and by JSON, and the look-alikes of NULL.
@@ -98,16 +99,14 @@ async def _write_log(db_url: str, n: int) -> list[int]:
                     i += 1
     finally:
         await db.dispose()
+    await drain_staging(db_url)  # the chainer's part, on PostgreSQL
     return written
 
 
 async def _sql(db_url: str, statement: str, **params: Any) -> None:
-    db = Database(make_settings(db_url))
-    try:
-        async with db.engine.begin() as conn:
-            await conn.execute(text(statement), params)
-    finally:
-        await db.dispose()
+    """As a database superuser would, past the append-only triggers."""
+    await tamper_sql(db_url, statement, **params)
+
 
 
 async def _verdict(db_url: str, **kw: Any) -> dict[str, Any]:

@@ -3,14 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.pagination import CursorQuery, LimitQuery, after_seq, next_cursor
+from app.api.pagination import CursorQuery, LimitQuery, after_audit_position, after_seq, next_cursor
 from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
 from app.audit import reading as audit_log
-from app.audit.schemas import AuditEntryOut, AuditPage, VerificationOut
+from app.audit.anchoring import configured_anchors
+from app.audit.schemas import AuditEntryOut, AuditPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerificationOut
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -32,14 +33,41 @@ async def list_audit(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> AuditPage:
+    """The audit log, newest first. Entries not yet linked into the hash chain come first (`chained: false`,
+    no seq or hashes): an auditor never misses a recent access. An entry the chainer links while you page
+    may appear twice, once staged and once chained, with the same `id`; none is skipped."""
     flt = audit_log.AuditFilter(case_id=case_id, subject_id=subject_id, actor=actor, organisation=organisation,
                             action=action, since=from_, until=to)
-    page = await audit_log.list_for(session, principal, flt, limit=limit, before_seq=after_seq(cursor, MAX_SEQ))
+    position = after_audit_position(cursor, MAX_SEQ)
+    after = None if position is None else (
+        audit_log.AuditPosition(staged_before=position[1]) if position[0] == "staged"
+        else audit_log.AuditPosition(seq_before=position[1]))
+    page = await audit_log.list_for(session, principal, flt, limit=limit, after=after)
     return AuditPage(items=[AuditEntryOut.model_validate(r) for r in page.items],
-                     next_cursor=next_cursor(page, lambda e: {"seq": e.seq}))
+                     next_cursor=next_cursor(page, audit_log.position_after))
 
 
 @router.get("/verify", response_model=VerificationOut, responses=PROBLEMS(401, 403))
-async def verify_audit(session: SessionDep, principal: PrincipalDep) -> VerificationOut:
-    result = await audit_log.verify_for(session, principal)
-    return VerificationOut(**result.as_dict())
+async def verify_audit(request: Request, session: SessionDep, principal: PrincipalDep) -> VerificationOut:
+    """Recompute the hash chain and hold it against every signed checkpoint outside the database; report
+    the entries not yet chained."""
+    result = await audit_log.verify_for(session, principal, configured_anchors(request.app.state.settings))
+    return VerificationOut.model_validate(result.with_anchors())
+
+
+@router.get("/checkpoints", response_model=CheckpointPage, responses=PROBLEMS(401, 403, 422))
+async def list_checkpoints(request: Request, session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50,
+                           cursor: CursorQuery = None) -> CheckpointPage:
+    """The signed checkpoints {seq, hash, time}, newest first, as written to the checkpoint directory."""
+    page = await audit_log.checkpoints_for(session, principal, configured_anchors(request.app.state.settings),
+                                           limit=limit, before_seq=after_seq(cursor, MAX_SEQ))
+    return CheckpointPage(items=[CheckpointOut.model_validate(cp.as_json()) for cp in page.items],
+                          next_cursor=next_cursor(page, lambda cp: {"seq": cp.seq}))
+
+
+@router.get("/public-key", response_model=PublicKeyOut, responses=PROBLEMS(401, 403, 404))
+async def public_key(request: Request, session: SessionDep, principal: PrincipalDep) -> PublicKeyOut:
+    """The Ed25519 public key that checks the checkpoints: hand it to whoever verifies the log offline
+    (`casusregie verify-audit --public-key FILE --checkpoints DIR`)."""
+    pem, key_id = await audit_log.public_key_for(session, principal, request.app.state.settings)
+    return PublicKeyOut(key_id=key_id, public_key_pem=pem)

@@ -11,6 +11,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from app.api.errors import problem
+from app.api.metrics import ledger_lines
+from app.audit.anchoring import staging_state
 from app.kit.migrations_state import current_revisions
 
 router = APIRouter(tags=["operations"])
@@ -56,7 +58,14 @@ async def metrics(request: Request) -> Response:
                            headers={"WWW-Authenticate": 'Bearer realm="casusregie-metrics"'})
     elif settings.env != "development":
         return problem(404, "Metrics are not served: set CASUSREGIE_METRICS_TOKEN to enable them")
-    return PlainTextResponse(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
+    staged: tuple[int, float | None] | None = None
+    try:
+        async with request.app.state.db.engine.connect() as conn:
+            staged = await staging_state(conn)
+    except Exception:  # the database's absence shows on /readyz; the process's own figures still render
+        staged = None
+    body = request.app.state.metrics.render() + ledger_lines(request.app.state.ledger.stats, staged)
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
 
 @router.get("/docs", include_in_schema=False)

@@ -25,12 +25,27 @@ class Verification:
     first_invalid_id: str | None = None
     first_invalid_seq: int | None = None
     reason: str | None = None
+    # Filled in by app/audit/anchoring.py: the entries not yet chained, and the signed checkpoints.
+    staged: int = 0
+    oldest_staged_age_seconds: float | None = None
+    checkpoints_checked: int = 0
+    newest_checkpoint: dict[str, Any] | None = None
+    contradicted_checkpoint: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid": self.valid, "entries": self.entries, "head": self.head}
         if not self.valid:
             out.update(first_invalid_id=self.first_invalid_id, first_invalid_seq=self.first_invalid_seq,
                        reason=self.reason)
+        return out
+
+    def with_anchors(self) -> dict[str, Any]:
+        """as_dict and what anchoring found: the staging state and the checkpoints checked."""
+        out = self.as_dict()
+        out.update(staged=self.staged, oldest_staged_age_seconds=self.oldest_staged_age_seconds,
+                   checkpoints_checked=self.checkpoints_checked, newest_checkpoint=self.newest_checkpoint)
+        if self.contradicted_checkpoint is not None:
+            out["contradicted_checkpoint"] = self.contradicted_checkpoint
         return out
 
 
