@@ -15,15 +15,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
-from app.audit.anchoring import Anchors, anchored, public_key_pem
+from app.audit.anchoring import Anchors, anchored
 from app.audit.checkpoints import Checkpoint
 from app.audit.masking import filters_detail
 from app.audit.models import AuditEntry, AuditStaged, AuditSubject
 from app.audit.record import record
 from app.audit.verification import Verification, verify_chain
 from app.auth.principal import Principal
-from app.config import Settings
-from app.kit.errors import NotFound
 from app.kit.paging import Window, window
 from app.vocabulary import Action
 
@@ -153,13 +151,3 @@ async def checkpoints_for(session: AsyncSession, principal: Principal, anchors: 
     record(session, principal, Action.audit_read, object_type="audit_checkpoint", role=decision.role,
            detail={"checkpoints": len(page.items)})
     return page
-
-
-async def public_key_for(session: AsyncSession, principal: Principal, settings: Settings) -> tuple[str, str]:
-    """GET /v1/audit/public-key: the key that checks the checkpoints, for a third party to verify offline."""
-    decision = access.require_role(session, principal, Action.audit_read, object_type="audit_public_key")
-    found = public_key_pem(settings)
-    record(session, principal, Action.audit_read, object_type="audit_public_key", role=decision.role)
-    if found is None:
-        raise NotFound("No checkpoint signing key is configured")
-    return found

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.access import CaseAccess, Decision
@@ -50,13 +50,14 @@ class LoadedCase:
 
 # Built once (bench/: statement construction was a visible share of a transition's CPU time).
 _CASE_ID = bindparam("case_id", type_=Uuid())
-# Reads get the participants joined into the case's own query (one round trip instead of a second
-# SELECT … IN). A locked load must not: under READ COMMITTED the joined rows would come from the snapshot
-# taken before the lock wait, missing a participant a concurrent invite just committed (tests/races); the
-# relationship's own selectin query runs after the lock and sees it.
-_CASE = (select(Case).where(Case.id == _CASE_ID).options(joinedload(Case.participants))
+# Reads get the participants and subjects joined into the case's own query (one round trip instead of
+# three). A locked load must not: under READ COMMITTED the joined rows would come from the snapshot taken
+# before the lock wait, missing a participant a concurrent invite just committed (tests/races); the selectin
+# queries run after the lock and see it.
+_CASE = (select(Case).where(Case.id == _CASE_ID).options(joinedload(Case.participants), joinedload(Case.subjects))
          .execution_options(populate_existing=True))
-_CASE_FOR_UPDATE = select(Case).where(Case.id == _CASE_ID).with_for_update().execution_options(populate_existing=True)
+_CASE_FOR_UPDATE = (select(Case).where(Case.id == _CASE_ID).with_for_update()
+                    .options(selectinload(Case.subjects)).execution_options(populate_existing=True))
 _SUBJECTS = (select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
              .where(CaseSubject.case_id == _CASE_ID).order_by(Subject.created_at, Subject.id))
 
@@ -78,7 +79,7 @@ async def load_case(
     if case is None:
         access.deny_missing(session, principal, action, case_id)
         raise NotFound("Case not found")
-    subjects = await subjects_of(session, case.id)
+    subjects = tuple(case.subjects)
     ids = tuple(sorted((s.id for s in subjects), key=str))
     decision, case_access = await access.require_case(session, principal, action, case, subject_ids=ids)
     loaded = LoadedCase(case, decision, case_access, ids, subjects)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kit.database import Base, UtcDateTime
 from app.kit.types import Code
+from app.subjects.models import Subject
 from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
 
 
@@ -39,6 +40,11 @@ class Case(Base):
 
     participants: Mapped[list[CaseParticipant]] = relationship(
         lazy="selectin", order_by="CaseParticipant.organisation", cascade="all, delete-orphan"
+    )
+    # The case's subjects in display order. Read-only here (links are written as CaseSubject rows) and never
+    # loaded by surprise: app/cases/loading.py joins them into a read's case query, or selects them after a lock.
+    subjects: Mapped[list[Subject]] = relationship(
+        secondary="casus_subject", order_by="(Subject.created_at, Subject.id)", viewonly=True, lazy="raise"
     )
 
     __table_args__ = (

@@ -10,8 +10,9 @@ from app.api.pagination import CursorQuery, LimitQuery, after_audit_position, af
 from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
 from app.audit import reading as audit_log
-from app.audit.anchoring import configured_anchors
+from app.audit.anchoring import configured_anchors, public_key_pem
 from app.audit.schemas import AuditEntryOut, AuditPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerificationOut
+from app.kit.errors import NotFound
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -65,9 +66,12 @@ async def list_checkpoints(request: Request, session: SessionDep, principal: Pri
                           next_cursor=next_cursor(page, lambda cp: {"seq": cp.seq}))
 
 
-@router.get("/public-key", response_model=PublicKeyOut, responses=PROBLEMS(401, 403, 404))
-async def public_key(request: Request, session: SessionDep, principal: PrincipalDep) -> PublicKeyOut:
-    """The Ed25519 public key that checks the checkpoints: hand it to whoever verifies the log offline
-    (`casusregie verify-audit --public-key FILE --checkpoints DIR`)."""
-    pem, key_id = await audit_log.public_key_for(session, principal, request.app.state.settings)
-    return PublicKeyOut(key_id=key_id, public_key_pem=pem)
+@router.get("/public-key", response_model=PublicKeyOut, responses=PROBLEMS(404))
+async def public_key(request: Request) -> PublicKeyOut:
+    """The Ed25519 public key that checks the checkpoints, for anyone (no token): whoever verifies the log
+    offline needs it (`casusregie verify-audit --public-key FILE --checkpoints DIR`). Public like a JWKS, it
+    names no person, so it is neither access-checked nor audited."""
+    found = public_key_pem(request.app.state.settings)
+    if found is None:
+        raise NotFound("No checkpoint signing key is configured")
+    return PublicKeyOut(key_id=found[1], public_key_pem=found[0])
