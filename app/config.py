@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # Ed25519 private key (PEM file) that signs the checkpoints; development generates one beside the sink.
     audit_signing_key: Path | None = None
     # Where signed checkpoints leave the database: an append-only directory, and/or an HTTP witness (POST).
-    # Unset in development: a directory beside the SQLite file, or ./audit-checkpoints.
+    # Unset in development: a directory beside the SQLite file, or ./audit-checkpoints/<database>.
     audit_checkpoint_dir: Path | None = None
     audit_witness_url: str | None = None
     audit_checkpoint_interval: float = Field(default=1.0, gt=0, le=3600)
@@ -105,7 +105,9 @@ class Settings(BaseSettings):
         sqlite_file = self.sqlite_path
         if sqlite_file is not None:
             return sqlite_file.parent / f"{sqlite_file.name}.audit-checkpoints"
-        return Path("audit-checkpoints")
+        # One directory per database: checkpoints of one log are no evidence about another.
+        database = self.database_url.rsplit("/", 1)[-1].split("?", 1)[0] or "default"
+        return Path("audit-checkpoints") / database
 
     @property
     def effective_signing_key(self) -> Path | None:

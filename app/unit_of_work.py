@@ -6,12 +6,14 @@ only flush; this is the one place that commits a request's work. Background jobs
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record as audit
+from app.audit.staging_writer import StagingWriter
 from app.kit.database import Database
 
 
@@ -44,3 +46,40 @@ async def _write_kept(db: Database, entries: list[audit.PendingEntry]) -> None:
         audit.requeue(session, entries)
         await audit.flush_pending(session, deferred=db.deferred_audit)
         await session.commit()
+
+
+_writers: weakref.WeakKeyDictionary[Database, StagingWriter] = weakref.WeakKeyDictionary()
+
+
+def _writer(db: Database) -> StagingWriter:
+    writer = _writers.get(db)
+    if writer is None:
+        writer = _writers[db] = StagingWriter(db.engine)
+    return writer
+
+
+@asynccontextmanager
+async def read_unit(db: Database) -> AsyncIterator[AsyncSession]:
+    """A read: no transaction (PostgreSQL autocommit: no BEGIN/COMMIT round trips), writes refused; its audit
+    entries are staged in a group write (app/audit/staging_writer.py) and durable before it returns, or it
+    fails (no entry, no data). Denied attempts are written the same way. SQLite, or inline chaining: a unit
+    of work as any other."""
+    if db.read_sessionmaker is None or not db.deferred_audit:
+        async with unit_of_work(db) as session:
+            yield session
+        return
+    session = db.read_sessionmaker()
+    try:
+        try:
+            yield session
+        except BaseException as exc:
+            audit.refused(session, exc)
+            kept = audit.take_persistent(session)
+            if kept:
+                await _writer(db).write([e.fields for e in kept])
+            raise
+        entries = audit.take_all(session)
+        if entries:
+            await _writer(db).write([e.fields for e in entries])
+    finally:
+        await session.close()

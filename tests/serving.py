@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ def casusregie(*args: str, database_url: str, timeout: float = 120) -> str:
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASUSREGIE_")}
-    env.update(CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_ENV="development", CASUSREGIE_LOG_LEVEL="WARNING")
+    env.update(CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_ENV="development", CASUSREGIE_LOG_LEVEL="WARNING",
+               # this server's checkpoints only, outside the working tree
+               CASUSREGIE_AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="casusregie-checkpoints-"))
     env.update(extra)
     return env
 

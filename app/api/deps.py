@@ -13,14 +13,26 @@ from app.access import binding
 from app.auth.principal import Principal
 from app.auth.tokens import AuthError, TokenVerifier
 from app.kit.database import Database
-from app.unit_of_work import unit_of_work
+from app.unit_of_work import read_unit, unit_of_work
 
 bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, org, roles, iss, aud, exp")
 
 
+# Reads that need one snapshot across statements: the verification exports its transaction's snapshot to
+# its worker processes.
+TRANSACTIONAL_READS = frozenset({"/v1/audit/verify"})
+
+
+def _read_only(request: Request) -> bool:
+    route = request.scope.get("route")
+    return request.method in ("GET", "HEAD") and getattr(route, "path", None) not in TRANSACTIONAL_READS
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """GET: a read without a transaction, writes refused (app/unit_of_work.py: read_unit); else a unit of work."""
     db: Database = request.app.state.db
-    async with unit_of_work(db) as session:
+    unit = read_unit(db) if _read_only(request) else unit_of_work(db)
+    async with unit as session:
         yield session
 
 

@@ -88,6 +88,10 @@ def pending(session: AsyncSession) -> list[PendingEntry]:
     return list(session.info.get(PENDING_KEY, []))
 
 
+def take_all(session: AsyncSession) -> list[PendingEntry]:
+    return list(session.info.pop(PENDING_KEY, []))
+
+
 def take_persistent(session: AsyncSession) -> list[PendingEntry]:
     entries = session.info.pop(PENDING_KEY, [])
     return [e for e in entries if e.persist_on_rollback]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
@@ -107,6 +107,28 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A read session (autocommit, no transaction) was asked to write: refused before anything is sent."""
+
+
+class ReadSession(Session):
+    """A session for reads outside a transaction: every statement runs on its own (PostgreSQL autocommit, no
+    BEGIN or COMMIT round trips). It refuses to write, since a write here would commit on its own, with no
+    unit of work around it to roll it back."""
+
+
+@event.listens_for(ReadSession, "do_orm_execute")
+def _reads_only(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise ReadOnlyViolation(f"a read session may not run {type(state.statement).__name__}")
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _no_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyViolation("a read session may not flush changes")
+
+
 class Database:
     """Holds the engine and session factory of one app instance (no module globals: tests make many)."""
 
@@ -114,6 +136,10 @@ class Database:
         self.settings = settings
         self.engine = create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Reads without a transaction: PostgreSQL only (SQLite's one connection serialises everything anyway).
+        self.read_sessionmaker = None if settings.is_sqlite else async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), sync_session_class=ReadSession,
+            expire_on_commit=False, autoflush=True)
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,8 +7,9 @@ Create Date: 2026-12-03
 `audit_staging` holds entries written by requests and not yet chained (app/audit/chainer.py moves them
 into `audit_log` in batches). Triggers make `audit_log` and `audit_log_subject` insert-only for every
 database role, the owner included, and keep the chain head from moving backwards or vanishing: rewriting
-history then takes a superuser switching triggers off, which the signed checkpoints outside the database
-expose (app/audit/checkpoints.py).
+history then takes the tables' owner or a superuser switching the triggers off (the service runs as a role
+that is neither: scripts/runtime-role.sql), which the signed checkpoints outside the database expose
+(app/audit/checkpoints.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ END $$
 """, """
 CREATE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' OR NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) THEN
+  IF TG_OP <> 'UPDATE' OR NEW.id <> OLD.id OR NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) THEN
     RAISE EXCEPTION 'the audit chain head only moves forward: % refused', TG_OP
       USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -54,6 +55,8 @@ def _pg_upgrade() -> None:
                    "FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_rewrite()")
     op.execute("CREATE TRIGGER audit_chain_head_forward_only BEFORE UPDATE OR DELETE ON audit_chain_head "
                "FOR EACH ROW EXECUTE FUNCTION audit_head_forward_only()")
+    op.execute("CREATE TRIGGER audit_chain_head_no_truncate BEFORE TRUNCATE ON audit_chain_head "
+               "FOR EACH STATEMENT EXECUTE FUNCTION audit_head_forward_only()")
 
 
 def _sqlite_upgrade() -> None:
@@ -62,7 +65,7 @@ def _sqlite_upgrade() -> None:
             op.execute(f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} BEGIN "
                        f"SELECT RAISE(ABORT, 'the audit log is append-only: {op_name} on {table} refused'); END")
     op.execute("CREATE TRIGGER audit_chain_head_forward_only BEFORE UPDATE ON audit_chain_head "
-               "WHEN NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) BEGIN "
+               "WHEN NEW.id <> OLD.id OR NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) BEGIN "
                "SELECT RAISE(ABORT, 'the audit chain head only moves forward'); END")
     op.execute("CREATE TRIGGER audit_chain_head_no_delete BEFORE DELETE ON audit_chain_head BEGIN "
                "SELECT RAISE(ABORT, 'the audit chain head only moves forward'); END")
@@ -106,6 +109,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
             op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
         op.execute("DROP TRIGGER audit_chain_head_forward_only ON audit_chain_head")
+        op.execute("DROP TRIGGER audit_chain_head_no_truncate ON audit_chain_head")
         op.execute("DROP FUNCTION audit_refuse_rewrite()")
         op.execute("DROP FUNCTION audit_head_forward_only()")
     else:
