@@ -83,7 +83,7 @@ class Ledger:
         self._engine: AsyncEngine | None = None
         self._leader: AsyncConnection | None = None
         self._signed_seq = -1
-        self._signed_at = 0.0
+        self._signed_at = float("-inf")  # the first round may sign at once
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:

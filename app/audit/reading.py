@@ -90,8 +90,10 @@ async def list_entries(
     session: AsyncSession, flt: AuditFilter, *, limit: int, after: AuditPosition | None = None
 ) -> list[Listed]:
     """Newest first: the staged entries, then the chain. An entry chained while a client pages may show up
-    twice (staged, then chained; the same id), never not at all: the chainer only moves entries from
-    staging to the top of the chain."""
+    twice (staged, then chained; the same id): the chainer only moves entries from staging to the top of the
+    chain. As in any newest-first log, an entry committed after a pass began shows in the next pass from the
+    top; that includes one whose staging number is lower than the pass's cursor (numbers are drawn at insert,
+    commits may finish out of that order)."""
     rows: list[Listed] = []
     if after is None or after.seq_before is None:
         rows.extend(await staged_entries(session, flt, limit=limit,

@@ -96,6 +96,8 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(100)),
         sa.Column("client_address", sa.String(100)),
         sa.UniqueConstraint("id", name="uq_audit_staging_id"),
+        # SQLite: never reuse a number once staging empties (a listing's cursor counts on the order)
+        sqlite_autoincrement=True,
     )
     if op.get_bind().dialect.name == "postgresql":
         _pg_upgrade()

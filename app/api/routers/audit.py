@@ -36,7 +36,8 @@ async def list_audit(
 ) -> AuditPage:
     """The audit log, newest first. Entries not yet linked into the hash chain come first (`chained: false`,
     no seq or hashes): an auditor never misses a recent access. An entry the chainer links while you page
-    may appear twice, once staged and once chained, with the same `id`; none is skipped."""
+    may appear twice, once staged and once chained, with the same `id`. Entries committed after your first
+    page show in the next pass from the top."""
     flt = audit_log.AuditFilter(case_id=case_id, subject_id=subject_id, actor=actor, organisation=organisation,
                             action=action, since=from_, until=to)
     position = after_audit_position(cursor, MAX_SEQ)
