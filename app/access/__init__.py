@@ -7,10 +7,13 @@ does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and
 
 from app.access.binding import audit_scope
 from app.access.cases import (
+    CASE_FACTS,
     READABLE_CASES,
     CaseAccess,
+    CaseFacts,
     applicable_roles,
     case_access,
+    case_facts_params,
     deny_missing,
     permitted_transitions,
     readable_cases,
@@ -27,14 +30,17 @@ from app.access.policies import Policies, PolicyError, load_policies
 from app.access.signals import may_see_all_signals, readable_signals, require_sender, signal_reader
 
 __all__ = [
+    "CASE_FACTS",
     "READABLE_CASES",
     "CaseAccess",
+    "CaseFacts",
     "Decision",
     "Policies",
     "PolicyError",
     "applicable_roles",
     "audit_scope",
     "case_access",
+    "case_facts_params",
     "configure",
     "deny",
     "deny_missing",

@@ -3,7 +3,8 @@
 `READABLE_CASES` is the rule as one SQL predicate over `Case`: the case type is covered for the caller's
 organisation (`convenants.grants.covered_case_types`, built on the one validity rule) and the
 organisation takes part in the case. Lists filter with it; a single case is decided by the same pieces
-(`_CASE_GRANTS`: the covering grants of a case the organisation takes part in), so the two cannot drift.
+(`CASE_FACTS`: the same participation expression, carried by the case's own statement, and the covering
+grants from `grants_for`, cached per convenant epoch), so the two cannot drift.
 `require_case` decides on one case (404 when the caller may not see it at all, 403 when it may see it but
 not do this) and audits every denial; the trigger, note-category and case-opening decisions are here too.
 """
@@ -25,17 +26,14 @@ from app.access.decisions import Decision, deny, granting_role, policies, requir
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseParticipant
 from app.convenants.grants import (
-    GRANT_COLUMNS,
+    EPOCH,
     Grant,
     best_grant,
+    cache_for,
     categories_of,
-    coverage,
     covered_case_types,
     grants_for,
-    grants_of,
-    with_categories,
 )
-from app.convenants.models import ConvenantCaseType, ConvenantVersion
 from app.kit import clock
 from app.kit.errors import NotAllowed, NotFound
 from app.vocabulary import Action, CaseType, DataCategory
@@ -93,13 +91,20 @@ READABLE_CASES = and_(
     _InSubquery(Case.case_type, covered_case_types(_ORG, _TODAY).scalar_subquery()),
     _PARTICIPATES,
 )
-# One case: the grants of the versions covering its type for the caller's organisation, if it takes part.
-_CASE_GRANTS = (
-    with_categories(coverage(*GRANT_COLUMNS, day=_TODAY, organisation=_ORG))
-    .join(Case, Case.case_type == ConvenantCaseType.case_type)
-    .where(Case.id == bindparam("case_id", type_=Uuid()), _PARTICIPATES)
-    .order_by(ConvenantVersion.convenant_id, ConvenantVersion.version)
-)
+# What one case statement carries besides the case (app/cases/loading.py), so that deciding on the case
+# needs no statement of its own: whether the caller's organisation takes part (the same expression as the
+# list filter's) and the convenant epoch, under which the covering grants are cached (GrantCache).
+CASE_FACTS = (EPOCH.label("convenant_epoch"), _PARTICIPATES.label("participates"))
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    participates: bool
+    convenant_epoch: str
+
+
+def case_facts_params(principal: Principal) -> dict[str, Any]:
+    return {"readable_org": principal.org}
 
 
 def readable_params(principal: Principal, today: date | None = None) -> dict[str, Any]:
@@ -128,9 +133,13 @@ async def visible_case_id(session: AsyncSession, principal: Principal, case_id: 
     return case_id if found is not None else None
 
 
-async def case_access(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseAccess:
-    rows = (await session.execute(_CASE_GRANTS, readable_params(principal) | {"case_id": case_id})).all()
-    return CaseAccess(grants=tuple(grants_of(rows)))
+async def case_access(session: AsyncSession, principal: Principal, case: Case, facts: CaseFacts) -> CaseAccess:
+    """The grants covering the case's type for the caller's organisation, if it takes part: READABLE_CASES for
+    one case, from the facts its statement carried and the grant cache."""
+    if not facts.participates:
+        return CaseAccess(grants=())
+    return CaseAccess(grants=await cache_for(session).grants(
+        session, facts.convenant_epoch, principal.org, case.case_type, clock.today()))
 
 
 def role_applies(role: str, action: Action, principal: Principal, case: Case) -> bool:
@@ -153,10 +162,11 @@ async def require_case(
     principal: Principal,
     action: Action,
     case: Case,
+    facts: CaseFacts,
     *,
     subject_ids: tuple[Any, ...] = (),
 ) -> tuple[Decision, CaseAccess]:
-    access = await case_access(session, principal, case.id)
+    access = await case_access(session, principal, case, facts)
     grant = best_grant(access.grants)
     if grant is None or granting_role(principal, Action.case_read) is None:
         deny(session, principal, action, object_type="case", object_id=case.id, case_id=case.id,

@@ -20,6 +20,7 @@ from app.audit.chainer import chain_into_log
 from app.audit.masking import mask_numbers
 from app.audit.models import AuditStaged
 from app.auth.principal import Principal
+from app.kit import deferred_writes
 from app.kit.database import table_of
 from app.kit.errors import DomainError, NotAllowed, NotFound
 from app.kit.request_context import current_context
@@ -134,16 +135,29 @@ _INSERT_STAGED = insert(table_of(AuditStaged))
 
 
 async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
-    """Write the entries this unit of work queued, in its transaction.
+    """Write the entries this unit of work queued, in its transaction, with the writes it deferred
+    (app/kit/deferred_writes.py).
 
     `deferred` (PostgreSQL): one multi-row insert into the staging table, no shared lock, so requests
-    commit in parallel; the chainer (app/audit/chainer.py) chains them shortly after. Otherwise (SQLite,
-    whose BEGIN IMMEDIATE already serialises writers): chained here, in the request's transaction.
+    commit in parallel; the chainer (app/audit/chainer.py) chains them shortly after. The deferred writes
+    ride in the same statement as data-modifying CTEs. Otherwise (SQLite, whose BEGIN IMMEDIATE already
+    serialises writers): the writes one by one, then the entries chained here.
     """
     entries: list[PendingEntry] = session.info.pop(PENDING_KEY, [])
-    if not entries:
+    writes = deferred_writes.take(session)
+    if not entries and not writes:
         return
     await session.flush()
+    if deferred and entries:
+        statement = _INSERT_STAGED.values([e.fields for e in entries])
+        for i, write in enumerate(writes):
+            statement = statement.add_cte(write.cte(f"w{i}"))
+        await session.execute(statement)
+        return
+    for write in writes:
+        await session.execute(write)
+    if not entries:
+        return
     if deferred:
         await session.execute(_INSERT_STAGED, [e.fields for e in entries])
     else:

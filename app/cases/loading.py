@@ -54,9 +54,11 @@ _CASE_ID = bindparam("case_id", type_=Uuid())
 # three). A locked load must not: under READ COMMITTED the joined rows would come from the snapshot taken
 # before the lock wait, missing a participant a concurrent invite just committed (tests/races); the selectin
 # queries run after the lock and see it.
-_CASE = (select(Case).where(Case.id == _CASE_ID).options(joinedload(Case.participants), joinedload(Case.subjects))
+_CASE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID)
+         .options(joinedload(Case.participants), joinedload(Case.subjects))
          .execution_options(populate_existing=True))
-_CASE_FOR_UPDATE = (select(Case).where(Case.id == _CASE_ID).with_for_update()
+# FOR UPDATE locks the case row only (the facts are scalar subqueries, not joined tables).
+_CASE_FOR_UPDATE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID).with_for_update(of=Case)
                     .options(selectinload(Case.subjects)).execution_options(populate_existing=True))
 _SUBJECTS = (select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
              .where(CaseSubject.case_id == _CASE_ID).order_by(Subject.created_at, Subject.id))
@@ -75,13 +77,16 @@ async def load_case(
 ) -> LoadedCase:
     """The case with the caller's decision. `lock`: SELECT … FOR UPDATE (PostgreSQL) before deciding on it."""
     stmt = _CASE_FOR_UPDATE if lock else _CASE
-    case = (await session.execute(stmt, {"case_id": case_id})).unique().scalar_one_or_none()
-    if case is None:
+    params = {"case_id": case_id} | access.case_facts_params(principal)
+    row = (await session.execute(stmt, params)).unique().one_or_none()
+    if row is None:
         access.deny_missing(session, principal, action, case_id)
         raise NotFound("Case not found")
+    case, epoch, participates = row
+    facts = access.CaseFacts(participates=bool(participates), convenant_epoch=str(epoch))
     subjects = tuple(case.subjects)
     ids = tuple(sorted((s.id for s in subjects), key=str))
-    decision, case_access = await access.require_case(session, principal, action, case, subject_ids=ids)
+    decision, case_access = await access.require_case(session, principal, action, case, facts, subject_ids=ids)
     loaded = LoadedCase(case, decision, case_access, ids, subjects)
     if lock:  # a change to the case: a refusal from here on (409, 412, 422) is a denied attempt on it
         audit.on_refusal(session, lambda exc: loaded.record(

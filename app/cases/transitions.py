@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, select
+from sqlalchemy import Uuid, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -19,13 +19,15 @@ from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
 from app.cases.service import enter_state, hand_regie
-from app.kit import clock
+from app.kit import clock, deferred_writes
+from app.kit.database import table_of
 from app.kit.errors import GuardFailed, InvalidTransition
 from app.organisations import lookup as organisations
 from app.vocabulary import Action, AuditAction, DataCategory, PlanStatus
 from app.workflows.engine import get_engine
 from app.workflows.model import GuardContext, Ladder, PlanInfo
 
+_INSERT_TRANSITION = insert(table_of(CaseTransition))
 _LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
                 .order_by(CasePlan.version.desc()).limit(1))
 
@@ -113,12 +115,13 @@ async def fire(
         enter_state(case, ladder, result.dest, now)
     case.details = result.details
     loaded.changed(now)
-    session.add(CaseTransition(
-        case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source, to_state=result.dest,
-        reason=request.reason, data=result.data, data_category=tdef.data_category, actor_sub=principal.sub,
-        actor_org=principal.org, actor_role=role, created_at=now,
+    # Sent with the audit entry at the end of the unit of work (PostgreSQL: one statement for the three).
+    deferred_writes.defer_changes(session, case)
+    deferred_writes.defer(session, _INSERT_TRANSITION.values(
+        id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
+        to_state=result.dest, reason=request.reason, data=result.data, data_category=tdef.data_category,
+        actor_sub=principal.sub, actor_org=principal.org, actor_role=role, created_at=now,
     ))
-    await session.flush()
     detail: dict[str, Any] = {"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                               "version": case.version}
     loaded.record(session, principal, Action.case_transition, object_type="case", object_id=case.id, role=role,

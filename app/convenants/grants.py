@@ -11,6 +11,7 @@ caller passes (`clock.today()`), so ending or expiry removes access at once, wit
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVarTuple
@@ -19,7 +20,13 @@ from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.record import LegalBasis
-from app.convenants.models import ConvenantCaseType, ConvenantParty, ConvenantPartyCategory, ConvenantVersion
+from app.convenants.models import (
+    ConvenantCaseType,
+    ConvenantEpoch,
+    ConvenantParty,
+    ConvenantPartyCategory,
+    ConvenantVersion,
+)
 from app.vocabulary import CaseType, ConvenantStatus, DataCategory, PartyRole
 
 _Ts = TypeVarTuple("_Ts")  # the columns of a statement that a filter passes through
@@ -132,3 +139,47 @@ async def parties_for(session: AsyncSession, case_type: CaseType | str, day: dat
     stmt = (coverage(ConvenantParty.organisation, day=day)
             .where(ConvenantCaseType.case_type == str(case_type)).distinct())
     return set((await session.execute(stmt)).scalars())
+
+
+# The current epoch token, as a column a statement can carry (the case statements do: app/cases/loading.py).
+EPOCH = select(ConvenantEpoch.token).where(ConvenantEpoch.id == 1).scalar_subquery()
+
+_CACHE_ENTRIES = 4096
+
+
+class GrantCache:
+    """Grants of (organisation, case type, day) per process, valid while the convenant epoch token is the one
+    they were read under. The caller reads the token in a statement it sends anyway, so a convenant change
+    shows on the very next request, with no restart and no extra round trip. One cache per engine: the
+    tokens of two databases say nothing about each other."""
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+        self._grants: dict[tuple[str, str, date], tuple[Grant, ...]] = {}
+
+    async def grants(self, session: AsyncSession, token: str, organisation: str, case_type: CaseType | str,
+                     day: date) -> tuple[Grant, ...]:
+        if token != self._token:
+            self._grants.clear()
+            self._token = token
+        key = (organisation, str(case_type), day)
+        found = self._grants.get(key)
+        if found is None:
+            found = tuple(await grants_for(session, organisation, case_type, day))
+            if token == self._token:  # not replaced while this one waited on the database
+                if len(self._grants) >= _CACHE_ENTRIES:
+                    self._grants.clear()
+                self._grants[key] = found
+        return found
+
+
+_caches: weakref.WeakKeyDictionary[Any, GrantCache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(session: AsyncSession) -> GrantCache:
+    bind = session.get_bind()
+    pool = bind.engine.pool  # one per database; an engine with other execution options shares it
+    cache = _caches.get(pool)
+    if cache is None:
+        cache = _caches[pool] = GrantCache()
+    return cache

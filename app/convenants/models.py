@@ -119,3 +119,13 @@ class ConvenantPartyCategory(Base):
             name="fk_convenant_party_category_party",
         ),
     )
+
+
+class ConvenantEpoch(Base):
+    """One row: a token that triggers redraw with every change to the convenant tables grants are read
+    from (migration 0006), so that a process's grant cache knows when it is stale."""
+
+    __tablename__ = "convenant_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False)
