@@ -69,16 +69,21 @@ async def read_unit(db: Database) -> AsyncIterator[AsyncSession]:
             yield session
         return
     session = db.read_sessionmaker()
+    entries: list[audit.PendingEntry] = []
     try:
         try:
             yield session
         except BaseException as exc:
             audit.refused(session, exc)
-            kept = audit.take_persistent(session)
-            if kept:
-                await _writer(db).write([e.fields for e in kept])
+            entries = audit.take_persistent(session)
+            await session.close()
+            if entries:
+                await _writer(db).write([e.fields for e in entries])
             raise
         entries = audit.take_all(session)
+        # The connection goes back to the pool before the entries are written: the writer takes one of its own,
+        # and a read holding its connection while it waits would starve the pool under load (bench/).
+        await session.close()
         if entries:
             await _writer(db).write([e.fields for e in entries])
     finally:

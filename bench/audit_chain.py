@@ -15,12 +15,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from app.audit.hash_chain import GENESIS_HASH, entry_hash
-from bench.common import CASUSREGIE, REPO, log
+from bench.common import CASUSREGIE, REPO, audit_env, log
 
 COLUMNS = ("seq", "id", "created_at", "actor_sub", "actor_org", "actor_role", "action", "object_type", "object_id",
            "case_id", "subject_ids", "convenant_id", "convenant_version", "legal_basis", "toelichting", "outcome",
@@ -104,9 +105,13 @@ async def generate(dsn: str, n: int, chunk: int = 50_000) -> dict[str, Any]:
             "hash_alone_entries_per_s": round(n / hash_time), "table_size": size, "last_hash": prev}
 
 
-def verify_cli(database_url: str, profile_to: str | None = None) -> dict[str, Any]:
-    """`casusregie verify-audit` as an operator runs it (process start-up included)."""
-    env = dict(os.environ, CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_LOG_LEVEL="WARNING")
+def verify_cli(database_url: str, profile_to: str | None = None, *, checkpoint_dir: Path | None = None
+               ) -> dict[str, Any]:
+    """`casusregie verify-audit` as an operator runs it (process start-up included). With `checkpoint_dir` (the
+    servers' CASUSREGIE_AUDIT_CHECKPOINT_DIR, development mode: the key beside it), the chain is also held
+    against the signed checkpoints; exit status 1 (invalid) is reported, not raised."""
+    env = (audit_env(database_url, checkpoint_dir) if checkpoint_dir is not None
+           else dict(os.environ, CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_LOG_LEVEL="WARNING"))
     cmd = [CASUSREGIE, "verify-audit"]
     if profile_to:
         # --subprocesses: the hashing happens in verify-audit's worker processes.
@@ -116,11 +121,16 @@ def verify_cli(database_url: str, profile_to: str | None = None) -> dict[str, An
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
+    if proc.returncode not in (0, 1) or not lines:
         raise RuntimeError(f"verify-audit failed ({proc.returncode}): {proc.stdout[-500:]} {proc.stderr[-2000:]}")
     result = json.loads(lines[-1])
-    return {"elapsed_s": round(elapsed, 2), "entries": result["entries"], "valid": result["valid"],
-            "entries_per_s": round(result["entries"] / elapsed)}
+    out = {"elapsed_s": round(elapsed, 2), "entries": result["entries"], "valid": result["valid"],
+           "entries_per_s": round(result["entries"] / elapsed)}
+    for key in ("staged", "checkpoints_checked", "newest_checkpoint", "contradicted_checkpoint", "first_invalid_seq",
+                "reason"):
+        if result.get(key) is not None:
+            out[key] = result[key]
+    return out
 
 
 async def verify_in_process(database_url: str) -> dict[str, Any]:

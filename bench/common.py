@@ -59,6 +59,11 @@ class LoadResult:
     statuses: Counter[str] = field(default_factory=Counter)
     cpu: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The warm-up's outcomes (its requests write audit entries too: the nothing-lost check counts them), and
+    # the measured phase's bounds on time.perf_counter() (the staging sampler keeps the samples inside them).
+    warmup_statuses: Counter[str] = field(default_factory=Counter)
+    measured_from: float = 0.0
+    measured_until: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -91,6 +96,8 @@ class LoadResult:
             if self.requests else {},
             "cpu_utilisation": {k: round(v / self.elapsed_s, 2) for k, v in self.cpu.items()}
             if self.elapsed_s else {},
+            "warmup_requests": sum(self.warmup_statuses.values()),
+            "warmup_statuses": dict(sorted(self.warmup_statuses.items())),
             **self.extra,
         }
 
@@ -135,17 +142,19 @@ async def run_load(
 
         await asyncio.gather(*(client(i) for i in range(concurrency)))
 
+    warmup_statuses: Counter[str] = Counter()
     if warmup_seconds > 0:
-        await phase(warmup_seconds, 10**9, False, [], Counter())
+        await phase(warmup_seconds, 10**9, True, [], warmup_statuses)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     if cpu_probe:
         cpu_probe.start()
     started = time.perf_counter()
     await phase(max_seconds, max_requests, True, latencies, statuses)
-    elapsed = time.perf_counter() - started
+    ended = time.perf_counter()
     cpu = cpu_probe.stop() if cpu_probe else {}
-    return LoadResult(name, concurrency, elapsed, latencies, statuses, cpu)
+    return LoadResult(name, concurrency, ended - started, latencies, statuses, cpu,
+                      warmup_statuses=warmup_statuses, measured_from=started, measured_until=ended)
 
 
 # --- processes and /proc ------------------------------------------------------------------------
@@ -230,22 +239,48 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def checkpoint_dir_for(directory: Path, database_url: str) -> Path:
+    """Where the signed audit checkpoints of one benchmark database go (development generates the signing key
+    beside it, `<dir>.signing-key.pem`): one per database, so that every server, verify-audit and
+    cpu_per_request on it agree, and never ./audit-checkpoints in the repository."""
+    return directory / f"{make_url(database_url).database}.audit-checkpoints"
+
+
+def fresh_checkpoints(path: Path) -> Path:
+    """An empty checkpoint directory and no signing key: for a database just (re)created, whose chain starts
+    again at seq 1 (old checkpoints would contradict it)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.with_name(f"{path.name}.signing-key.pem").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def audit_env(database_url: str, checkpoint_dir: Path | None) -> dict[str, str]:
+    """The environment of a casusregie process on a benchmark database: development mode (dev tokens, the
+    signing key generated beside the checkpoint directory), quiet logs."""
+    env = dict(os.environ, CASUSREGIE_DATABASE_URL=database_url, CASUSREGIE_ENV="development",
+               CASUSREGIE_LOG_LEVEL="WARNING")
+    if checkpoint_dir is not None:
+        env["CASUSREGIE_AUDIT_CHECKPOINT_DIR"] = str(checkpoint_dir)
+    return env
+
+
 class Server:
     """`casusregie serve --workers N` on a free loopback port, in its own process group."""
 
-    def __init__(self, database_url: str, workers: int, log_dir: Path) -> None:
+    def __init__(self, database_url: str, workers: int, log_dir: Path, checkpoint_dir: Path | None = None) -> None:
         self.database_url = database_url
         self.workers = workers
         self.port = free_port()
         self.base_url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = log_dir / f"server-w{workers}-{self.port}.log"
+        self.checkpoint_dir = checkpoint_dir or checkpoint_dir_for(log_dir, database_url)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(CASUSREGIE_DATABASE_URL=self.database_url, CASUSREGIE_ENV="development",
-                   CASUSREGIE_LOG_LEVEL="WARNING")
-        return env
+        return audit_env(self.database_url, self.checkpoint_dir)
 
     def launch(self) -> subprocess.Popen[bytes]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

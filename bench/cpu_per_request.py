@@ -1,19 +1,26 @@
 """CPU per request, in process: an ASGI client against create_app() on a benchmark database.
 
     .venv/bin/python -m bench.cpu_per_request --database-url postgresql+asyncpg://…/casusregie_focus \
-        transitions|read|list|health [N]
+        [--checkpoint-dir DIR] [--json] transitions|read|list|health [N]
 
 Independent of the machine's other load (it counts this process's CPU time, client included), so it is
-the figure to compare between versions. Needs a database seeded by `bench.focus` (`list` needs its
-`list` scenario's 100 000 cases). Set PROFILE=out.txt for a pyinstrument text profile.
+the figure to compare between versions. Needs a database seeded by `bench.focus` or `bench.run` (`list`
+needs 100 000 cases). Set PROFILE=out.txt for a pyinstrument text profile.
+
+The app runs with its lifespan, so its audit ledger too: on PostgreSQL this process is the chainer (when no
+server on the database is), and the chaining of its requests' entries is part of the CPU counted, as it
+is part of a server's. Its signed checkpoints go to --checkpoint-dir (default: a new temporary directory;
+give the servers' directory of that database to keep one set of checkpoints for verify-audit).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,9 +34,10 @@ from bench.common import asyncpg_dsn, check_loopback
 from bench.seed import LIST_ORG, Tokens
 
 
-async def main_async(url: str, mode: str, n: int) -> None:
+async def main_async(url: str, mode: str, n: int, checkpoint_dir: Path, as_json: bool = False) -> None:
     check_loopback(url)
-    app = create_app(Settings(env="development", database_url=url, log_level="WARNING"))
+    app = create_app(Settings(env="development", database_url=url, log_level="WARNING",
+                              audit_checkpoint_dir=checkpoint_dir))
     tokens = Tokens()
     conn = await asyncpg.connect(asyncpg_dsn(url))
     rows = await conn.fetch("SELECT id, state FROM casus WHERE case_type = 'ijam' "
@@ -77,6 +85,10 @@ async def main_async(url: str, mode: str, n: int) -> None:
             await asyncio.to_thread(Path(os.environ["PROFILE"]).write_text, text, encoding="utf-8")
     user = (after.ru_utime - before.ru_utime) * 1000 / n
     sys_ = (after.ru_stime - before.ru_stime) * 1000 / n
+    if as_json:
+        print(json.dumps({"mode": mode, "requests": n, "cpu_ms": round(user + sys_, 3), "user_ms": round(user, 3),
+                          "sys_ms": round(sys_, 3), "wall_ms": round(wall * 1000 / n, 3)}))
+        return
     print(f"{mode}: {user + sys_:.2f} ms CPU per request (user {user:.2f}, sys {sys_:.2f}), "
           f"{wall * 1000 / n:.2f} ms wall, {n} requests")
 
@@ -86,8 +98,13 @@ def main() -> None:
     parser.add_argument("mode", choices=["transitions", "read", "list", "health"])
     parser.add_argument("n", type=int, nargs="?", default=400)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="CASUSREGIE_AUDIT_CHECKPOINT_DIR for this process's ledger (default: a temporary one)")
+    parser.add_argument("--json", action="store_true", help="one JSON line instead of the sentence")
     args = parser.parse_args()
-    asyncio.run(main_async(args.database_url, args.mode, args.n))
+    with tempfile.TemporaryDirectory(prefix="casusregie-cpu-") as tmp:
+        checkpoint_dir = args.checkpoint_dir or Path(tmp) / "audit-checkpoints"
+        asyncio.run(main_async(args.database_url, args.mode, args.n, checkpoint_dir, args.json))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.focus --database-url postgresql+asyncpg://postgres@127.0.0.1:PORT/x \
         transitions [--seconds 10] [--profile out.txt] [--workers 1]
 
-Scenarios: `transitions` (API then raw, 32 clients), `list` (first and deep page, API then raw).
+Scenarios: `transitions` (API then raw --shape R0|R1|R2, 32 clients), `list` (first and deep page, API then raw).
 Uses the database `casusregie_focus` on the given loopback cluster (recreated, migrated, seeded).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench import profile, scenarios, seed
-from bench.common import CpuProbe, Server, fresh_database
+from bench.common import CpuProbe, Server, checkpoint_dir_for, fresh_checkpoints, fresh_database
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -25,7 +25,7 @@ async def main_async(args: argparse.Namespace) -> None:
     out = Path("/tmp/casusregie-focus")
     await asyncio.to_thread(out.mkdir, exist_ok=True)
     tokens = seed.Tokens()
-    server = Server(url, args.workers, out)
+    server = Server(url, args.workers, out, fresh_checkpoints(checkpoint_dir_for(out, url)))
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as client:
@@ -40,7 +40,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
         if args.scenario == "transitions":
             api = scenarios.api_transitions(server.base_url, dsn, tokens, cases[:64], probe=probe(), **load)
-            raw = scenarios.raw_transitions(dsn, cases[64:], probe=None, **load)
+            raw = scenarios.raw_transitions(dsn, cases[64:], probe=None, shape=args.shape, **load)
         else:
             cursor, _, _ = await scenarios.deep_cursor(server.base_url, tokens, 100, 50)
             cur = cursor if args.scenario == "list-deep" else None
@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--list-cases", type=int, default=100_000)
     parser.add_argument("--profile", help="py-spy collapsed stacks to this file (and .svg)")
     parser.add_argument("--no-raw", action="store_true")
+    parser.add_argument("--shape", choices=["R0", "R1", "R2"], default="R1",
+                        help="the raw transitions' shape (bench/scenarios.py RAW_SHAPES; default R1, the app's)")
     asyncio.run(main_async(parser.parse_args()))
 
 

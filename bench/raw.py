@@ -2,8 +2,22 @@
 
 Each statement mirrors one the app sends (captured with SQLAlchemy's before_cursor_execute), so the
 ratio API/raw measures what FastAPI, pydantic, SQLAlchemy and the access layer cost on top of
-what PostgreSQL itself has to do. The audit entries are chained with the app's own hashing code, so
-the chain stays valid and `casusregie verify-audit` still passes after a raw run.
+what PostgreSQL itself has to do. Transitions come in three shapes (issue 11):
+
+- R0 `lean_transition`: the least a transition must do: the case `FOR UPDATE`, its `UPDATE`, the
+  `casus_transition` row and one staged audit row (`audit_staging`), no reads besides the lock;
+- R1 `transition(append="fused")`: the app's statements on PostgreSQL now: the case `FOR UPDATE` carrying the
+  caller's participation and the convenant epoch (the grants come from a per-process cache under that epoch,
+  read here once before the load), participants, subjects, then one statement: the case `UPDATE` and the
+  `casus_transition` row as data-modifying CTEs of the `INSERT audit_staging` (app/kit/deferred_writes.py);
+- R1' `transition(append="staging")`: the shape of the first issue 11 commit: case `FOR UPDATE`, participants,
+  subjects, grants, `UPDATE`, `INSERT casus_transition`, `INSERT audit_staging … RETURNING staged_seq`;
+- R2 `transition(append="headlock")`: the same reads and writes with the audit append the app had before
+  issue 11: chain head `FOR UPDATE`, the chained entry (+ subject index), head `UPDATE`.
+
+Staged entries are chained by the running server's chainer (app/audit/chainer.py); head-lock entries are
+chained here with the app's own hashing code (the triggers of migration 0005 refuse UPDATE/DELETE on
+audit_log, not INSERT). Either way the chain stays valid and `casusregie verify-audit` passes after a raw run.
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details,
 SELECT_CASE_FOR_UPDATE = f"SELECT {CASE_COLUMNS} FROM casus WHERE id = $1 FOR UPDATE"
 SELECT_PARTICIPANTS = ("SELECT case_id, organisation, basis, added_at, added_by FROM casus_participant "
                        "WHERE case_id = ANY($1::uuid[]) ORDER BY organisation")
-# grants_for(): active, currently valid versions naming the organisation and covering the case type.
+# Signal intake's grant look-up: active, currently valid versions naming the organisation and covering the type.
 SELECT_GRANTS = """
 SELECT v.convenant_id, v.version, v.id, v.legal_basis, p.role, pc.category
 FROM convenant_version v
@@ -34,16 +48,29 @@ LEFT JOIN convenant_party_category pc ON pc.version_id = p.version_id AND pc.org
 WHERE v.status = 'actief' AND v.valid_from <= $3 AND v.valid_until >= $3
   AND p.organisation = $1 AND ct.case_type = $2
 ORDER BY v.convenant_id, v.version"""
+# The app's shapes on PostgreSQL since issue 11 (captured): the grants of the acting organisation for this case
+# (the case's type, and the organisation participates), and the subjects read once for the entry and the answer.
+SELECT_GRANTS_FOR_CASE = """
+SELECT v.convenant_id, v.version, v.id, v.legal_basis, p.role, pc.category
+FROM convenant_version v
+JOIN convenant_party p ON p.version_id = v.id
+JOIN convenant_case_type ct ON ct.version_id = v.id
+LEFT JOIN convenant_party_category pc ON pc.version_id = p.version_id AND pc.organisation = p.organisation
+JOIN casus ON casus.case_type = ct.case_type
+WHERE v.status = 'actief' AND v.valid_from <= $1 AND v.valid_until >= $1 AND p.organisation = $2
+  AND casus.id = $3
+  AND EXISTS (SELECT * FROM casus_participant cp WHERE cp.case_id = casus.id AND cp.organisation = $2)
+ORDER BY v.convenant_id, v.version"""
+SELECT_SUBJECTS_OF_CASES = ("SELECT cs.case_id, s.id, s.type, s.name, s.birth_date, s.bsn_hash, s.postcode, "
+                            "s.house_number, s.area, s.match_key, s.member_of, s.created_at FROM casus_subject cs "
+                            "JOIN subject s ON s.id = cs.subject_id WHERE cs.case_id = ANY($1::uuid[]) "
+                            "ORDER BY s.created_at, s.id")
 SELECT_ORGANISATION = "SELECT id, code, name, kind, created_at FROM organisation WHERE code = $1"
 UPDATE_CASE = ("UPDATE casus SET state = $1, tier = $2, version = $3, state_entered_at = $4, due_at = $5, "
                "updated_at = $6 WHERE id = $7")
 INSERT_TRANSITION = ("INSERT INTO casus_transition (id, case_id, version, trigger, from_state, to_state, reason, data, "
                      "data_category, actor_sub, actor_org, actor_role, created_at) "
                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-SELECT_SUBJECTS_VIEW = ("SELECT s.id, s.type, s.name, s.birth_date, s.bsn_hash, s.postcode, s.house_number, s.area, "
-                        "s.match_key, s.member_of, s.created_at FROM subject s "
-                        "JOIN casus_subject cs ON cs.subject_id = s.id WHERE cs.case_id = $1 "
-                        "ORDER BY s.created_at, s.id")
 LOCK_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 INSERT_AUDIT = ("INSERT INTO audit_log (seq, id, created_at, actor_sub, actor_org, actor_role, action, object_type, "
                 "object_id, case_id, subject_ids, convenant_id, convenant_version, legal_basis, toelichting, outcome, "
@@ -51,6 +78,12 @@ INSERT_AUDIT = ("INSERT INTO audit_log (seq, id, created_at, actor_sub, actor_or
                 "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
 INSERT_AUDIT_SUBJECT = "INSERT INTO audit_log_subject (seq, subject_id) VALUES ($1, $2)"
 UPDATE_HEAD = "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1"
+# flush_pending(deferred=True): the request's entries, unchained, into the staging table (one statement).
+STAGED_FIELDS = ("id", "created_at", "actor_sub", "actor_org", "actor_role", "action", "object_type", "object_id",
+                 "case_id", "subject_ids", "convenant_id", "convenant_version", "legal_basis", "toelichting",
+                 "outcome", "detail", "request_id", "client_address")
+INSERT_STAGED = (f"INSERT INTO audit_staging ({', '.join(STAGED_FIELDS)}) VALUES "
+                 f"({', '.join(f'${i}' for i in range(1, len(STAGED_FIELDS) + 1))}) RETURNING staged_seq")
 
 # list_page(): readable_cases() (a convenant covers the type AND the organisation participates), newest first.
 # PostgreSQL gets the covered types as `= ANY(ARRAY(subquery))` (app/access/cases.py); PREVIOUS_SHAPE is the
@@ -106,6 +139,65 @@ async def append_audit(conn: asyncpg.Connection, fields: dict[str, Any]) -> None
     await conn.execute(UPDATE_HEAD, seq, digest)
 
 
+def _staged_values(fields: dict[str, Any]) -> list[Any]:
+    return [json.dumps(fields[k]) if k in ("subject_ids", "detail") else fields[k] for k in STAGED_FIELDS]
+
+
+async def stage_entry(conn: asyncpg.Connection, fields: dict[str, Any]) -> None:
+    """flush_pending() on PostgreSQL since issue 11: the entry staged unchained, no lock shared with others."""
+    await conn.fetchval(INSERT_STAGED, *_staged_values(fields))
+
+
+async def stage_entries(conn: asyncpg.Connection, entries: list[dict[str, Any]]) -> None:
+    """Several entries of one request (a signal batch) staged in one pipelined executemany."""
+    await conn.executemany(INSERT_STAGED.removesuffix(" RETURNING staged_seq"), [_staged_values(f) for f in entries])
+
+
+SELECT_CASE_WITH_FACTS = (f"SELECT {CASE_COLUMNS}, (SELECT token FROM convenant_epoch WHERE id = 1) AS epoch, "
+                          "EXISTS (SELECT 1 FROM casus_participant WHERE casus_participant.case_id = casus.id "
+                          "AND casus_participant.organisation = $2) AS participates "
+                          "FROM casus WHERE id = $1 FOR UPDATE OF casus")
+_N = len(STAGED_FIELDS)
+_CASE_SETS = ("state", "tier", "version", "state_entered_at", "due_at", "updated_at")
+_TRANSITION_COLUMNS = ("id, case_id, version, trigger, from_state, to_state, reason, data, data_category, actor_sub, "
+                       "actor_org, actor_role, created_at")
+FUSED_WRITE = (
+    "WITH w0 AS (UPDATE casus SET "
+    + ", ".join(f"{c} = ${_N + 1 + k}" for k, c in enumerate(_CASE_SETS))
+    + f" WHERE id = ${_N + 7}), "
+    + f"w1 AS (INSERT INTO casus_transition ({_TRANSITION_COLUMNS}) VALUES ("
+    + ", ".join(f"${i}" for i in range(_N + 8, _N + 21)) + ")) "
+    + f"INSERT INTO audit_staging ({', '.join(STAGED_FIELDS)}) VALUES ({', '.join(f'${i}' for i in range(1, _N + 1))})"
+)
+_GRANT_CACHE: dict[tuple[str, str, uuid.UUID], asyncpg.Record] = {}
+
+
+async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
+                           sub: str = "bench-raw", role: str = "procesregisseur") -> str:
+    """R1: the app's transition on PostgreSQL since the round trips were halved (6 with BEGIN and COMMIT)."""
+    async with conn.transaction():
+        case = await conn.fetchrow(SELECT_CASE_WITH_FACTS, case_id, org)
+        subjects = await conn.fetch(SELECT_SUBJECTS_OF_CASES, [case_id])
+        await conn.fetch(SELECT_PARTICIPANTS, [case_id])
+        if not case["participates"]:
+            raise PermissionError("not a participant")
+        key = (case["epoch"], org, case_id)
+        grant = _GRANT_CACHE.get(key)
+        if grant is None:  # the app caches per (organisation, case type, day); one per case here, read before the load
+            grant = _GRANT_CACHE[key] = best_grant(await conn.fetch(SELECT_GRANTS_FOR_CASE, date.today(), org, case_id))
+        source, dest = _next(case, trigger)
+        now = datetime.now(UTC)
+        version = case["version"] + 1
+        fields = audit_fields(
+            sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
+            case_id=case_id, subject_ids=[str(r["id"]) for r in subjects], grant=grant,
+            detail={"trigger": trigger, "from": source, "to": dest, "version": version})
+        await conn.execute(FUSED_WRITE, *_staged_values(fields), dest, IJAM_TIERS[dest], version, now,
+                           now + timedelta(days=IJAM_MAX_DAGEN), now, case_id, uuid.uuid4(), case_id, version,
+                           trigger, source, dest, f"reden voor {trigger}", "{}", None, sub, org, role, now)
+    return dest
+
+
 IJAM_TIERS = {"knooppunt_school": 1, "netwerkoverleg": 2}
 IJAM_MAX_DAGEN = 60
 
@@ -120,36 +212,73 @@ def best_grant(rows: list[asyncpg.Record]) -> asyncpg.Record:
     return first[min(first, key=lambda vid: (-categories[vid], str(first[vid]["convenant_id"])))]
 
 
+def _next(case: asyncpg.Record, trigger: str) -> tuple[str, str]:
+    source = case["state"]
+    dest = "netwerkoverleg" if trigger == "opschalen" else "knooppunt_school"
+    if source == dest or source not in IJAM_TIERS:
+        raise ValueError(f"{trigger} not possible in {source}")
+    return source, dest
+
+
+async def _write_transition(conn: asyncpg.Connection, case_id: uuid.UUID, case: asyncpg.Record, trigger: str,
+                            source: str, dest: str, sub: str, org: str, role: str) -> int:
+    now = datetime.now(UTC)
+    version = case["version"] + 1
+    await conn.execute(UPDATE_CASE, dest, IJAM_TIERS[dest], version, now, now + timedelta(days=IJAM_MAX_DAGEN),
+                       now, case_id)
+    await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
+                       f"reden voor {trigger}", "{}", None, sub, org, role, now)
+    return version
+
+
 async def transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
-                     sub: str = "bench-raw", role: str = "procesregisseur", chain: str = "app") -> str:
-    """One transition with the app's transaction shape; returns the new state. `chain` (CHAIN_APPENDS): "app"
-    (the app's append) or one of the what-if shapes below: "advisory" (queue on an advisory lock first),
-    "deferred" (the entry staged unchained)."""
+                     sub: str = "bench-raw", role: str = "procesregisseur", append: str = "staging") -> str:
+    """One transition with the app's transaction shape; returns the new state. `append` (AUDIT_APPENDS): "staging"
+    (R1, the app since issue 11), "headlock" (R2, the app before), or a what-if of bench/chain_lock.py."""
     async with conn.transaction():
-        # As the app since the hot-path work: the subjects are read once (for the audit entry and the
-        # response), the organisation's kind comes from a per-process cache, and the plan is read only by
-        # transitions with a plan guard (IJAM opschalen/afschalen have none).
+        # The app's order on PostgreSQL (captured, bench/capture.py): the case locked, its participants, its
+        # subjects (read once: for the audit entry and the answer), the grants of the acting organisation for
+        # it; the organisation's kind comes from a per-process cache and IJAM opschalen/afschalen have no plan
+        # guard.
         case = await conn.fetchrow(SELECT_CASE_FOR_UPDATE, case_id)
         participants = await conn.fetch(SELECT_PARTICIPANTS, [case_id])
-        subjects = await conn.fetch(SELECT_SUBJECTS_VIEW, case_id)
-        subject_ids = [str(r["id"]) for r in subjects]
+        subjects = await conn.fetch(SELECT_SUBJECTS_OF_CASES, [case_id])
         if not any(p["organisation"] == org for p in participants):
             raise PermissionError("not a participant")
-        grants = await conn.fetch(SELECT_GRANTS, org, case["case_type"], date.today())
+        grants = await conn.fetch(SELECT_GRANTS_FOR_CASE, date.today(), org, case_id)
         if not grants:
             raise PermissionError("no convenant")
-        source = case["state"]
-        dest = "netwerkoverleg" if trigger == "opschalen" else "knooppunt_school"
-        if source == dest or source not in IJAM_TIERS:
-            raise ValueError(f"{trigger} not possible in {source}")
-        now = datetime.now(UTC)
-        version = case["version"] + 1
-        await conn.execute(UPDATE_CASE, dest, IJAM_TIERS[dest], version, now, now + timedelta(days=IJAM_MAX_DAGEN),
-                           now, case_id)
-        await conn.execute(INSERT_TRANSITION, uuid.uuid4(), case_id, version, trigger, source, dest,
-                           f"reden voor {trigger}", "{}", None, sub, org, role, now)
-        grant = best_grant(grants)
-        await CHAIN_APPENDS[chain](conn, audit_fields(
+        source, dest = _next(case, trigger)
+        version = await _write_transition(conn, case_id, case, trigger, source, dest, sub, org, role)
+        await AUDIT_APPENDS[append](conn, audit_fields(
+            sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
+            case_id=case_id, subject_ids=[str(r["id"]) for r in subjects], grant=best_grant(grants),
+            detail={"trigger": trigger, "from": source, "to": dest, "version": version}))
+    return dest
+
+
+async def lean_context(conn: asyncpg.Connection, case_ids: list[uuid.UUID], org: str = "zvh-mh"
+                       ) -> dict[uuid.UUID, tuple[list[str], asyncpg.Record]]:
+    """R0's audit context, read once before the load: each case's subject ids and the grant of `org`."""
+    out: dict[uuid.UUID, tuple[list[str], asyncpg.Record]] = {}
+    for cid in case_ids:
+        subjects = await conn.fetch(SELECT_SUBJECTS_OF_CASES, [cid])
+        grants = await conn.fetch(SELECT_GRANTS_FOR_CASE, date.today(), org, cid)
+        out[cid] = ([str(r["id"]) for r in subjects], best_grant(grants))
+    return out
+
+
+async def lean_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str,
+                          context: tuple[list[str], asyncpg.Record], *, org: str = "zvh-mh", sub: str = "bench-raw",
+                          role: str = "procesregisseur") -> str:
+    """R0: the least a transition must write: lock and update the case, its transition row, one staged audit
+    row (as large as the app's: subject ids and legal basis from `context`, read before the load)."""
+    async with conn.transaction():
+        case = await conn.fetchrow(SELECT_CASE_FOR_UPDATE, case_id)
+        source, dest = _next(case, trigger)
+        version = await _write_transition(conn, case_id, case, trigger, source, dest, sub, org, role)
+        subject_ids, grant = context
+        await stage_entry(conn, audit_fields(
             sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
             case_id=case_id, subject_ids=subject_ids, grant=grant,
             detail={"trigger": trigger, "from": source, "to": dest, "version": version}))
@@ -169,20 +298,19 @@ async def list_page(conn: asyncpg.Connection, org: str, limit: int, after: tuple
 
 async def list_page_audited(conn: asyncpg.Connection, org: str, limit: int,
                             after: tuple[datetime, uuid.UUID] | None, *, role: str = "medewerker") -> int:
-    """The whole request's transaction: the list, and its `case:list` audit entry chained in before COMMIT."""
-    async with conn.transaction():
-        rows = await list_page(conn, org, limit, after)
-        await append_audit(conn, audit_fields(
-            sub=f"bench-{role}@{org}", org=org, role=role, action="case:list", object_type="case",
-            detail={"filters": {}, "case_ids": [str(r["id"]) for r in rows]}))
+    """The request's SQL: the list, then its `case:list` entry staged, each statement on its own (autocommit),
+    as the app's reads are written since issue 11 (no transaction; the entry durable before the answer)."""
+    rows = await list_page(conn, org, limit, after)
+    await stage_entry(conn, audit_fields(
+        sub=f"bench-{role}@{org}", org=org, role=role, action="case:list", object_type="case",
+        detail={"filters": {}, "case_ids": [str(r["id"]) for r in rows]}))
     return len(rows)
 
 
-# --- what-if: the chain append off the request's critical section (NOT the app's shape) -----------------
-# The request's transaction inserts its entry unchained into a staging table (still in the same
-# transaction as the change: no change without its entry); one chainer takes committed entries in
-# batches, chains them with the app's hashing into audit_log and moves the head once per batch. This
-# measures what the redesign proposed in bench/RESULTS.md would give PostgreSQL before building it.
+# --- what-if (bench/chain_lock.py only): the deferred chain as prototyped before issue 11 built it ---------
+# The request's transaction inserts its entry unchained into a table of the benchmark's own; one chainer
+# beside the clients takes committed entries in batches, chains them with the app's hashing into audit_log
+# and moves the head once per batch. Kept to compare the prototype with the app's ledger (R1).
 PENDING_DDL = """CREATE TABLE IF NOT EXISTS bench_audit_pending (
     pending_id bigserial PRIMARY KEY, id uuid NOT NULL, created_at timestamptz NOT NULL, actor_sub text NOT NULL,
     actor_org text NOT NULL, actor_role text, action text NOT NULL, object_type text NOT NULL, object_id text,
@@ -242,4 +370,5 @@ async def append_audit_advisory(conn: asyncpg.Connection, fields: dict[str, Any]
     await append_audit(conn, fields)
 
 
-CHAIN_APPENDS = {"app": append_audit, "advisory": append_audit_advisory, "deferred": stage_audit}
+AUDIT_APPENDS = {"staging": stage_entry, "headlock": append_audit, "advisory": append_audit_advisory,
+                 "deferred": stage_audit}

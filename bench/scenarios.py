@@ -75,14 +75,27 @@ async def api_transitions(base_url: str, dsn: str, tokens: Tokens, case_ids: lis
                               max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
 
 
+# The raw transaction shapes (bench/raw.py): name -> (label, audit append of raw.transition or None for R0).
+RAW_SHAPES = {
+    "R0": ("R0 raw: lean (case FOR UPDATE, UPDATE, transition row, one staged entry)", None),
+    "R1": ("R1 raw: the app's statements (case FOR UPDATE with participation and epoch, subjects, participants; "
+           "one fused write: case UPDATE + transition + staged entry)", "fused"),
+    "R1-staging": ("R1': the first issue 11 shape (+ grants read; UPDATE, transition, staged entry apart)", "staging"),
+    "R2": ("R2 raw: the app's statements with the pre-issue-11 head-lock append", "headlock"),
+    "advisory": ("what-if: head lock behind an advisory lock queue", "advisory"),
+    "deferred": ("what-if: the bench's own deferred chain (prototype)", "deferred"),
+}
+
+
 async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, max_requests: int, seconds: float,
-                          warmup: float, probe: CpuProbe | None, name: str = "transitions raw asyncpg",
-                          chain: str = "app") -> LoadResult:
-    """The app's transaction shape on `concurrency` connections. `chain` (raw.CHAIN_APPENDS): "deferred" is
-    the what-if shape of raw.stage_audit/chain_pending, with one chainer on its own connection running beside
-    the clients; it is drained after the load, so the chain (and verify-audit at the end of the run) covers
-    every entry."""
-    deferred_chain = chain == "deferred"
+                          warmup: float, probe: CpuProbe | None, name: str | None = None,
+                          shape: str = "R1") -> LoadResult:
+    """A raw transaction shape (RAW_SHAPES) on `concurrency` connections, each client on its own cases.
+    "deferred" is the what-if of raw.stage_audit/chain_pending, with one chainer on its own connection beside
+    the clients; it is drained after the load, so the chain (and verify-audit) covers every entry. Staged
+    entries of R0 and R1 are chained by the running server's chainer, as the app's are."""
+    label, append = RAW_SHAPES[shape]
+    deferred_chain = shape == "deferred"
     owned = _owned(case_ids, concurrency)
     states = await current_states(dsn, case_ids)
     conns = await connections(dsn, concurrency + deferred_chain)
@@ -104,14 +117,20 @@ async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, ma
         if deferred_chain:
             await conns[-1].execute(raw.PENDING_DDL)
             task = asyncio.ensure_future(chainer(conns[-1]))
+        context = await raw.lean_context(conns[0], [uuid.UUID(c) for c in case_ids]) if append is None else {}
 
         async def op(i: int, it: int) -> str:
             cid = owned[i][it % len(owned[i])]
-            states[cid] = await raw.transition(conns[i], uuid.UUID(cid), _trigger(states[cid]),
-                                               chain=chain)
+            if append is None:
+                states[cid] = await raw.lean_transition(conns[i], uuid.UUID(cid), _trigger(states[cid]),
+                                                        context[uuid.UUID(cid)])
+            elif append == "fused":
+                states[cid] = await raw.fused_transition(conns[i], uuid.UUID(cid), _trigger(states[cid]))
+            else:
+                states[cid] = await raw.transition(conns[i], uuid.UUID(cid), _trigger(states[cid]), append=append)
             return "ok"
 
-        result = await run_load(name, op, concurrency=concurrency, max_requests=max_requests,
+        result = await run_load(name or label, op, concurrency=concurrency, max_requests=max_requests,
                                 max_seconds=seconds, warmup_seconds=warmup, cpu_probe=probe)
         if task is not None:
             drain_started = time.perf_counter()
@@ -120,9 +139,27 @@ async def raw_transitions(dsn: str, case_ids: list[str], *, concurrency: int, ma
             result.extra.update(chainer_batches=len(batches), chainer_max_batch=max(batches, default=0),
                                 chainer_mean_batch=round(sum(batches) / len(batches), 1) if batches else 0,
                                 chainer_drain_ms=round((time.perf_counter() - drain_started) * 1000, 1))
+        result.extra["shape"] = shape
         return result
     finally:
         await close_all(conns)
+
+
+# --- one-case reads ---------------------------------------------------------------------------------------
+
+
+async def api_reads(base_url: str, tokens: Tokens, case_ids: list[str], *, concurrency: int, max_requests: int,
+                    seconds: float, warmup: float, probe: CpuProbe | None,
+                    name: str = "GET /v1/cases/{id}: API") -> LoadResult:
+    """GET /v1/cases/{id} (authenticated, audited) by the ZVH's regisseur, spread over `case_ids`."""
+    headers = tokens.headers("zvh-mh", "procesregisseur", sub="bench-regisseur")
+    async with http_client(base_url, concurrency) as client:
+        async def op(i: int, it: int) -> str:
+            cid = case_ids[(i * 7919 + it) % len(case_ids)]
+            return str((await client.get(f"/v1/cases/{cid}", headers=headers)).status_code)
+
+        return await run_load(name, op, concurrency=concurrency, max_requests=max_requests, max_seconds=seconds,
+                              warmup_seconds=warmup, cpu_probe=probe)
 
 
 # --- case list ------------------------------------------------------------------------------------

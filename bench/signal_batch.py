@@ -28,6 +28,8 @@ from bench.common import (
     CpuProbe,
     LoadResult,
     Server,
+    checkpoint_dir_for,
+    fresh_checkpoints,
     fresh_database,
     loadavg,
     log,
@@ -52,7 +54,7 @@ async def main_async(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     log(f"migrating {args.database}")
     url, dsn = await fresh_database(args.database_url, args.database)
-    server = Server(url, args.workers, out_dir)
+    server = Server(url, args.workers, out_dir, fresh_checkpoints(checkpoint_dir_for(out_dir, url)))
     results: list[dict[str, Any]] = []
     pg_dir = Path(args.pg_dir) if args.pg_dir else None
 

@@ -9,6 +9,7 @@ the same rows with the app's statement sequence (captured with before_cursor_exe
   `INSERT … SELECT FROM unnest(arrays)` each, as the app does since its set-based rewrite (app/bulk_insert.py);
 - batch, savepoint per item: the app's shape before that rewrite (every item a single intake in a SAVEPOINT);
 - batch, bulk: one transaction per batch with one executemany per table.
+The audit entries are staged (`audit_staging`, issue 11) as the app stages them; the server's chainer chains them.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ async def raw_single_tx(conn: asyncpg.Connection, item: _Item) -> None:
         await conn.fetchrow(raw.SELECT_ORGANISATION, ORG)
         await item.write(conn)
         grant = await _grant(conn)
-        await raw.append_audit(conn, item.audit(grant))
+        await raw.stage_entry(conn, item.audit(grant))
 
 
 async def _write_unnest(conn: asyncpg.Connection, items: list[_Item]) -> None:
@@ -190,29 +191,7 @@ async def raw_batch_tx(conn: asyncpg.Connection, items: list[_Item], *, bulk: bo
                 async with conn.transaction():  # a SAVEPOINT, as the app's begin_nested()
                     await it.write(conn)
                     grants.append(await _grant(conn))
-        await append_audit_many(conn, [it.audit(g) for it, g in zip(items, grants, strict=True)])
-
-
-async def append_audit_many(conn: asyncpg.Connection, entries: list[dict[str, Any]]) -> None:
-    """flush_pending() with several entries: one head lock, multi-row inserts, one head update."""
-    from app.audit.hash_chain import entry_hash
-
-    head = await conn.fetchrow(raw.LOCK_HEAD)
-    seq, prev = head["seq"], head["hash"]
-    rows, subjects = [], []
-    for f in entries:
-        seq += 1
-        digest = entry_hash(prev, dict(f, seq=seq))
-        rows.append((seq, f["id"], f["created_at"], f["actor_sub"], f["actor_org"], f["actor_role"], f["action"],
-                     f["object_type"], f["object_id"], f["case_id"], json.dumps(f["subject_ids"]), f["convenant_id"],
-                     f["convenant_version"], f["legal_basis"], f["toelichting"], f["outcome"], json.dumps(f["detail"]),
-                     f["request_id"], f["client_address"], prev, digest))
-        subjects += [(seq, s) for s in f["subject_ids"]]
-        prev = digest
-    await conn.executemany(raw.INSERT_AUDIT, rows)
-    if subjects:
-        await conn.executemany(raw.INSERT_AUDIT_SUBJECT, subjects)
-    await conn.execute(raw.UPDATE_HEAD, seq, prev)
+        await raw.stage_entries(conn, [it.audit(g) for it, g in zip(items, grants, strict=True)])
 
 
 async def raw_single(dsn: str, *, concurrency: int, max_requests: int, seconds: float, warmup: float,

@@ -199,9 +199,7 @@ class Ledger:
             return  # the chainer signs: its head is the one that moved
         if not force and time.monotonic() - self._signed_at < self.settings.audit_checkpoint_interval:
             return
-        async with self.db.engine.connect() as conn:
-            seq, digest = (await conn.execute(_HEAD)).one()
-            await conn.rollback()
+        seq, digest = await self._head()
         self._signed_at = time.monotonic()
         if seq <= 0 or seq == self._signed_seq:
             return
@@ -211,6 +209,18 @@ class Ledger:
         self.stats.checkpoints += 1
         self.stats.last_checkpoint_seq = cp.seq
         self.stats.last_checkpoint_unix = time.time()
+
+    async def _head(self) -> tuple[int, str]:
+        """The chain head, read on the chainer's own connection when there is one: never from the request pool,
+        which a busy process may have exhausted (the chainer must not wait on its requests)."""
+        if self._leader is not None:
+            async with self._leader.begin():
+                seq, digest = (await self._leader.execute(_HEAD)).one()
+            return int(seq), str(digest)
+        async with self.db.engine.connect() as conn:
+            seq, digest = (await conn.execute(_HEAD)).one()
+            await conn.rollback()
+        return int(seq), str(digest)
 
     async def _write(self, cp: Checkpoint) -> None:
         if self.directory is not None:
