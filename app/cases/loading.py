@@ -16,6 +16,7 @@ from app.access import CaseAccess, Decision
 from app.audit import record as audit
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
+from app.kit import deferred_writes
 from app.kit.errors import NotFound, StaleVersion
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditedAction, AuditOutcome
@@ -76,6 +77,7 @@ async def load_case(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action, *, lock: bool = False
 ) -> LoadedCase:
     """The case with the caller's decision. `lock`: SELECT … FOR UPDATE (PostgreSQL) before deciding on it."""
+    await deferred_writes.send(session)  # an earlier operation of this unit of work on the case, if any
     stmt = _CASE_FOR_UPDATE if lock else _CASE
     params = {"case_id": case_id} | access.case_facts_params(principal)
     row = (await session.execute(stmt, params)).unique().one_or_none()

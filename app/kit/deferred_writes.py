@@ -2,8 +2,8 @@
 in one statement with the request's audit entries (data-modifying CTEs: one round trip instead of three for
 a transition). SQLite, which has no data-modifying CTEs, gets them one by one, in order, at the same point.
 
-Only for writes nothing later in the request reads back from the database: they reach it at the end of
-the unit of work, with its audit entries, in its transaction.
+They reach the database at the end of the unit of work, with its audit entries, in its transaction; an
+operation that reads what an earlier one wrote calls `send` first (`load_case` does).
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ def defer(session: AsyncSession, statement: Write) -> None:
 
 def take(session: AsyncSession) -> list[Write]:
     return list(session.info.pop(KEY, []))
+
+
+async def send(session: AsyncSession) -> None:
+    """Send the writes deferred so far, one by one: before an operation reads what an earlier one in the same
+    unit of work wrote (several transitions of one case in one unit of work: app/demo.py)."""
+    for write in take(session):
+        await session.execute(write)
 
 
 def defer_changes(session: AsyncSession, obj: Any) -> None:
