@@ -140,15 +140,15 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
 
     `deferred` (PostgreSQL): one multi-row insert into the staging table, no shared lock, so requests
     commit in parallel; the chainer (app/audit/chainer.py) chains them shortly after. The deferred writes
-    ride in the same statement as data-modifying CTEs. Otherwise (SQLite, whose BEGIN IMMEDIATE already
-    serialises writers): the writes one by one, then the entries chained here.
+    ride in the same statement as data-modifying CTEs. SQLite (no data-modifying CTEs): the writes one by one,
+    then the entries chained here (inline: its BEGIN IMMEDIATE already serialises writers) or staged.
     """
     entries: list[PendingEntry] = session.info.pop(PENDING_KEY, [])
     writes = deferred_writes.take(session)
     if not entries and not writes:
         return
     await session.flush()
-    if deferred and entries:
+    if deferred and entries and writes and session.get_bind().dialect.name == "postgresql":
         statement = _INSERT_STAGED.values([e.fields for e in entries])
         for i, write in enumerate(writes):
             statement = statement.add_cte(write.cte(f"w{i}"))
