@@ -1,8 +1,7 @@
 """The audit ledger's background work in a long-running process: chaining, and signed checkpoints.
 
-One `Ledger` runs in every `casusregie serve` process (and in any other long-running command); on
-PostgreSQL in a thread with an event loop of its own, so that a busy request loop does not delay chaining.
-With deferred chaining (PostgreSQL) the processes elect one chainer per database with `pg_try_advisory_lock`
+One `Ledger` runs in every `casusregie serve` process (and in any other long-running command). With
+deferred chaining (PostgreSQL) the processes elect one chainer per database with `pg_try_advisory_lock`
 held on a connection of its own; the others stand by and take over within `STANDBY_SECONDS` when it goes
 away (the lock dies with its connection, also on `kill -9`). The chainer polls quickly while entries
 arrive and backs off to `IDLE_MAX_SECONDS` when idle. Correctness does not depend on the election
@@ -18,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,10 +80,6 @@ class Ledger:
         self.witness: WitnessSink | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._start_error: BaseException | None = None
         self._engine: AsyncEngine | None = None
         self._leader: AsyncConnection | None = None
         self._signed_seq = -1
@@ -93,49 +87,6 @@ class Ledger:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
-        if self.deferred and not self.db.is_sqlite:
-            # PostgreSQL: a thread with an event loop of its own. On the request loop the chainer queued behind
-            # every ready request callback and fell up to a second behind under load (bench/RESULTS.md).
-            self._thread = threading.Thread(target=self._thread_main, name="audit-chainer", daemon=True)
-            self._thread.start()
-            await asyncio.to_thread(self._ready.wait)
-            if self._start_error is not None:
-                raise self._start_error
-            return
-        await self._prepare()
-        self._task = asyncio.create_task(self._run(), name="audit-ledger")
-
-    async def stop(self) -> None:
-        """Chain what is staged (bounded), sign a last checkpoint, give up the chainer's lock."""
-        if self._thread is not None:
-            loop = self._loop
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._stopping.set)
-            await asyncio.to_thread(self._thread.join)
-            self._thread = None
-            return
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-        await self._finish()
-
-    def _thread_main(self) -> None:
-        asyncio.run(self._thread_body())
-
-    async def _thread_body(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        try:
-            await self._prepare()
-        except BaseException as exc:
-            self._start_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        await self._run()
-        await self._finish()
-
-    async def _prepare(self) -> None:
         self.signer = load_signer(self.settings)
         directory = self.settings.effective_checkpoint_dir
         self.directory = DirectorySink(directory) if directory is not None else None
@@ -149,8 +100,13 @@ class Ledger:
             # this process is the chainer.
             self._engine = create_async_engine(self.settings.database_url, poolclass=NullPool,
                                                connect_args={"timeout": 5, "command_timeout": 30})
+        self._task = asyncio.create_task(self._run(), name="audit-ledger")
 
-    async def _finish(self) -> None:
+    async def stop(self) -> None:
+        """Chain what is staged (bounded), sign a last checkpoint, give up the chainer's lock."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
         try:
             if self.deferred:
                 conn = await self._chainer_connection()
