@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db_file = Path(args.database).resolve()
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_file) + suffix).unlink(missing_ok=True)
+    # The checkpoints of the previous demo log would contradict the fresh one (the signing key is kept).
+    shutil.rmtree(Path(f"{db_file}.audit-checkpoints"), ignore_errors=True)
     os.environ["CASUSREGIE_DATABASE_URL"] = f"sqlite+aiosqlite:///{db_file}"
     os.environ["CASUSREGIE_ENV"] = "development"
     get_settings.cache_clear()
