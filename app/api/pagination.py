@@ -16,6 +16,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Query
 
+from app.audit.reading import AuditPosition
 from app.kit.errors import ValidationFailed
 from app.kit.paging import Window
 
@@ -86,14 +87,14 @@ def after_seq(cursor: str | None, maximum: int) -> int | None:
     return _field(cursor, lambda k: _bounded(k["seq"], maximum))
 
 
-def after_audit_position(cursor: str | None, maximum: int) -> tuple[str, int] | None:
-    """Where a newest-first audit page continues: ("staged", n) among entries not yet chained, or
-    ("seq", n) in the chain."""
+def after_audit_position(cursor: str | None, maximum: int) -> AuditPosition | None:
+    """Where a newest-first audit page continues: among the entries not yet chained (`staged`), or in the
+    chain (`seq`)."""
 
-    def parse(key: dict[str, Any]) -> tuple[str, int]:
+    def parse(key: dict[str, Any]) -> AuditPosition:
         if set(key) == {"staged"}:
-            return "staged", _bounded(key["staged"], maximum)
-        return "seq", _bounded(key["seq"], maximum)
+            return AuditPosition(staged_before=_bounded(key["staged"], maximum))
+        return AuditPosition(seq_before=_bounded(key["seq"], maximum))
 
     return _field(cursor, parse)
 

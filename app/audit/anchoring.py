@@ -32,6 +32,7 @@ from app.audit.checkpoints import (
     Signer,
     contradictions,
     public_key_from_pem,
+    seq_of_file,
 )
 from app.audit.hash_chain import canonical_time
 from app.audit.models import AuditEntry, AuditStaged
@@ -66,14 +67,9 @@ class Anchors:
         if self.directory is None:
             return [], []
         found, unreadable = DirectorySink(self.directory).read_all()
-        problems = [CheckpointProblem(seq=_seq_of(path), time="", source=str(path), reason=f"{UNREADABLE}: {why}")
-                    for path, why in unreadable]
+        problems = [CheckpointProblem(seq=seq_of_file(path) or 0, time="", source=str(path),
+                                      reason=f"{UNREADABLE}: {why}") for path, why in unreadable]
         return [(str(path), cp) for path, cp in found], problems
-
-
-def _seq_of(path: Path) -> int:
-    digits = "".join(ch for ch in path.stem if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 Executor = AsyncSession | AsyncConnection

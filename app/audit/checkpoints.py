@@ -306,6 +306,12 @@ def _read_checkpoint(path: Path) -> tuple[Checkpoint | None, str]:
     return cp, ""
 
 
+def seq_of_file(path: Path) -> int | None:
+    """The seq a checkpoint file's name claims, or None for a name that is not a checkpoint's."""
+    match = _FILE_RE.fullmatch(path.name)
+    return int(match.group(1)) if match else None
+
+
 class DirectorySink:
     """Append-only directory: one file per checkpoint, `checkpoint-{seq:020d}.json`, never overwritten."""
 

@@ -14,10 +14,9 @@ from app.kit.database import Base, UtcDateTime
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
+class EntryFields:
+    """The fields of an entry as a request writes it: staged (AuditStaged) and chained (AuditEntry) alike."""
 
-    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -38,6 +37,12 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(100))
     client_address: Mapped[str | None] = mapped_column(String(100))
+
+
+class AuditEntry(EntryFields, Base):
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
@@ -73,31 +78,13 @@ class AuditChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-class AuditStaged(Base):
+class AuditStaged(EntryFields, Base):
     """An entry a request wrote and the chainer has not yet chained (app/audit/chainer.py): every field of
     an entry but seq and the hashes. Deleted in the transaction that chains it."""
 
     __tablename__ = "audit_staging"
 
     staged_seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
-    actor_org: Mapped[str] = mapped_column(String(100), nullable=False)
-    actor_role: Mapped[str | None] = mapped_column(String(40))
-    action: Mapped[str] = mapped_column(String(60), nullable=False)
-    object_type: Mapped[str] = mapped_column(String(40), nullable=False)
-    object_id: Mapped[str | None] = mapped_column(String(100))
-    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    subject_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
-    convenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    convenant_version: Mapped[int | None] = mapped_column(Integer)
-    legal_basis: Mapped[str | None] = mapped_column(Text)
-    toelichting: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(10), nullable=False)
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    request_id: Mapped[str | None] = mapped_column(String(100))
-    client_address: Mapped[str | None] = mapped_column(String(100))
 
     # As listed (GET /v1/audit): not a link of the chain yet, so no seq and no hashes.
     chained = False

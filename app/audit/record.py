@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chainer import chain_into_log
 from app.audit.masking import mask_numbers
-from app.audit.models import AuditStaged
+from app.audit.staging_writer import INSERT_STAGED
 from app.auth.principal import Principal
 from app.kit import deferred_writes
-from app.kit.database import table_of
 from app.kit.errors import DomainError, NotAllowed, NotFound
 from app.kit.request_context import current_context
 
@@ -129,9 +127,6 @@ def refusal_detail(exc: DomainError) -> dict[str, Any]:
     return detail
 
 
-# Built once, Core not ORM: the audit append runs on every request (bench/: ORM bulk insert and per-call
-# statement construction cost more than the inserts themselves).
-_INSERT_STAGED = insert(table_of(AuditStaged))
 
 
 async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
@@ -149,7 +144,7 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
         return
     await session.flush()
     if deferred and entries and writes and session.get_bind().dialect.name == "postgresql":
-        statement = _INSERT_STAGED.values([e.fields for e in entries])
+        statement = INSERT_STAGED.values([e.fields for e in entries])
         for i, write in enumerate(writes):
             statement = statement.add_cte(write.cte(f"w{i}"))
         await session.execute(statement)
@@ -159,6 +154,6 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
     if not entries:
         return
     if deferred:
-        await session.execute(_INSERT_STAGED, [e.fields for e in entries])
+        await session.execute(INSERT_STAGED, [e.fields for e in entries])
     else:
         await chain_into_log(session, [e.fields for e in entries])

@@ -40,11 +40,8 @@ async def list_audit(
     page show in the next pass from the top."""
     flt = audit_log.AuditFilter(case_id=case_id, subject_id=subject_id, actor=actor, organisation=organisation,
                             action=action, since=from_, until=to)
-    position = after_audit_position(cursor, MAX_SEQ)
-    after = None if position is None else (
-        audit_log.AuditPosition(staged_before=position[1]) if position[0] == "staged"
-        else audit_log.AuditPosition(seq_before=position[1]))
-    page = await audit_log.list_for(session, principal, flt, limit=limit, after=after)
+    page = await audit_log.list_for(session, principal, flt, limit=limit,
+                                    after=after_audit_position(cursor, MAX_SEQ))
     return AuditPage(items=[AuditEntryOut.model_validate(r) for r in page.items],
                      next_cursor=next_cursor(page, audit_log.position_after))
 
