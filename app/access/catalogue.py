@@ -16,7 +16,9 @@ def describe_policies(session: AsyncSession, principal: Principal) -> PoliciesOu
     pol = policies()
     audit.record(session, principal, Action.policy_read, object_type="policy", role=decision.role)
     return PoliciesOut(
-        roles=[RoleOut(code=r, label=pol.role_labels[r], actions=sorted(a)) for r, a in pol.role_actions.items()],
+        roles=[RoleOut(code=r, label=pol.role_labels[r], actions=sorted(a),
+                       organisation_kinds=sorted(pol.organisation_kinds[r]) if r in pol.organisation_kinds else None)
+               for r, a in pol.role_actions.items()],
         data_categories=[CategoryOut(code=c.code, label=c.label, avg_class=c.avg_class)
                          for c in pol.categories.values()],
     )

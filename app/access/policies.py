@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from app.vocabulary import Action, DataCategory, Role
+from app.vocabulary import Action, DataCategory, OrganisationKind, Role
 
 
 class PolicyError(RuntimeError):
@@ -29,12 +29,19 @@ class Policies:
     role_actions: dict[str, frozenset[Action]]
     # Per role, the actions it may take only where the caller's own organisation holds regie.
     regie_bound: dict[str, frozenset[Action]]
+    # Per role, the organisation kinds whose staff may hold it (DOMAIN.md roles); a role absent here: any kind.
+    organisation_kinds: dict[str, frozenset[str]]
     role_labels: dict[str, str]
     categories: dict[str, CategoryInfo]
     security_measures: tuple[str, ...]
 
     def roles_for(self, action: Action) -> list[str]:
         return [r for r, acts in self.role_actions.items() if action in acts]
+
+    def role_fits(self, role: str, kind: str | None) -> bool:
+        """May staff of an organisation of `kind` hold `role`? (None: an unregistered organisation.)"""
+        kinds = self.organisation_kinds.get(role)
+        return kinds is None or kind in kinds
 
 
 AVG_CLASSES = {"gewoon", "bijzonder", "strafrechtelijk"}
@@ -64,6 +71,7 @@ def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) ->
         raise PolicyError(f"roles.yaml roles mismatch: unknown {unknown}, missing {missing}")
     role_actions: dict[str, frozenset[Action]] = {}
     regie_bound: dict[str, frozenset[Action]] = {}
+    organisation_kinds: dict[str, frozenset[str]] = {}
     role_labels: dict[str, str] = {}
     for role, spec in roles.items():
         names = set(spec.get("actions") or [])
@@ -77,6 +85,13 @@ def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) ->
                               "are not among its actions")
         role_actions[role] = acts
         regie_bound[role] = frozenset(Action(a) for a in bound)
+        if "organisation_kinds" in spec:
+            kinds = spec["organisation_kinds"]
+            known_kinds = {k.value for k in OrganisationKind}
+            if not isinstance(kinds, list) or not kinds or not set(kinds) <= known_kinds:
+                raise PolicyError(f"roles.yaml role {role!r}: organisation_kinds must be a non-empty list of "
+                                  f"{sorted(known_kinds)}")
+            organisation_kinds[role] = frozenset(kinds)
         role_labels[role] = str(spec.get("label") or role)
     cats = categories_doc.get("categories") or {}
     known_cats = {c.value for c in DataCategory}
@@ -89,7 +104,7 @@ def parse_policies(roles_doc: dict[str, Any], categories_doc: dict[str, Any]) ->
             raise PolicyError(f"data category {code!r} has unknown avg_class {avg!r}")
         categories[code] = CategoryInfo(code=code, label=str(spec.get("label") or code), avg_class=avg)
     measures = tuple(str(m) for m in roles_doc.get("security_measures") or [])
-    return Policies(actions, role_actions, regie_bound, role_labels, categories, measures)
+    return Policies(actions, role_actions, regie_bound, organisation_kinds, role_labels, categories, measures)
 
 
 @lru_cache

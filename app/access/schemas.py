@@ -7,6 +7,8 @@ class RoleOut(BaseModel):
     code: str
     label: str
     actions: list[str]
+    # The organisation kinds whose staff may hold the role; null: any kind.
+    organisation_kinds: list[str] | None = None
 
 
 class CategoryOut(BaseModel):

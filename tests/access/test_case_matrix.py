@@ -6,6 +6,11 @@ to work through a second convenant (C_main). The tables below are literal: a row
 role for the situation where X may see the case, and one where it may not; the situations table
 says which applies. Zero unexpected allows.
 
+`procesregisseur` and `bestuurder` are roles of municipal (and ZVH) staff (policies/roles.yaml
+`organisation_kinds`): X's tokens claiming them act as if without them. Those two roles are taken
+through every situation by G (`gemeente-buur`, a neighbouring municipality), which stands where X
+stands: party to C_x with the same categories and invited with it.
+
 A second table (OTHER_CALLERS) takes other callers through the same actions on one case whose regie
 lies with ggz: the opening ZVH, the regie holder, a gemeente taking part, a party that does not, and
 tokens with two roles. `create_case` (POST /v1/cases) is in both: it needs the role and an active
@@ -22,11 +27,15 @@ import httpx
 import pytest
 
 from app.kit import clock
-from tests.world import ALL_CATEGORIES, SUBJECTS, World
+from tests.world import ALL_CATEGORIES, ORGANISATIONS, SUBJECTS, World
 
 X = "woonpunt"
+G = "gemeente-buur"
 X_CATEGORIES = ["identificatie", "wonen"]
 ROLES = ["melder", "beheerder", "auditor", "medewerker", "bestuurder", "casusregisseur", "procesregisseur"]
+# The callers of the situation matrix, as (organisation, role); the table rows are keyed "role@organisation".
+# G's procesregisseur last: its writes succeed and change the case.
+CALLERS = [(X, r) for r in ROLES] + [(G, "bestuurder"), (G, "procesregisseur")]
 
 # Outcomes: an HTTP status, or for lists "listed"/"absent", for note reads "shown"/"hidden".
 NOTE_ACTIONS = [f"read_notes_{c}" for c in ALL_CATEGORIES]
@@ -60,7 +69,7 @@ def _notes(outcome: str, shown: list[str]) -> dict[str, Any]:
 
 # X may see the case (party to a valid convenant covering the type, and a participant).
 VISIBLE: dict[str, dict[str, Any]] = {
-    "melder": {
+    f"melder@{X}": {
         "read_plan": 404,
         "plan_versions": 404,
         "write_plan": 404,
@@ -78,7 +87,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "invite_participant": 404,
         "create_case": 403,
     },
-    "beheerder": {
+    f"beheerder@{X}": {
         "read_plan": 404,
         "plan_versions": 404,
         "write_plan": 404,
@@ -96,7 +105,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "invite_participant": 404,
         "create_case": 403,
     },
-    "auditor": {
+    f"auditor@{X}": {
         "read_plan": 404,
         "plan_versions": 404,
         "write_plan": 404,
@@ -114,7 +123,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "invite_participant": 404,
         "create_case": 403,
     },
-    "medewerker": {
+    f"medewerker@{X}": {
         "read_plan": 200,
         "plan_versions": 200,
         "write_plan": 403,
@@ -132,7 +141,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "invite_participant": 403,
         "create_case": 403,
     },
-    "bestuurder": {
+    f"bestuurder@{G}": {
         "read_plan": 200,
         "plan_versions": 200,
         "write_plan": 403,
@@ -151,7 +160,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "create_case": 403,
     },
     # X does not hold regie, so its casusregisseur may not change the case or fire its triggers.
-    "casusregisseur": {
+    f"casusregisseur@{X}": {
         "read_plan": 200,
         "plan_versions": 200,
         "write_plan": 403,
@@ -169,7 +178,7 @@ VISIBLE: dict[str, dict[str, Any]] = {
         "invite_participant": 403,
         "create_case": 403,
     },
-    "procesregisseur": {
+    f"procesregisseur@{G}": {
         "read_plan": 200,
         "plan_versions": 200,
         "write_plan": 200,
@@ -189,11 +198,16 @@ VISIBLE: dict[str, dict[str, Any]] = {
     },
 }
 
+# A role the caller's organisation may not hold counts for nothing: X's procesregisseur and bestuurder claims
+# act as a token without a case role (the melder's row: the case does not exist for them, lists and POST 403).
+VISIBLE[f"procesregisseur@{X}"] = VISIBLE[f"bestuurder@{X}"] = VISIBLE[f"melder@{X}"]
+
 # X may not see the case: it does not exist for X (404), and lists leave it out.
 HIDDEN: dict[str, dict[str, Any]] = {
-    role: {
+    caller: {
         "read_case": 404,
-        "list_cases": "absent" if role in {"medewerker", "bestuurder", "casusregisseur", "procesregisseur"} else 403,
+        "list_cases": "absent" if caller in {f"medewerker@{X}", f"casusregisseur@{X}", f"bestuurder@{G}",
+                                             f"procesregisseur@{G}"} else 403,
         "list_participants": 404,
         "read_history": 404,
         "list_transitions": 404,
@@ -209,10 +223,10 @@ HIDDEN: dict[str, dict[str, Any]] = {
         "remove_participant": 404,
         "create_case": 403,
     }
-    for role in ROLES
+    for caller in [f"{r}@{o}" for o, r in CALLERS]
 }
 
-# POST /v1/cases by X's procesregisseur, per situation: a party to an active, valid convenant covering ijam
+# POST /v1/cases by G's procesregisseur, per situation: a party to an active, valid convenant covering ijam
 # may open one whether or not it takes part in this case. (Other roles: 403, they lack case:create.)
 CREATE_CASE = {
     "party_and_participant": 201,
@@ -239,7 +253,7 @@ SITUATIONS: dict[str, bool] = {
 
 async def _build(world: World, situation: str) -> dict[str, Any]:
     """The world for one situation; returns the case (opened by the ZVH) and the note ids per category."""
-    await world.organisations()
+    await world.organisations({**ORGANISATIONS, G: "gemeente"})
     await world.convenant(
         "c-main", parties={"zvh-mh": ALL_CATEGORIES, "gemeente": ["identificatie"], "ggz": ["identificatie", "zorg"]}
     )
@@ -258,10 +272,10 @@ async def _build(world: World, situation: str) -> dict[str, Any]:
             c_x = await world.convenant(
                 "c-x",
                 case_types=["ijam", "woonoverlast"],
-                parties={"zvh-mh": ["identificatie"], X: X_CATEGORIES},
+                parties={"zvh-mh": ["identificatie"], X: X_CATEGORIES, G: X_CATEGORIES},
                 **valid,
             )
-        case = await world.case("ijam", participants=("gemeente", X) if invite else ("gemeente",))
+        case = await world.case("ijam", participants=("gemeente", X, G) if invite else ("gemeente",))
         r = await world.client.put(
             f"/v1/cases/{case['id']}/plan",
             headers=world.regisseur,
@@ -380,16 +394,16 @@ async def test_case_access_matrix(client: httpx.AsyncClient, auth: Any, situatio
     actions = _actions(world, built)
     expected_table = VISIBLE if SITUATIONS[situation] else HIDDEN
     mismatches = []
-    # Procesregisseur last: its writes succeed and change the case.
-    for role in ROLES:
-        headers = auth(X, role, sub=f"{role}@{X}")
+    for org, role in CALLERS:
+        caller = f"{role}@{org}"
+        headers = auth(org, role, sub=caller)
         for action in READ_ACTIONS + WRITE_ACTIONS:
             got = await actions[action](headers)
-            want = expected_table[role][action]
-            if action == "create_case" and role == "procesregisseur":
+            want = expected_table[caller][action]
+            if action == "create_case" and caller == f"procesregisseur@{G}":
                 want = CREATE_CASE[situation]
             if got != want:
-                mismatches.append(f"{situation} / {role} / {action}: expected {want}, got {got}")
+                mismatches.append(f"{situation} / {caller} / {action}: expected {want}, got {got}")
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -491,8 +505,15 @@ OTHER_CALLERS: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     "gemeente bestuurder": ("gemeente", ("bestuurder",), _row(
         reads=200, notes=_notes(403, []), writes=_writes(403, 403, 403, 403, 403, 403, 403), create=403)),
     "party not participating, medewerker": (NOT_PARTICIPATING, ("medewerker",), NOT_A_PARTICIPANT),
-    "party not participating, procesregisseur": (NOT_PARTICIPATING, ("procesregisseur",),
-                                                 NOT_A_PARTICIPANT | {"create_case": 201}),
+    # Roles the organisation's kind may not hold (procesregisseur: zvh/gemeente, bestuurder: gemeente) count for
+    # nothing, participating or not; next to another role, that role's rights stay. (A procesregisseur of a party
+    # that does not take part: G in the situation matrix.)
+    "party not participating, claims procesregisseur": (NOT_PARTICIPATING, ("procesregisseur",), NO_CASE_ROLE),
+    "regie holder claims procesregisseur": (REGIE, ("procesregisseur",), NO_CASE_ROLE),
+    "regie holder claims bestuurder": (REGIE, ("bestuurder",), NO_CASE_ROLE),
+    "regie holder claims procesregisseur, and casusregisseur": (REGIE, ("procesregisseur", "casusregisseur"), _row(
+        reads=200, notes=_notes("ok", O_CATEGORIES[REGIE]), writes=_writes(403, 201, 200, 200, 200, 403, 403),
+        create=403)),
     # Two roles: what either allows (the first that allows an action decides it), never less.
     "two roles: regie holder medewerker and casusregisseur": (REGIE, ("medewerker", "casusregisseur"), _row(
         reads=200, notes=_notes("ok", O_CATEGORIES[REGIE]), writes=_writes(403, 201, 200, 200, 200, 403, 403),

@@ -126,3 +126,59 @@ async def test_a_partner_auditor_reads_its_own_organisations_entries_only(client
     assert await orgs("politie", organisation="politie") == {"politie"}
     r = await client.get("/v1/audit/verify", headers=world.h("politie", "auditor"))
     assert r.status_code == 200  # the chain's integrity is no one's personal data
+
+
+# Case roles bound to organisation kinds (policies/roles.yaml `organisation_kinds`): (role, organisation) -> may it
+# act in that role? A claim that does not fit is refused for that role's actions and audited as claimed.
+CASE_ROLE_KINDS = [
+    ("procesregisseur", "zvh-mh", True),
+    ("procesregisseur", "gemeente", True),
+    ("procesregisseur", "woonpunt", False),
+    ("procesregisseur", "politie", False),
+    ("bestuurder", "gemeente", True),
+    ("bestuurder", "zvh-mh", False),
+    ("bestuurder", "politie", False),
+]
+
+
+@pytest.mark.parametrize(("role", "org", "fits"), CASE_ROLE_KINDS, ids=[f"{r}-{o}" for r, o, _ in CASE_ROLE_KINDS])
+async def test_case_roles_are_bound_to_organisation_kinds(client: httpx.AsyncClient, auth: Any, role: str, org: str,
+                                                          fits: bool) -> None:
+    world = await World(client, auth).setup()
+    caller = world.h(org, role, sub=f"claim-{role}@{org}")
+    r = await client.get("/v1/cases", headers=caller)
+    assert r.status_code == (200 if fits else 403), r.text
+    if role == "procesregisseur":
+        body = {"case_type": "ijam", "title": "Casus", "subjects": [{"type": "persoon", "name": "Jongere Een"}]}
+        r = await client.post("/v1/cases", json=body, headers=caller)
+        assert r.status_code == (201 if fits else 403), r.text
+    audit = await client.get("/v1/audit", params={"actor": f"claim-{role}@{org}"}, headers=world.h("zvh-mh", "auditor"))
+    entries = audit.json()["items"]
+    assert entries and {e["outcome"] for e in entries} == ({"allowed"} if fits else {"denied"})
+    assert {e["actor_role"] for e in entries} == {role}  # what the token claimed
+
+
+def test_organisation_kinds_are_validated_and_configurable() -> None:
+    from app.access.policies import PolicyError, _load_yaml, parse_policies
+
+    policies_dir = Settings(env="development").policies_dir
+    roles = _load_yaml(policies_dir / "roles.yaml")
+    categories = _load_yaml(policies_dir / "data_categories.yaml")
+    shipped = parse_policies(roles, categories)
+    assert shipped.organisation_kinds == {"procesregisseur": {"zvh", "gemeente"}, "bestuurder": {"gemeente"}}
+    assert shipped.role_fits("medewerker", "woningcorporatie") and not shipped.role_fits("procesregisseur", None)
+    # A region where the housing corporation's staff lead the process says so in its roles.yaml.
+    roles["roles"]["procesregisseur"]["organisation_kinds"] = ["zvh", "gemeente", "woningcorporatie"]
+    assert parse_policies(roles, categories).role_fits("procesregisseur", "woningcorporatie")
+    for bad in (["woningbouw"], [], "gemeente"):
+        roles["roles"]["procesregisseur"]["organisation_kinds"] = bad
+        with pytest.raises(PolicyError, match="organisation_kinds"):
+            parse_policies(roles, categories)
+
+
+async def test_policies_name_the_organisation_kinds(client: httpx.AsyncClient, auth: Any) -> None:
+    r = await client.get("/v1/policies", headers=auth("woonpunt", "medewerker"))
+    assert r.status_code == 200, r.text
+    kinds = {role["code"]: role["organisation_kinds"] for role in r.json()["roles"]}
+    assert kinds["procesregisseur"] == ["gemeente", "zvh"] and kinds["bestuurder"] == ["gemeente"]
+    assert kinds["medewerker"] is None

@@ -128,11 +128,15 @@ async def test_a_note_in_a_category_the_convenant_does_not_grant_is_refused_and_
 
 async def test_opening_a_case_without_a_covering_convenant_is_audited(world: World, db_url: str) -> None:
     body = {"case_type": "ijam", "title": "t", "subjects": [SUBJECTS["ijam"]]}
-    r = await world.client.post("/v1/cases", json=body, headers=world.h("om", "procesregisseur", sub="om-1"))
+    # A municipality that is party to no convenant: its kind may hold the role, the convenant is what is missing.
+    r = await world.client.post("/v1/organisations", json={"code": "buur", "name": "Buur", "kind": "gemeente"},
+                                headers=world.beheerder)
+    assert r.status_code == 201, r.text
+    r = await world.client.post("/v1/cases", json=body, headers=world.h("buur", "procesregisseur", sub="buur-1"))
     assert r.status_code == 403, r.text
     [entry] = await _denied(db_url)
     assert (entry.actor_sub, entry.actor_org, entry.action, entry.object_type, entry.detail) == (
-        "om-1", "om", "case:create", "case", {"reason": "no convenant for case type"})
+        "buur-1", "buur", "case:create", "case", {"reason": "no convenant for case type"})
 
 
 async def test_reading_the_policies_is_audited(client: httpx.AsyncClient, auth: Any, db_url: str) -> None:

@@ -10,23 +10,27 @@ import pytest
 from tests.audit_helpers import audit_rows
 
 ORG = {"code": "politie-limburg", "name": "Politie Limburg", "kind": "politie"}
+ZVH = {"code": "zvh-mh", "name": "ZVH Maastricht-Heuvelland", "kind": "zvh"}
 ROLES = ["procesregisseur", "casusregisseur", "medewerker", "melder", "bestuurder", "beheerder", "auditor"]
 
 
 async def test_beheerder_creates_and_lists(client: httpx.AsyncClient, auth: Any, db_url: str) -> None:
     headers = auth("zvh-mh", "beheerder", sub="beheer-1")
+    # The care and safety house first: a procesregisseur's role counts for staff of a zvh or gemeente.
+    assert (await client.post("/v1/organisations", json=ZVH, headers=headers)).status_code == 201
     resp = await client.post("/v1/organisations", json=ORG, headers=headers)
     assert resp.status_code == 201, resp.text
     body = resp.json()
     assert body["code"] == "politie-limburg" and body["kind"] == "politie"
     assert resp.headers["location"] == "/v1/organisations/politie-limburg"
     listed = await client.get("/v1/organisations", headers=headers)
-    assert [o["code"] for o in listed.json()["items"]] == ["politie-limburg"]
+    assert [o["code"] for o in listed.json()["items"]] == ["politie-limburg", "zvh-mh"]
     one = await client.get("/v1/organisations/politie-limburg", headers=auth("zvh-mh", "procesregisseur"))
     assert one.status_code == 200 and one.json()["name"] == "Politie Limburg"
 
     rows = await audit_rows(db_url)
     assert [(r.action, r.outcome, r.actor_sub, r.actor_org, r.actor_role) for r in rows] == [
+        ("organisation:create", "allowed", "beheer-1", "zvh-mh", "beheerder"),
         ("organisation:create", "allowed", "beheer-1", "zvh-mh", "beheerder"),
         ("organisation:list", "allowed", "beheer-1", "zvh-mh", "beheerder"),
         ("organisation:read", "allowed", "procesregisseur@zvh-mh", "zvh-mh", "procesregisseur"),
@@ -53,6 +57,7 @@ async def test_other_roles_may_not_create(client: httpx.AsyncClient, auth: Any, 
      ("melder", 403), ("bestuurder", 403), ("auditor", 403)],
 )
 async def test_who_may_list(client: httpx.AsyncClient, auth: Any, role: str, status: int) -> None:
+    assert (await client.post("/v1/organisations", json=ZVH, headers=auth("zvh-mh", "beheerder"))).status_code == 201
     assert (await client.get("/v1/organisations", headers=auth("zvh-mh", role))).status_code == status
 
 

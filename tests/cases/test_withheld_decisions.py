@@ -34,10 +34,13 @@ async def test_the_weegtafel_decision_is_not_named_to_a_partner_without_veilighe
 
 
 async def test_a_guard_names_no_details_the_caller_may_not_read(client: httpx.AsyncClient, auth: Any) -> None:
-    # politie's procesregisseur may close cases but reads no sociaal_domein (the basisvoorwaarden).
-    assert "sociaal_domein" not in DEFAULT_PARTIES["politie"]
+    # A neighbouring municipality's procesregisseur may close cases, but its convenant grants it no
+    # sociaal_domein (the basisvoorwaarden).
     world = await World(client, auth).setup()
-    case = await world.case("ex_gedetineerde", participants=("politie",))
+    await world.organisations({"buur": "gemeente"})
+    await world.convenant("c-buur", case_types=["ex_gedetineerde"],
+                          parties={"zvh-mh": ["identificatie"], "buur": ["identificatie", "justitie"]})
+    case = await world.case("ex_gedetineerde", participants=("buur",))
     steps = [("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {}),
              ("invrijheidstelling", {"invrijheidstelling_datum": "2027-03-02"})]
     for trigger, data in steps:
@@ -46,8 +49,8 @@ async def test_a_guard_names_no_details_the_caller_may_not_read(client: httpx.As
                                              "inkomen": "geregeld", "schulden": "geregeld"}}}
     r = await client.patch(f"/v1/cases/{case['id']}", json=body, headers=world.regisseur)
     assert r.status_code == 200, r.text
-    politie = world.h("politie", "procesregisseur")
-    refused = await world.fire(case["id"], "afsluiten", {}, headers=politie)
+    buur = world.h("buur", "procesregisseur")
+    refused = await world.fire(case["id"], "afsluiten", {}, headers=buur)
     assert refused.status_code == 422, refused.text
     assert refused.json()["missing"] == ["withheld"]
     assert "basisvoorwaarden" not in refused.text and "zorgverzekering" not in refused.text

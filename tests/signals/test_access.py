@@ -14,7 +14,10 @@ from tests.world import World
 
 # The signal below is sent by politie. Situations: "zvh" (zvh-mh, the care and safety house sharing a convenant
 # with politie), "own" (politie, the sender) and "other" (woonpunt, another partner in that convenant: not a
-# triaging organisation, so politie's signal does not exist for it).
+# triaging organisation, so politie's signal does not exist for it), "municipality" (gemeente: may hold the
+# procesregisseur role, but partners' signals are triaged at the care and safety house). A role the
+# organisation's kind may not hold (procesregisseur outside zvh/gemeente, bestuurder outside gemeente) counts
+# for nothing: 403 throughout.
 ENDPOINTS: dict[str, tuple[str, str]] = {
     "submit": ("POST", "/v1/signals"),
     "batch": ("POST", "/v1/signals:batch"),
@@ -30,12 +33,15 @@ ALLOWED = {
 
 MATRIX: list[tuple[str, str, str, int]] = []
 for _role in Role:
-    for _situation, _org in (("zvh", "zvh-mh"), ("own", "politie"), ("other", "woonpunt")):
+    for _situation, _org in (("zvh", "zvh-mh"), ("own", "politie"), ("other", "woonpunt"),
+                             ("municipality", "gemeente")):
+        _fits = {"procesregisseur": _situation in ("zvh", "municipality"),
+                 "bestuurder": _situation == "municipality"}.get(_role.value, True)
         for _endpoint in ENDPOINTS:
-            expected = ALLOWED.get(_role.value, {}).get(_endpoint, 403)
+            expected = ALLOWED.get(_role.value, {}).get(_endpoint, 403) if _fits else 403
             if _role.value == "melder" and _situation != "own" and _endpoint == "get":
                 expected = 404  # another organisation's signal does not exist for it
-            if _role.value == "procesregisseur" and _situation == "other" and _endpoint in ("get", "triage"):
+            if _role.value == "procesregisseur" and _situation == "municipality" and _endpoint in ("get", "triage"):
                 expected = 404
             MATRIX.append((_role.value, _org, _endpoint, expected))
 
