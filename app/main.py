@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from app import __version__, access
+from app import API_VERSION, access
 from app.api import errors
 from app.api import openapi as openapi_document
 from app.api.metrics import Metrics
@@ -65,9 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Casusregie",
-        version=__version__,
+        version=API_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=openapi_document.operation_id,
         docs_url=None,
         redoc_url=None,
     )
@@ -102,6 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID",
                            "X-Audit-Toelichting", "traceparent", "tracestate"],  # + OpenTelemetry in browsers
             expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed", "WWW-Authenticate",
-                            "Retry-After"],
+                            "Retry-After", "API-Version"],
         )
     return app

@@ -60,7 +60,7 @@ async def app_transition_statements(database_url: str, checkpoint_dir: Path, cas
 
         async def fire() -> None:
             trigger = "opschalen" if states["now"] == "knooppunt_school" else "afschalen"
-            resp = await client.post(f"/v1/cases/{case_id}/transitions", headers=headers,
+            resp = await client.post(f"/v1/cases/{case_id}/transitions", headers=headers | {"If-Match": "*"},
                                      json={"trigger": trigger, "reason": "statement capture", "data": {}})
             if resp.status_code != 200:
                 raise RuntimeError(f"capture transition: {resp.status_code} {resp.text[:300]}")

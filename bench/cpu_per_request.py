@@ -55,7 +55,7 @@ async def main_async(url: str, mode: str, n: int, checkpoint_dir: Path, as_json:
             if mode == "transitions":
                 cid = ids[i % len(ids)]
                 trigger = "opschalen" if states[cid] == "knooppunt_school" else "afschalen"
-                r = await client.post(f"/v1/cases/{cid}/transitions", headers=regisseur,
+                r = await client.post(f"/v1/cases/{cid}/transitions", headers=regisseur | {"If-Match": "*"},
                                       json={"trigger": trigger, "reason": "bench", "data": {}})
                 states[cid] = r.json().get("state", states[cid])
             elif mode == "read":

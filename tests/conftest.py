@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from app.auth.tokens import issue_dev_token
 from app.config import Settings
 from app.kit.migrations_state import upgrade_to_head
+from tests.overwriting import HOOKS
 
 PG_URL = os.environ.get("CASUSREGIE_TEST_DATABASE_URL")
 IS_PG = bool(PG_URL)
@@ -179,7 +180,8 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 @pytest.fixture
 async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    # Writes as a client that overwrites deliberately (If-Match: *) unless a test sends its own (tests/overwriting.py).
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=HOOKS) as c:
         yield c
 
 

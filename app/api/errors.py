@@ -19,9 +19,11 @@ from app.kit.db_errors import causes, is_unencodable, refused_value, sqlstate
 from app.kit.errors import (
     Conflict,
     DomainError,
+    IdempotencyKeyReused,
     InvalidTransition,
     NotAllowed,
     NotFound,
+    PreconditionRequired,
     ServiceUnavailable,
     StaleVersion,
     ValidationFailed,
@@ -37,11 +39,13 @@ TYPE_BASE = "urn:casusregie:problem:"
 # domain error -> (status, type slug). Order matters: subclasses first.
 STATUS_TABLE: list[tuple[type[DomainError], int, str]] = [
     (InvalidTransition, 409, "invalid-transition"),
+    (IdempotencyKeyReused, 422, "idempotency-key-reused"),
     (ValidationFailed, 422, "validation-error"),
     (NotFound, 404, "not-found"),
     (NotAllowed, 403, "forbidden"),
     (Conflict, 409, "conflict"),
     (StaleVersion, 412, "precondition-failed"),
+    (PreconditionRequired, 428, "precondition-required"),
     (ServiceUnavailable, 503, "service-unavailable"),
 ]
 

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import API_VERSION
 from app.api.errors import problem
 from app.api.metrics import Metrics
 from app.kit.request_context import RequestContext, reset_context, set_context
@@ -20,6 +21,7 @@ log = logging.getLogger("casusregie.http")
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_TOELICHTING = 1000
+_API_VERSION = API_VERSION.encode()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -100,6 +102,7 @@ class RequestMiddleware:
                 status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"api-version", _API_VERSION))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 # /v1 answers carry case, subject or audit data: no browser or proxy may keep a copy.
                 if personal and not any(k.lower() == b"cache-control" for k, _ in headers):

@@ -1,4 +1,8 @@
-"""The OpenAPI document the app serves (and `casusregie openapi` commits), with two corrections to FastAPI's.
+"""The OpenAPI document the app serves (and `casusregie openapi` commits), with corrections to FastAPI's.
+
+Operation ids are the route functions' names in camelCase (`listCases`, `fireTransition`), stable for
+generated clients. Headers are declared from app/api/contract_headers.py. FastAPI's own 422 body
+(`HTTPValidationError`) is never sent: every 422 is the RFC 9457 Problem, and says so.
 
 FastAPI renders an optional parameter (`x: str | None = None`) as `anyOf: [{...}, {"type": "null"}]`.
 A query, header or path parameter cannot be null, only absent: the `null` branch tells clients
@@ -15,6 +19,9 @@ import json
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api import contract_headers
 
 NULL = {"type": "null"}
 
@@ -52,12 +59,35 @@ def without_unreferenced_schemas(document: dict[str, Any]) -> dict[str, Any]:
             del schemas[name]
 
 
+def operation_id(route: APIRoute) -> str:
+    first, *rest = route.name.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def problems_only(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI adds a 422 with its own `HTTPValidationError` body where a route declares none: the handlers
+    (app/api/errors.py) answer every 422 as a Problem, so the document says that."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            response = operation.get("responses", {}).get("422")
+            if response is not None and "HTTPValidationError" in json.dumps(response):
+                operation["responses"]["422"] = {"description": "Invalid input; `errors` lists the fields",
+                                                 "content": PROBLEM_CONTENT}
+    return document
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = without_unreferenced_schemas(parameters_not_nullable(generate()))
+            document = problems_only(parameters_not_nullable(generate()))
+            app.openapi_schema = without_unreferenced_schemas(contract_headers.declare(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -82,6 +82,20 @@ def after_code(cursor: str | None) -> str | None:
     return _field(cursor, lambda k: _string(k["code"]))
 
 
+def after_version(cursor: str | None) -> int | None:
+    """The case version after which a case's history (oldest first) continues."""
+    return _field(cursor, lambda k: _bounded(k["v"], 2_147_483_647))
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+def version_key(row: Versioned) -> dict[str, Any]:
+    return {"v": row.version}
+
+
 def after_seq(cursor: str | None, maximum: int) -> int | None:
     """The sequence number before which a newest-first list continues."""
     return _field(cursor, lambda k: _bounded(k["seq"], maximum))

@@ -25,6 +25,8 @@ class Problem(BaseModel):
     request_id: str | None = None
     errors: list[FieldError] | None = None
     allowed: list[str] | None = None
+    # A transition guard: the data fields still missing (`withheld` stands for fields the caller may not read).
+    missing: list[str] | None = None
 
 
 _DESCRIPTIONS = {
@@ -35,6 +37,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     412: "If-Match names a stale version",
     413: "Request body too large",
+    428: "A case write without If-Match: send the case's ETag (or * to overwrite deliberately)",
     422: "Invalid input; `errors` lists the fields",
     500: "Internal error (a bug); quote the request id",
     503: "Database unreachable",

@@ -11,16 +11,21 @@ from app.auth.principal import Principal
 from app.cases.loading import load_case
 from app.cases.models import CaseTransition
 from app.cases.schemas import HistoryEntry
+from app.kit.paging import Window, window
 from app.vocabulary import Action
 
 
-async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[HistoryEntry]:
+async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, limit: int,
+                  after: int | None = None) -> Window[HistoryEntry]:
     loaded = await load_case(session, principal, case_id, Action.history_read)
     categories = loaded.access.categories
-    rows = (await session.execute(select(CaseTransition).where(CaseTransition.case_id == case_id)
-                                  .order_by(CaseTransition.version))).scalars()
+    stmt = select(CaseTransition).where(CaseTransition.case_id == case_id)
+    if after is not None:
+        stmt = stmt.where(CaseTransition.version > after)
+    page = window((await session.execute(stmt.order_by(CaseTransition.version).limit(limit + 1))).scalars().all(),
+                  limit)
     out = []
-    for t in rows:
+    for t in page.items:
         withheld = t.data_category is not None and t.data_category not in categories
         # A decision of a category the caller may not see is withheld whole: which one (the trigger), why
         # (the reason) and with what (the data); that a step was taken, when, by whom and where to, stays.
@@ -32,4 +37,4 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
             created_at=t.created_at,
         ))
     loaded.record(session, principal, Action.history_read, object_type="case", object_id=case_id)
-    return out
+    return Window(out, page.more)

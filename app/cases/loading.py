@@ -17,7 +17,7 @@ from app.audit import record as audit
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
 from app.kit import deferred_writes
-from app.kit.errors import NotFound, StaleVersion
+from app.kit.errors import NotFound, PreconditionRequired, StaleVersion
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditedAction, AuditOutcome
 
@@ -98,8 +98,12 @@ async def load_case(
 
 
 def parse_if_match(header: str | None) -> int | None:
-    """`"3"`, `W/"3"` or `3` -> 3; `*` or absent -> None (no precondition)."""
-    if header is None or header.strip() == "*":
+    """`"3"`, `W/"3"` or `3` -> 3; `*` -> None (the client overwrites whatever version is current, RFC 9110).
+    Absent: 428, so that a client forgetting the header cannot silently overwrite another partner's update."""
+    if header is None:
+        raise PreconditionRequired("Case writes need If-Match: the case's ETag (or * to overwrite whatever "
+                                   "version is current)")
+    if header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():

@@ -134,7 +134,10 @@ class HistoryEntry(BaseModel):
 
 
 class HistoryPage(BaseModel):
+    """Oldest first; `next_cursor` continues after the last entry."""
+
     items: list[HistoryEntry]
+    next_cursor: str | None = None
 
 
 class ParticipantCreate(BaseModel):

@@ -69,10 +69,23 @@ class GuardFailed(ValidationFailed):
         self.extra["missing"] = missing
 
 
+class IdempotencyKeyReused(ValidationFailed):
+    """An Idempotency-Key sent again with another request body (its own problem type, so a client can tell it
+    from a field error and pick a new key)."""
+
+    title = "Idempotency-Key reused"
+
+
 class StaleVersion(DomainError):
     """If-Match named a version that is no longer current."""
 
     title = "Precondition failed"
+
+
+class PreconditionRequired(DomainError):
+    """A case write without If-Match: lost updates are not opt-in (issue 13); `*` overwrites deliberately."""
+
+    title = "Precondition required"
 
 
 class ServiceUnavailable(DomainError):

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import bulk_insert, clock
 from app.kit.database import table_of
-from app.kit.errors import Conflict, ValidationFailed
+from app.kit.errors import Conflict, IdempotencyKeyReused
 from app.signals.models import IdempotencyRecord
 from app.subjects.identity import bsn_hash
 
@@ -83,12 +83,12 @@ class HeldKey:
 def answer(held: HeldKey, digest: str, *, loc: tuple[str | int, ...] = HEADER_LOC) -> StoredResponse:
     """The answer to replay for a request with body hash `digest` on a held key.
 
-    Raises ValidationFailed (422, naming `loc`) when the key was used with another body, Conflict (409)
+    Raises IdempotencyKeyReused (422, naming `loc`) when the key was used with another body, Conflict (409)
     in the one case that cannot happen with committed answers: a row without one.
     """
     if held.request_hash != digest:
         detail = "This Idempotency-Key was used with another request body"
-        raise ValidationFailed(detail, errors=[{"loc": list(loc), "msg": detail}])
+        raise IdempotencyKeyReused(detail, errors=[{"loc": list(loc), "msg": detail}])
     if held.response is None:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry later")
     return held.response

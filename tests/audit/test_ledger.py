@@ -51,6 +51,7 @@ from app.kit.database import Database
 from app.main import create_app
 from tests.audit_helpers import drain_staging, tamper_sql
 from tests.conftest import make_settings
+from tests.overwriting import HOOKS
 from tests.world import World
 
 MODES = ["inline", "deferred"]
@@ -156,7 +157,7 @@ async def harness(db_url: str, tmp_path: Path) -> AsyncIterator[HarnessFactory]:
                                  audit_checkpoint_interval=interval)
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        client = httpx.AsyncClient(event_hooks=HOOKS, transport=transport, base_url="http://testserver")
         made.append(Harness(db_url, settings, app, client, create_async_engine(db_url)))
         return made[-1]
 

@@ -14,6 +14,7 @@ import pytest
 from app.auth.tokens import issue_dev_token
 from app.main import create_app
 from tests.conftest import IS_PG, make_settings
+from tests.overwriting import HOOKS
 from tests.world import World
 
 pytestmark = pytest.mark.skipif(not IS_PG, reason="reads without a transaction are PostgreSQL's")
@@ -29,7 +30,8 @@ async def test_concurrent_reads_on_a_small_pool_all_answer(db_url: str) -> None:
 
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
+        async with httpx.AsyncClient(event_hooks=HOOKS, transport=transport, base_url="http://testserver",
+                                     timeout=30) as client:
             world = await World(client, auth).setup()
             case = await world.case("ijam")
 

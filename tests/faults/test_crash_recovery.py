@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import IS_PG
+from tests.overwriting import HOOKS
 from tests.serving import Server, casusregie, start_server
 from tests.world import World
 
@@ -45,7 +46,8 @@ class Stream:
     async def client(self, offset: int) -> None:
         """Move a case to the other tier, conditional on the version last seen (If-Match); a 412 or 409 means
         another client got there first: reload the case and go on."""
-        async with httpx.AsyncClient(base_url=self.server.url, headers=self.headers, timeout=10) as client:
+        async with httpx.AsyncClient(event_hooks=HOOKS, base_url=self.server.url, headers=self.headers,
+                                     timeout=10) as client:
             for n in itertools.count(offset):
                 if self.stop.is_set():
                     return
@@ -142,7 +144,8 @@ async def test_kill_during_transition_stream_leaves_no_half_applied_transition(
         assert verdict["valid"] is True, verdict
 
         # The restarted server serves every case: no lock or connection was left behind.
-        async with httpx.AsyncClient(base_url=server.url, headers=world.regisseur, timeout=15) as client:
+        async with httpx.AsyncClient(event_hooks=HOOKS, base_url=server.url, headers=world.regisseur,
+                                     timeout=15) as client:
             for case_id in case_ids:
                 state = rows["cases"][case_id].state
                 trigger = "opschalen" if state == "netwerkoverleg" else "afschalen"

@@ -23,6 +23,7 @@ import pytest
 from app.auth.tokens import issue_dev_token
 from app.kit.migrations_state import upgrade_to_head
 from tests.conftest import IS_PG, make_settings
+from tests.overwriting import HOOKS
 from tests.serving import PROJECT_DIR, Server, create_database, start_server
 from tests.world import World
 
@@ -108,7 +109,8 @@ class Load:
 
     async def worker(self, n: int) -> None:
         timeout = httpx.Timeout(ANSWER_WITHIN + 15)
-        async with httpx.AsyncClient(base_url=self.server.url, headers=self.headers, timeout=timeout) as client:
+        async with httpx.AsyncClient(event_hooks=HOOKS, base_url=self.server.url, headers=self.headers,
+                                     timeout=timeout) as client:
             while not self.stop.is_set():
                 case_id = self.case_ids[n % len(self.case_ids)]
                 if n % 3 == 0:
@@ -144,7 +146,7 @@ async def test_database_outage_gives_503_and_recovers_without_restart(
         token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
         return {"Authorization": f"Bearer {token}"}
 
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+    async with httpx.AsyncClient(event_hooks=HOOKS, base_url=server.url, timeout=30) as client:
         world = await World(client, auth).setup()
         case_ids = [(await world.case("ijam", initial_state="netwerkoverleg"))["id"] for _ in range(4)]
 
@@ -189,7 +191,7 @@ async def test_database_outage_gives_503_and_recovers_without_restart(
     assert server.process.poll() is None, "the server process died"
     back = load.of("back")[-12:]
     assert len(back) == 12 and all(a.status in (200, 409, 412) for a in back), [a.status for a in back]
-    async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
+    async with httpx.AsyncClient(event_hooks=HOOKS, base_url=server.url, timeout=15) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         verify = await client.get("/v1/audit/verify", headers=auth("zvh-mh", "auditor"))

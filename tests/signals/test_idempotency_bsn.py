@@ -76,6 +76,7 @@ async def test_same_key_with_only_another_bsn_is_422_and_the_first_stays(
     second = await post_signal(world.client, melder, _body(OTHER_BSN), key=key)
     problem = assert_problem(second, 422)
     assert problem["errors"] == [{"loc": ["header", "Idempotency-Key"], "msg": MESSAGE}]
+    assert problem["type"] == "urn:casusregie:problem:idempotency-key-reused"  # not a field error: pick a new key
     assert signal_id not in second.text
 
     # Nothing about the second person was stored: no signal, no subject row, no keyed hash of its BSN.
@@ -128,6 +129,7 @@ async def test_batch_item_with_a_held_key_and_only_another_bsn_is_422(
     for i in (0, 3):
         assert answers[i]["id"] is None
         assert answers[i]["problem"]["errors"] == [{"loc": ["body", "items", i, "idempotency_key"], "msg": MESSAGE}]
+        assert answers[i]["problem"]["type"] == "urn:casusregie:problem:idempotency-key-reused"
     assert await _counts(db_url) == {"signaal": 2, "signaal_idempotency": 2, "subject": 2}
     assert await _stored_bsn_hashes(db_url) == [_keyed(settings, VALID_BSN)] * 2
     assert _keyed(settings, OTHER_BSN) not in await dump_database(db_url)

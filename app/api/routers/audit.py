@@ -65,7 +65,7 @@ async def list_checkpoints(request: Request, session: SessionDep, principal: Pri
 
 
 @router.get("/public-key", response_model=PublicKeyOut, responses=PROBLEMS(404))
-async def public_key(request: Request) -> PublicKeyOut:
+async def get_audit_public_key(request: Request) -> PublicKeyOut:
     """The Ed25519 public key that checks the checkpoints, for anyone (no token): whoever verifies the log
     offline needs it (`casusregie verify-audit --public-key FILE --checkpoints DIR`). Public like a JWKS, it
     names no person, so it is neither access-checked nor audited."""

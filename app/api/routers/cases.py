@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.pagination import CursorQuery, LimitQuery, after_time_id, next_cursor, time_id_key
+from app.api.pagination import (
+    CursorQuery,
+    LimitQuery,
+    after_time_id,
+    after_version,
+    next_cursor,
+    time_id_key,
+    version_key,
+)
 from app.api.responses import PROBLEMS
 from app.cases import history, notes, participants, plans
 from app.cases import service as cases
@@ -86,7 +94,7 @@ async def get_case(case_id: uuid.UUID, session: SessionDep, principal: Principal
     return await _out(session, principal, await cases.get(session, principal, case_id), response)
 
 
-@router.patch("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422))
+@router.patch("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422, 428))
 async def patch_case(case_id: uuid.UUID, body: CasePatch, session: SessionDep, principal: PrincipalDep,
                      response: Response, if_match: IfMatch = None) -> CaseOut:
     loaded = await cases.patch(session, principal, case_id, body, parse_if_match(if_match))
@@ -100,7 +108,7 @@ async def list_transitions(case_id: uuid.UUID, session: SessionDep,
 
 
 @router.post("/{case_id}/transitions", response_model=CaseOut,
-             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422))
+             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
 async def fire_transition(case_id: uuid.UUID, body: TransitionRequest, session: SessionDep, principal: PrincipalDep,
                           response: Response, if_match: IfMatch = None) -> CaseOut:
     loaded = await case_transitions.fire(session, principal, case_id, body, parse_if_match(if_match))
@@ -108,12 +116,14 @@ async def fire_transition(case_id: uuid.UUID, body: TransitionRequest, session: 
 
 
 @router.get("/{case_id}/history", response_model=HistoryPage, responses=PROBLEMS(401, 403, 404, 422))
-async def case_history(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> HistoryPage:
-    return HistoryPage(items=await history.listing(session, principal, case_id))
+async def list_case_history(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+                       limit: LimitQuery = 50, cursor: CursorQuery = None) -> HistoryPage:
+    page = await history.listing(session, principal, case_id, limit=limit, after=after_version(cursor))
+    return HistoryPage(items=page.items, next_cursor=next_cursor(page, version_key))
 
 
 @router.post("/{case_id}/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantOut,
-             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422))
+             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
 async def add_participant(case_id: uuid.UUID, body: ParticipantCreate, session: SessionDep, principal: PrincipalDep,
                           response: Response, if_match: IfMatch = None) -> ParticipantOut:
     loaded, p = await participants.add(session, principal, case_id, body.organisation, parse_if_match(if_match))
@@ -129,7 +139,7 @@ async def list_participants(case_id: uuid.UUID, session: SessionDep, principal: 
 
 
 @router.delete("/{case_id}/participants/{organisation}", status_code=status.HTTP_204_NO_CONTENT,
-               response_class=Response, responses=PROBLEMS(401, 403, 404, 409, 412, 422))
+               response_class=Response, responses=PROBLEMS(401, 403, 404, 409, 412, 422, 428))
 async def remove_participant(case_id: uuid.UUID, organisation: str, session: SessionDep, principal: PrincipalDep,
                              if_match: IfMatch = None) -> Response:
     loaded = await participants.remove(session, principal, case_id, organisation, parse_if_match(if_match))
@@ -138,8 +148,12 @@ async def remove_participant(case_id: uuid.UUID, organisation: str, session: Ses
 
 @router.post("/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut,
              responses=PROBLEMS(401, 403, 404, 413, 422))
-async def add_note(case_id: uuid.UUID, body: NoteCreate, session: SessionDep, principal: PrincipalDep) -> NoteOut:
-    return NoteOut.model_validate(await notes.add(session, principal, case_id, body.category.value, body.text))
+async def add_note(case_id: uuid.UUID, body: NoteCreate, session: SessionDep, principal: PrincipalDep,
+                   response: Response) -> NoteOut:
+    note = NoteOut.model_validate(await notes.add(session, principal, case_id, body.category.value, body.text))
+    # Notes are read in the case's list (there is no single-note resource): the location is that list.
+    response.headers["Location"] = f"/v1/cases/{case_id}/notes"
+    return note
 
 
 @router.get("/{case_id}/notes", response_model=NotePage, responses=PROBLEMS(401, 403, 404, 422))
@@ -157,7 +171,7 @@ async def get_plan(case_id: uuid.UUID, session: SessionDep, principal: Principal
     return PlanOut.model_validate(await plans.get(session, principal, case_id, version))
 
 
-@router.put("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422))
+@router.put("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422, 428))
 async def put_plan(case_id: uuid.UUID, body: PlanPut, session: SessionDep, principal: PrincipalDep,
                    response: Response, if_match: IfMatch = None) -> PlanOut:
     loaded, plan = await plans.put(session, principal, case_id, body, parse_if_match(if_match))
@@ -166,5 +180,5 @@ async def put_plan(case_id: uuid.UUID, body: PlanPut, session: SessionDep, princ
 
 
 @router.get("/{case_id}/plan/versions", response_model=PlanVersions, responses=PROBLEMS(401, 403, 404, 422))
-async def plan_versions(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> PlanVersions:
+async def list_plan_versions(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> PlanVersions:
     return PlanVersions(items=[PlanOut.model_validate(p) for p in await plans.versions(session, principal, case_id)])

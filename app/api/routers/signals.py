@@ -66,7 +66,7 @@ def _bsn_key(request: Request) -> str:
 
 
 @router.post(":batch", response_model=BatchResult, responses=PROBLEMS(401, 403, 413, 422))
-async def submit_batch(body: SignalBatch, request: Request, session: SessionDep,
+async def submit_signal_batch(body: SignalBatch, request: Request, session: SessionDep,
                        principal: PrincipalDep) -> BatchResult:
     """Up to 500 signals, each with its own `idempotency_key`; answered per item, in the items' order."""
     outcomes = await signals.submit_batch(session, principal, body.items, bsn_key=_bsn_key(request))

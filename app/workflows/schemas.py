@@ -1,0 +1,71 @@
+"""Response models of GET /v1/workflows (issue 13 item 5: no untyped bodies): the ladders as published data."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.vocabulary import CaseType, DataCategory, OrganisationKind, Role, SubjectType
+
+
+class WorkflowSummary(BaseModel):
+    case_type: CaseType
+    label: str
+    subject_type: SubjectType
+
+
+class WorkflowState(BaseModel):
+    code: str
+    label: str
+    tier: int | None = None
+    step: str | None = None
+    max_dagen: int | None = Field(None, description="Days a case may stay in this state before it is overdue")
+
+
+class OrgKindRole(BaseModel):
+    """A role that may fire the trigger only as staff of an organisation of this kind."""
+
+    role: Role
+    organisation_kind: OrganisationKind
+
+
+class WorkflowTransition(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    trigger: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    roles: list[Role]
+    org_kind_roles: list[OrgKindRole]
+    required_data: dict[str, Any] = Field(
+        description="The JSON Schema of the transition's `data` (empty: the trigger takes no data)")
+    data_category: DataCategory | None = None
+    guards: list[str]
+
+
+class StagnationFlag(BaseModel):
+    """Past `due_at` the case is flagged overdue, in every state."""
+
+    kind: Literal["flag"]
+
+
+class StagnationEscalate(BaseModel):
+    """Past `due_at` in `from_state` the worker fires `trigger` with `data`; elsewhere the case is flagged."""
+
+    kind: Literal["escalate"]
+    from_state: str
+    trigger: str
+    data: dict[str, str]
+    elsewhere: Literal["flag"]
+
+
+class Workflow(BaseModel):
+    case_type: CaseType
+    label: str
+    subject_type: SubjectType
+    initial_states: list[str]
+    states: list[WorkflowState]
+    transitions: list[WorkflowTransition]
+    stagnation: StagnationFlag | StagnationEscalate = Field(discriminator="kind")
+    mermaid: str = Field(description="The ladder as a Mermaid state diagram")
