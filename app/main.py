@@ -69,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=openapi_document.operation_id,
+        servers=openapi_document.SERVERS,
+        contact=openapi_document.CONTACT,
+        license_info=openapi_document.LICENSE,
         docs_url=None,
+        openapi_url=None,  # served by app/api/routers/operations.py, readable from any origin
         redoc_url=None,
     )
     app.state.settings = settings

@@ -117,13 +117,14 @@ async def _auth(_: Request, exc: Exception) -> JSONResponse:
 async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc)
+    # A body that cannot be read is a 400 (RFC 9110, Logius ADR); one that was read but does not fit is a 422.
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(422, "The request body is not valid JSON", errors=errors)
+        return problem(400, "The request body is not valid JSON", errors=errors)
     return problem(422, "The request has invalid or missing fields", errors=errors)
 
 
 # FastAPI answers a body it cannot decode at all (not UTF-8, say) with a bare 400 carrying this detail; to a
-# client that is the same mistake as malformed JSON, so it gets the same documented 422.
+# client that is the same mistake as malformed JSON, so it gets the same problem, 400.
 _BODY_PARSE_DETAIL = "There was an error parsing the body"
 
 
@@ -140,7 +141,7 @@ def _allowed_methods(request: Request) -> list[str]:
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == _BODY_PARSE_DETAIL and exc.__cause__ is not None:
-        return problem(422, "The request body is not valid JSON",
+        return problem(400, "The request body is not valid JSON",
                        errors=[{"loc": ["body"], "msg": "the body cannot be decoded as JSON", "type": "json_invalid"}])
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 405:

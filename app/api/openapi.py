@@ -59,6 +59,15 @@ def without_unreferenced_schemas(document: dict[str, Any]) -> dict[str, Any]:
             del schemas[name]
 
 
+# Relative: the document describes whichever deployment serves it (the paths carry the /v1 major).
+SERVERS = [{"url": "/", "description": "The deployment serving this document"}]
+# Who answers for the API (Logius ADR /core/doc-openapi-contact): the maintainers of Casusregie. A deployment's
+# own contact point (its functioneel beheer) is in its processing register (GET /v1/processing-register).
+CONTACT = {"name": "Casusregie maintainers", "url": "https://r-seed-3b4cbefb.example/casusregie",
+           "email": "maintainers@users.noreply.r-seed-3b4cbefb.example"}
+LICENSE = {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}
+
+
 def operation_id(route: APIRoute) -> str:
     first, *rest = route.name.split("_")
     return first + "".join(word.title() for word in rest)
@@ -68,16 +77,28 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 
 
 def problems_only(document: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI adds a 422 with its own `HTTPValidationError` body where a route declares none: the handlers
-    (app/api/errors.py) answer every 422 as a Problem, so the document says that."""
+    """Every 4xx and 5xx is an RFC 9457 Problem (app/api/errors.py), and only that:
+    - FastAPI adds a 422 with its own `HTTPValidationError` body where a route declares none;
+    - a declared problem model also gets FastAPI's `application/json` beside `application/problem+json`;
+    - an operation that reads a body answers an unreadable one (not JSON) with 400."""
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
-            response = operation.get("responses", {}).get("422")
-            if response is not None and "HTTPValidationError" in json.dumps(response):
-                operation["responses"]["422"] = {"description": "Invalid input; `errors` lists the fields",
-                                                 "content": PROBLEM_CONTENT}
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {"description": "The body cannot be read (not JSON)", "content": PROBLEM_CONTENT}
+            for status, response in responses.items():
+                if not status.startswith(("4", "5")):
+                    continue
+                if "HTTPValidationError" in json.dumps(response):
+                    response.update(description="Invalid input; `errors` lists the fields", content=PROBLEM_CONTENT)
+                if not response.get("content"):
+                    response["content"] = PROBLEM_CONTENT
+                response["content"] = {k: v for k, v in response["content"].items() if k != "application/json"}
+                if not response["content"]:
+                    response["content"] = PROBLEM_CONTENT
+            operation["responses"] = dict(sorted(responses.items()))
     return document
 
 

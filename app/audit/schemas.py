@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.kit.code_fields import OneOf
+from app.vocabulary import Action, AuditAction, AuditOutcome
+
+AUDIT_ACTIONS = tuple(sorted(a.value for a in (*Action, *AuditAction)))
 
 
 class AuditEntryOut(BaseModel):
@@ -18,7 +23,7 @@ class AuditEntryOut(BaseModel):
     actor_sub: str
     actor_org: str
     actor_role: str | None
-    action: str
+    action: Annotated[str, OneOf(AUDIT_ACTIONS)]
     object_type: str
     object_id: str | None
     case_id: uuid.UUID | None
@@ -27,7 +32,7 @@ class AuditEntryOut(BaseModel):
     convenant_version: int | None
     legal_basis: str | None
     toelichting: str | None
-    outcome: str
+    outcome: Annotated[str, OneOf(tuple(o.value for o in AuditOutcome))]
     detail: dict[str, Any] | None
     request_id: str | None
     client_address: str | None

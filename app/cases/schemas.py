@@ -6,15 +6,20 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.kit.code_fields import InlineCode
+from app.kit.code_fields import InlineCode, OneOf
 from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
 from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
+from app.workflows.codes import HISTORY_TRIGGERS, STATES, STEPS, TRIGGERS
 
+StateCode = Annotated[str, OneOf(STATES)]
+TriggerCode = Annotated[str, OneOf(TRIGGERS)]
+StepCode = Annotated[str, OneOf(STEPS)]
+HistoryTrigger = Annotated[str, OneOf(HISTORY_TRIGGERS)]
 Title = Annotated[str, NonBlankText(200)]
 Text = Annotated[str, NonBlankText(20_000)]
 Reason = Annotated[str, NonBlankText(5_000)]
@@ -26,7 +31,7 @@ class CaseCreate(BaseModel):
     case_type: CaseType
     title: Title
     summary: Text | None = None
-    initial_state: str | None = Field(default=None, description="Only where the ladder allows (IJAM tiers)")
+    initial_state: StateCode | None = Field(default=None, description="Only where the ladder allows (IJAM tiers)")
     subjects: list[SubjectIn] = Field(min_length=1, max_length=20)
     related_case_id: uuid.UUID | None = None
     regie_organisation: OrgCode | None = None
@@ -53,10 +58,10 @@ class CaseOut(BaseModel):
     id: uuid.UUID
     reference: str
     case_type: CaseType
-    state: str
+    state: StateCode
     state_label: str
     tier: int | None
-    step: str | None
+    step: StepCode | None
     version: int
     due_at: datetime | None
     overdue: bool
@@ -83,7 +88,7 @@ class CaseSummary(BaseModel):
     id: uuid.UUID
     reference: str
     case_type: CaseType
-    state: str
+    state: StateCode
     tier: int | None
     version: int
     title: str
@@ -101,14 +106,14 @@ class CasePage(BaseModel):
 class TransitionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    trigger: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+    trigger: TriggerCode
     reason: Reason
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class AvailableTransition(BaseModel):
-    trigger: str
-    to: str
+    trigger: TriggerCode
+    to: StateCode
     to_label: str
     required_data: list[str]
     data_schema: dict[str, Any]
@@ -118,11 +123,11 @@ class AvailableTransition(BaseModel):
 class HistoryEntry(BaseModel):
     id: uuid.UUID
     version: int
-    trigger: str | None = Field(description="Null when the transition's data category is not covered for you "
-                                            "(`trigger_withheld`): its name would tell the decision")
+    trigger: HistoryTrigger | None = Field(description="Null when the transition's data category is not covered for "
+                                                      "you (`trigger_withheld`): its name would tell the decision")
     trigger_withheld: bool
-    from_state: str | None
-    to_state: str
+    from_state: StateCode | None
+    to_state: StateCode
     reason: str | None = Field(description="Null with the trigger: the reason of a withheld decision")
     data: dict[str, Any] | None = Field(description="Null when its data category is not covered for you")
     data_category: DataCategory | None

@@ -27,6 +27,7 @@ from app.kit.paging import Window, window
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.vocabulary import Action, CaseType, DataCategory, ParticipantBasis
+from app.workflows import codes
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
 
@@ -138,7 +139,7 @@ async def open_case(
     session.add(case)
     await subjects.add_all(session, subject_rows)
     session.add_all(CaseSubject(case_id=case.id, subject_id=s.id) for s in subject_rows)
-    session.add(CaseTransition(case_id=case.id, version=1, trigger="aanmaken", from_state=None, to_state=initial,
+    session.add(CaseTransition(case_id=case.id, version=1, trigger=codes.CREATED, from_state=None, to_state=initial,
                                reason="casus geopend", data={}, actor_sub=principal.sub, actor_org=principal.org,
                                actor_role=decision.role, created_at=now))
     await session.flush()

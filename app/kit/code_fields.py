@@ -24,3 +24,14 @@ class InlineCode:
         members = {m.value: m for m in self.enum}
         return core_schema.no_info_after_validator_function(
             members.__getitem__, core_schema.literal_schema(list(members)))
+
+
+class OneOf:
+    """A `str` field that validates and publishes as `{"type": "string", "enum": [...]}`, the value staying a str:
+    for closed vocabularies read off data (the ladders' states and triggers) rather than written as a StrEnum."""
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.literal_schema(list(self.values))

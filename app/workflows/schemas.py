@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.code_fields import OneOf
 from app.vocabulary import CaseType, DataCategory, OrganisationKind, Role, SubjectType
+from app.workflows.codes import STATES, STEPS, TRIGGERS
 
 
 class WorkflowSummary(BaseModel):
@@ -16,10 +18,10 @@ class WorkflowSummary(BaseModel):
 
 
 class WorkflowState(BaseModel):
-    code: str
+    code: Annotated[str, OneOf(STATES)]
     label: str
     tier: int | None = None
-    step: str | None = None
+    step: Annotated[str, OneOf(STEPS)] | None = None
     max_dagen: int | None = Field(None, description="Days a case may stay in this state before it is overdue")
 
 
@@ -33,9 +35,9 @@ class OrgKindRole(BaseModel):
 class WorkflowTransition(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    trigger: str
-    from_: str = Field(alias="from", serialization_alias="from")
-    to: str
+    trigger: Annotated[str, OneOf(TRIGGERS)]
+    from_: Annotated[str, OneOf(STATES)] = Field(alias="from", serialization_alias="from")
+    to: Annotated[str, OneOf(STATES)]
     roles: list[Role]
     org_kind_roles: list[OrgKindRole]
     required_data: dict[str, Any] = Field(

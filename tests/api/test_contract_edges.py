@@ -1,6 +1,6 @@
 """Edges of the HTTP contract that fuzzing (tests/schemathesis) found: each answer is documented and 4xx.
 
-- a body that is not even text is the same mistake as malformed JSON: 422;
+- a body that is not even text is the same mistake as malformed JSON: 400 (unreadable; 422 is for read but invalid);
 - a 405 names every method the path serves in `Allow`;
 - a value PostgreSQL cannot store or compare (a NUL character, a number or date beyond its range) is a
   422, not a 500;
@@ -33,10 +33,10 @@ def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-async def test_undecodable_body_is_422_like_malformed_json(world: World) -> None:
+async def test_undecodable_body_is_400_like_malformed_json(world: World) -> None:
     r = await world.client.post("/v1/cases", content=b"\xff\xfe{\x00", headers=world.regisseur
                                 | {"content-type": "application/json"})
-    body = _problem(r, 422)
+    body = _problem(r, 400)
     assert body["errors"][0]["type"] == "json_invalid"
 
 

@@ -115,3 +115,11 @@ def test_every_case_write_requires_if_match_in_the_document(settings: Any) -> No
             assert bool(if_match) == write, (method, path)
             if write:
                 assert if_match[0]["required"] is True and "428" in operation["responses"]
+
+
+async def test_the_document_is_public_and_readable_from_any_origin(client: httpx.AsyncClient, settings: Any) -> None:
+    for path in ("/openapi.json", "/v1/openapi.json"):
+        r = await client.get(path, headers={"Origin": "https://portal.other.example"})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+        assert r.json() == create_app(settings).openapi()
+        assert r.json()["servers"] == [{"url": "/", "description": "The deployment serving this document"}]

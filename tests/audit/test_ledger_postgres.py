@@ -36,6 +36,7 @@ from app.auth.tokens import issue_dev_token
 from app.config import Settings
 from app.kit.database import Database
 from tests.conftest import IS_PG, make_settings
+from tests.overwriting import HOOKS
 from tests.serving import PROJECT_DIR
 from tests.world import World
 
@@ -615,7 +616,7 @@ async def _serve_as(runtime_url: str, db_url: str) -> None:
 
     transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 50000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=HOOKS) as client:
             r = await client.get("/readyz")  # reads alembic_version as that role
             assert r.status_code == 200, r.text
             world = await World(client, auth).setup()

@@ -31,9 +31,9 @@ async def _seed(db_url: str, n: int) -> dict[str, set[str]]:
         cid = uuid.uuid4()
         case_type = rng.choice(CASE_TYPES)
         at = base + timedelta(minutes=i)
-        cases.append({"id": cid, "reference": f"T-{i:05d}", "case_type": case_type, "state": "x", "title": f"c{i}",
-                      "details": {}, "opened_by_organisation": "zvh-mh", "version": 1, "state_entered_at": at,
-                      "created_at": at, "updated_at": at, "created_by": "seed"})
+        cases.append({"id": cid, "reference": f"T-{i:05d}", "case_type": case_type, "state": "afgesloten",
+                      "title": f"c{i}", "details": {}, "opened_by_organisation": "zvh-mh", "version": 1,
+                      "state_entered_at": at, "created_at": at, "updated_at": at, "created_by": "seed"})
         orgs = ["zvh-mh", *rng.sample(PARTNERS, rng.randint(0, 3))]
         for org in orgs:
             participants.append({"case_id": cid, "organisation": org, "basis": "opener" if org == "zvh-mh"

@@ -4,23 +4,37 @@ from __future__ import annotations
 
 import hmac
 from pathlib import Path
+from typing import Literal
 
 import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 
 from app.api.errors import problem
 from app.api.metrics import ledger_lines
+from app.api.responses import PROBLEMS
 from app.audit.anchoring import staging_state
 from app.kit.migrations_state import current_revisions
 
 router = APIRouter(tags=["operations"])
+RETRY = {"Retry-After": "5"}  # as every 503 says (app/api/errors.py)
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
-@router.get("/healthz", include_in_schema=True)
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    # Only for the operator (bearer CASUSREGIE_METRICS_TOKEN): the schema's migration revisions.
+    revision: list[str] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -32,16 +46,18 @@ def _operator(request: Request) -> bool:
     return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
 
 
-@router.get("/readyz", responses={503: {"description": "Database unreachable or not migrated"}})
+@router.get("/readyz", response_model=Readiness, response_model_exclude_none=True,
+            responses=PROBLEMS(503))
 async def readyz(request: Request) -> JSONResponse:
     """Ready or not; the schema revision only to the operator (a version is a hint for an attacker)."""
     db = request.app.state.db
     try:
         revisions = await current_revisions(db.engine)
     except Exception:  # any failure to reach the database means "not ready"
-        return problem(503, "The database is not reachable")
+        return problem(503, "The database is not reachable", headers=RETRY)
     if revisions != request.app.state.head_revisions:
-        return problem(503, "The database is not migrated to the current schema; run `casusregie migrate`")
+        return problem(503, "The database is not migrated to the current schema; run `casusregie migrate`",
+                       headers=RETRY)
     if _operator(request):
         return JSONResponse({"status": "ready", "revision": sorted(revisions)})
     return JSONResponse({"status": "ready"})
@@ -66,6 +82,14 @@ async def metrics(request: Request) -> Response:
         staged = None
     body = request.app.state.metrics.render() + ledger_lines(request.app.state.ledger.stats, staged)
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+
+
+@router.get("/openapi.json", include_in_schema=False)
+@router.get("/v1/openapi.json", include_in_schema=False)
+async def openapi_json(request: Request) -> JSONResponse:
+    """The contract, public and readable from any origin (Logius ADR /core/publish-openapi): it holds no data,
+    and an integrator's tooling on another origin fetches it. Also under /v1, beside the API it describes."""
+    return JSONResponse(request.app.openapi(), headers={"Access-Control-Allow-Origin": "*"})
 
 
 @router.get("/docs", include_in_schema=False)
