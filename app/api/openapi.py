@@ -21,7 +21,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import contract_headers
+from app.api import contract_headers, examples, ladder_schemas
+from app.signals.schemas import BatchItemIn
 
 NULL = {"type": "null"}
 
@@ -102,13 +103,61 @@ def problems_only(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+JSON_VALUE = "JsonValue"
+JSON_ITEM = "JsonItem"
+_JSON_VALUE_REF = {"$ref": f"#/components/schemas/{JSON_VALUE}"}
+_JSON_ITEM_REF = {"$ref": f"#/components/schemas/{JSON_ITEM}"}
+_SCALARS = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+
+
+def json_values(document: dict[str, Any]) -> dict[str, Any]:
+    """A free JSON member (`dict[str, Any]`: an audit entry's detail, a JSON Schema published by a ladder, a
+    problem's extension members) is any JSON value, recursively, not `unknown` in a generated client. An array's
+    items are scalars or objects (`JsonItem`): an array directly inside an array is the one shape left out, as
+    TypeScript cannot name that recursion through a generated client's indexed types (and nothing sends it)."""
+    schemas = document["components"]["schemas"]
+    as_object = {"type": "object", "additionalProperties": _JSON_VALUE_REF}
+    schemas[JSON_ITEM] = {"title": JSON_ITEM, "description": "A JSON array's item: a scalar or an object",
+                          "anyOf": [*_SCALARS, as_object]}
+    schemas[JSON_VALUE] = {"title": JSON_VALUE, "description": "Any JSON value (arrays hold scalars or objects)",
+                           "anyOf": [*_SCALARS, {"type": "array", "items": _JSON_ITEM_REF}, as_object]}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("additionalProperties") is True:
+                node["additionalProperties"] = _JSON_VALUE_REF
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document["paths"])
+    walk({k: v for k, v in schemas.items() if k not in (JSON_VALUE, JSON_ITEM)})
+    return document
+
+
+def typed_batch_items(document: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/signals:batch` validates each item on its own (one bad item fails only itself), so the body's
+    model takes the items as plain objects; the document states what each item is."""
+    schemas = document["components"]["schemas"]
+    item = BatchItemIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in item.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas["SignalBatchItem"] = {**item, "title": "SignalBatchItem"}
+    schemas["SignalBatch"]["properties"]["items"]["items"] = {"$ref": "#/components/schemas/SignalBatchItem"}
+    return document
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = problems_only(parameters_not_nullable(generate()))
-            app.openapi_schema = without_unreferenced_schemas(contract_headers.declare(document))
+            document = ladder_schemas.declare(contract_headers.declare(typed_batch_items(document)))
+            document = examples.declare(json_values(document))
+            app.openapi_schema = without_unreferenced_schemas(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

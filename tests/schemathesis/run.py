@@ -180,8 +180,11 @@ def probe_peers(server_url: str, tokens: dict[str, str], peer_cases: dict[str, s
                     ("POST", "/participants", {"organisation": PEERS[peer]}),
                     ("DELETE", f"/participants/{PEERS[other]}", None),
                 ]
+                # With If-Match (every case write needs one, else 428 whether the case exists or not): the answer
+                # is then the access decision's.
                 for method, suffix, body in writes:
-                    r = client.request(method, f"/v1/cases/{case_id}{suffix}", json=body, headers=headers)
+                    r = client.request(method, f"/v1/cases/{case_id}{suffix}", json=body,
+                                       headers=headers | {"If-Match": "*"})
                     if r.status_code != 404:
                         problems.append(f"{method} /v1/cases/{{{other}}}{suffix} as {peer}: {r.status_code}, "
                                         "expected 404")
