@@ -80,6 +80,8 @@ def declare(document: dict[str, Any]) -> dict[str, Any]:
     no_data = {"$ref": REF.format(model=NO_DATA)}
 
     details: dict[str, dict[str, str]] = {}
+    states = {lad.case_type: {"type": "string", "enum": [s.code for s in lad.states]} for lad in LADDERS}
+    steps = {lad.case_type: [s.step for s in lad.states if s.step is not None] for lad in LADDERS}
     data_by_trigger: dict[str, list[dict[str, Any]]] = {}
     for ladder in LADDERS:
         prefix = _pascal(ladder.case_type)
@@ -90,9 +92,13 @@ def declare(document: dict[str, Any]) -> dict[str, Any]:
 
     _by(schemas, "TransitionRequest", "trigger",
         {trigger: {"data": _union(refs)} for trigger, refs in sorted(data_by_trigger.items())})
-    _by(schemas, "CaseOut", "case_type", {t: {"details": ref} for t, ref in details.items()})
+    # Per case type, its own ladder's states (and steps, where the ladder has them) instead of every ladder's.
+    _by(schemas, "CaseOut", "case_type", {t: {"details": ref, "state": states[t], "step": (
+        {"anyOf": [{"type": "string", "enum": steps[t]}, {"type": "null"}]} if steps[t] else {"type": "null"})}
+        for t, ref in details.items()})
     _by(schemas, "CaseCreate", "case_type",
-        {t: {"details": {"anyOf": [ref, {"type": "null"}]}} for t, ref in details.items()})
+        {t: {"details": {"anyOf": [ref, {"type": "null"}]}, "initial_state": {"anyOf": [states[t], {"type": "null"}]}}
+         for t, ref in details.items()})
     every_details = list(details.values())
     schemas["CasePatch"]["properties"]["details"] = {
         "anyOf": [*every_details, {"type": "null"}],

@@ -126,6 +126,8 @@ async def list_case_history(case_id: uuid.UUID, session: SessionDep, principal: 
              responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
 async def add_participant(case_id: uuid.UUID, body: ParticipantCreate, session: SessionDep, principal: PrincipalDep,
                           response: Response, if_match: IfMatch = None) -> ParticipantOut:
+    """Invite an organisation (a party to a convenant covering the case type). Bumps the case version: the answer's
+    `ETag` is the case's new one."""
     loaded, p = await participants.add(session, principal, case_id, body.organisation, parse_if_match(if_match))
     _etag(response, loaded.case.version)
     return ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
@@ -142,6 +144,8 @@ async def list_participants(case_id: uuid.UUID, session: SessionDep, principal: 
                response_class=Response, responses=PROBLEMS(401, 403, 404, 409, 412, 422, 428))
 async def remove_participant(case_id: uuid.UUID, organisation: str, session: SessionDep, principal: PrincipalDep,
                              if_match: IfMatch = None) -> Response:
+    """End an organisation's participation (not the opener's or the regie holder's). Bumps the case version: the
+    answer's `ETag` is the case's new one."""
     loaded = await participants.remove(session, principal, case_id, organisation, parse_if_match(if_match))
     return Response(status_code=204, headers={"ETag": f'"{loaded.case.version}"'})
 
@@ -174,6 +178,8 @@ async def get_plan(case_id: uuid.UUID, session: SessionDep, principal: Principal
 @router.put("/{case_id}/plan", response_model=PlanOut, responses=PROBLEMS(401, 403, 404, 412, 413, 422, 428))
 async def put_plan(case_id: uuid.UUID, body: PlanPut, session: SessionDep, principal: PrincipalDep,
                    response: Response, if_match: IfMatch = None) -> PlanOut:
+    """A new plan version (the earlier ones stay readable). Bumps the case version: the answer's `ETag` is the
+    case's new one."""
     loaded, plan = await plans.put(session, principal, case_id, body, parse_if_match(if_match))
     _etag(response, loaded.case.version)
     return PlanOut.model_validate(plan)
