@@ -13,12 +13,14 @@ from typing import Any
 
 import uvicorn
 
+from app import worker
 from app.audit import verification as verify
 from app.audit.anchoring import Anchors, anchored
 from app.auth.tokens import issue_dev_token
 from app.config import ConfigError, Settings, check_settings, get_settings
 from app.demo import prepare_demo
 from app.kit.database import Database
+from app.kit.logs import configure_logging
 from app.kit.migrations_state import upgrade_to_head
 from app.main import create_app
 
@@ -115,6 +117,17 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    check_settings(settings)
+    configure_logging(settings.log_level)
+    try:
+        return asyncio.run(worker.run(settings, once=args.once))
+    except RuntimeError as exc:  # --once while another process is the chainer
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="Ed25519 public key PEM that checks the checkpoints (GET /v1/audit/public-key); default: "
                         "the public half of CASUSREGIE_AUDIT_SIGNING_KEY")
     p.set_defaults(func=cmd_verify_audit)
+
+    p = sub.add_parser("worker", help="the long-running process beside serve: the audit chainer and checkpoints "
+                                      "(README 'The ledger')")
+    p.add_argument("--once", action="store_true", help="chain what is staged, sign a checkpoint, exit")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default=str(OPENAPI_PATH))

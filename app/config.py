@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     audit_checkpoint_dir: Path | None = None
     audit_witness_url: str | None = None
     audit_checkpoint_interval: float = Field(default=1.0, gt=0, le=3600)
+    # With deferred chaining, whether `serve` processes stand for the chainer's election too. Set false where
+    # `casusregie worker` runs (the chainer then never competes with requests for a process's CPU); true by
+    # default, so that without a worker nothing stays unchained.
+    audit_chainer_in_serve: bool = True
     # `casusregie migrate` connects as the schema owner; the service runs as a role that may not rewrite
     # the audit log (README "Running as a restricted database role"). Unset: CASUSREGIE_DATABASE_URL.
     migration_database_url: str | None = None

@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_organisations = frozenset(settings.admin_organisations)
     app.state.db = Database(settings)
-    app.state.ledger = Ledger(settings, app.state.db)
+    app.state.ledger = Ledger(settings, app.state.db, chain=settings.audit_chainer_in_serve)
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = Metrics()
     app.state.head_revisions = head_revisions(settings)

@@ -70,10 +70,13 @@ _HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id 
 
 
 class Ledger:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, *, chain: bool = True) -> None:
+        """`chain=False` (a `serve` process where `casusregie worker` chains, CASUSREGIE_AUDIT_CHAINER_IN_SERVE=
+        false): with deferred chaining on PostgreSQL this process neither stands for the chainer nor signs."""
         self.settings = settings
         self.db = db
         self.deferred = db.deferred_audit
+        self.passive = not chain and self.deferred and not db.is_sqlite
         self.stats = LedgerStats()
         self.signer: Signer | None = None
         self.directory: DirectorySink | None = None
@@ -87,6 +90,8 @@ class Ledger:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.passive:
+            return
         self.signer = load_signer(self.settings)
         directory = self.settings.effective_checkpoint_dir
         self.directory = DirectorySink(directory) if directory is not None else None
@@ -104,6 +109,8 @@ class Ledger:
 
     async def stop(self) -> None:
         """Chain what is staged (bounded), sign a last checkpoint, give up the chainer's lock."""
+        if self.passive:
+            return
         self._stopping.set()
         if self._task is not None:
             await self._task
@@ -124,6 +131,42 @@ class Ledger:
                 await self.witness.close()
             if self._engine is not None:
                 await self._engine.dispose()
+
+    async def wait(self) -> None:
+        """Until stop() (a long-running process's main coroutine)."""
+        await self._stopping.wait()
+
+    async def run_once(self) -> int:
+        """One pass for cron or a test (`casusregie worker --once`): chain everything staged, sign a checkpoint.
+        Returns the number of entries chained; refuses (RuntimeError) when another process is the chainer."""
+        self.signer = load_signer(self.settings)
+        directory = self.settings.effective_checkpoint_dir
+        self.directory = DirectorySink(directory) if directory is not None else None
+        if self.settings.audit_witness_url:
+            self.witness = WitnessSink(self.settings.audit_witness_url)
+        if self.directory is not None:
+            latest = await asyncio.to_thread(self.directory.latest)
+            self._signed_seq = latest.seq if latest is not None else -1
+        chained = 0
+        try:
+            if self.deferred and not self.db.is_sqlite:
+                self._engine = create_async_engine(self.settings.database_url, poolclass=NullPool,
+                                                   connect_args={"timeout": 5, "command_timeout": 30})
+                conn = await self._chainer_connection()
+                if conn is None:
+                    raise RuntimeError("another process is the audit chainer")
+                chained = await chainer.drain(conn)
+            elif self.deferred:
+                async with self.db.engine.connect() as borrowed:
+                    chained = await chainer.drain(borrowed)
+            await self._checkpoint(force=True)
+        finally:
+            await self._release()
+            if self.witness is not None:
+                await self.witness.close()
+            if self._engine is not None:
+                await self._engine.dispose()
+        return chained
 
     # -- the loop --------------------------------------------------------------------------------------
     async def _run(self) -> None:
