@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from app import worker
+from app.api.metrics import MULTIPROC_ENV
 from app.audit import verification as verify
 from app.audit.anchoring import Anchors, anchored
 from app.auth.tokens import issue_dev_token
@@ -38,6 +40,9 @@ def render_openapi() -> str:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        # One scrape counts every worker (app/api/metrics.py): a fresh directory, set before the workers start.
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="casusregie-metrics-")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, proxy_headers=False, log_config=None,
                 server_header=False)  # `server: uvicorn` tells an attacker what to try

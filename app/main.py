@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.ledger.stop()
             await app.state.db.dispose()
+            Metrics.process_exited(os.getpid())
 
     app = FastAPI(
         title="Casusregie",

@@ -270,7 +270,12 @@ def audit_env(database_url: str, checkpoint_dir: Path | None) -> dict[str, str]:
 class Server:
     """`casusregie serve --workers N` on a free loopback port, in its own process group."""
 
-    def __init__(self, database_url: str, workers: int, log_dir: Path, checkpoint_dir: Path | None = None) -> None:
+    def __init__(self, database_url: str, workers: int, log_dir: Path, checkpoint_dir: Path | None = None,
+                 *, chainer_worker: bool = False) -> None:
+        """`chainer_worker`: the audit chainer in a `casusregie worker` beside the server, which only stages
+        (CASUSREGIE_AUDIT_CHAINER_IN_SERVE=false), as a deployment with a worker runs."""
+        self.chainer_worker = chainer_worker
+        self.worker_proc: subprocess.Popen[bytes] | None = None
         self.database_url = database_url
         self.workers = workers
         self.port = free_port()
@@ -280,10 +285,18 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
-        return audit_env(self.database_url, self.checkpoint_dir)
+        env = audit_env(self.database_url, self.checkpoint_dir)
+        if self.chainer_worker:
+            env["CASUSREGIE_AUDIT_CHAINER_IN_SERVE"] = "false"
+        return env
 
     def launch(self) -> subprocess.Popen[bytes]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.chainer_worker:
+            with self.log_path.with_suffix(".worker.log").open("wb") as out:
+                self.worker_proc = subprocess.Popen(
+                    [CASUSREGIE, "worker"], env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True, cwd=REPO, preexec_fn=_die_with_parent)
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 [CASUSREGIE, "serve", "--host", LOOPBACK, "--port", str(self.port), "--workers", str(self.workers)],
@@ -319,7 +332,17 @@ class Server:
     def all_pids(self) -> list[int]:
         return [self.proc.pid, *children(self.proc.pid)] if self.proc else []
 
+    def chainer_pids(self) -> list[int]:
+        """The worker process that chains (when `chainer_worker`)."""
+        return [self.worker_proc.pid] if self.worker_proc is not None and self.worker_proc.poll() is None else []
+
     def stop(self) -> None:
+        if self.worker_proc is not None and self.worker_proc.poll() is None:
+            self.worker_proc.send_signal(signal.SIGTERM)  # a last drain and checkpoint
+            try:
+                self.worker_proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.worker_proc.kill()
         if self.proc is None or self.proc.poll() is not None:
             return
         pgid = self.proc.pid  # start_new_session: the group id is our child's pid

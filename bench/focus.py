@@ -25,7 +25,8 @@ async def main_async(args: argparse.Namespace) -> None:
     out = Path("/tmp/casusregie-focus")
     await asyncio.to_thread(out.mkdir, exist_ok=True)
     tokens = seed.Tokens()
-    server = Server(url, args.workers, out, fresh_checkpoints(checkpoint_dir_for(out, url)))
+    server = Server(url, args.workers, out, fresh_checkpoints(checkpoint_dir_for(out, url)),
+                    chainer_worker=args.chainer_worker)
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as client:
@@ -36,7 +37,7 @@ async def main_async(args: argparse.Namespace) -> None:
         load = {"concurrency": args.clients, "max_requests": 10**7, "seconds": args.seconds, "warmup": 2.0}
 
         def probe() -> CpuProbe:
-            return CpuProbe({"server": server.all_pids})
+            return CpuProbe({"server": server.all_pids, "chainer worker": server.chainer_pids})
 
         if args.scenario == "transitions":
             api = scenarios.api_transitions(server.base_url, dsn, tokens, cases[:64], probe=probe(), **load)
@@ -74,6 +75,8 @@ def main() -> None:
     parser.add_argument("--list-cases", type=int, default=100_000)
     parser.add_argument("--profile", help="py-spy collapsed stacks to this file (and .svg)")
     parser.add_argument("--no-raw", action="store_true")
+    parser.add_argument("--chainer-worker", action="store_true",
+                        help="the audit chainer in `casusregie worker`, serve only stages")
     parser.add_argument("--shape", choices=["R0", "R1", "R2"], default="R1",
                         help="the raw transitions' shape (bench/scenarios.py RAW_SHAPES; default R1, the app's)")
     asyncio.run(main_async(parser.parse_args()))

@@ -56,6 +56,8 @@ from bench.common import (
 class Config:
     concurrency: int = 32
     workers: tuple[int, ...] = (1, 2, 4)
+    # The audit chainer in `casusregie worker` beside the server (serve only stages): --chainer-worker.
+    chainer_worker: bool = False
     transition_cases: int = 200
     list_cases: int = 100_000
     list_visible: int = 10_000
@@ -99,6 +101,8 @@ class Run:
         groups: dict[str, Callable[[], list[int]]] = {}
         if server is not None:
             groups["api server"] = server.all_pids
+            if server.chainer_worker:
+                groups["chainer worker"] = server.chainer_pids
         if self.pg_dir is not None:
             pg_dir = self.pg_dir
             groups["postgres"] = lambda: postgres_pids(pg_dir)
@@ -329,7 +333,7 @@ async def main_async(run: Run, database_url: str) -> int:
         run.results["postgres"] = await pg_facts(dsn)
 
         tokens = seed.Tokens()
-        server = Server(main_url, cfg.workers[0], out, run.checkpoints)
+        server = Server(main_url, cfg.workers[0], out, run.checkpoints, chainer_worker=cfg.chainer_worker)
         await server.start()
         log("seeding: world through the API")
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as client:
@@ -362,7 +366,7 @@ async def main_async(run: Run, database_url: str) -> int:
         for w in cfg.workers:
             if server.workers != w:
                 server.stop()
-                server = Server(main_url, w, out, run.checkpoints)
+                server = Server(main_url, w, out, run.checkpoints, chainer_worker=cfg.chainer_worker)
                 await server.start()
             await round_for(run, server, dsn, tokens, api_cases, raw_cases, list_cursor)
         server.stop()
@@ -374,7 +378,7 @@ async def main_async(run: Run, database_url: str) -> int:
         if cfg.extras:
             log(f"memory: {cfg.memory_requests:,} requests or {cfg.memory_seconds:.0f} s, "
                 f"{cfg.memory_workers} worker(s)")
-            server = Server(main_url, cfg.memory_workers, out, run.checkpoints)
+            server = Server(main_url, cfg.memory_workers, out, run.checkpoints, chainer_worker=cfg.chainer_worker)
             await server.start()
             run.results["memory"] = await scenarios.memory_run(
                 server.base_url, tokens, api_cases, server.worker_pids(), concurrency=cfg.concurrency,
@@ -469,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="override the length of each measured load")
     parser.add_argument("--workers", type=int, nargs="+", default=None, help="override the worker counts")
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy (extras)")
+    parser.add_argument("--chainer-worker", action="store_true",
+                        help="the audit chainer in `casusregie worker` beside each server (serve only stages)")
     parser.add_argument("--extras", action="store_true",
                         help="also the issue-6 set: signal intake, memory, 1 000 000-entry verification, py-spy "
                              "profiles, one-client latency (about 40 minutes more)")
@@ -484,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, profile_seconds=0)
     if args.extras:
         cfg = replace(cfg, extras=True)
+    if args.chainer_worker:
+        cfg = replace(cfg, chainer_worker=True)
     if args.cpu_requests is not None:
         cfg = replace(cfg, cpu_requests=args.cpu_requests)
     out = args.out or REPO / "bench" / ("results-quick" if args.quick else "results")

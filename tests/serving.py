@@ -121,13 +121,13 @@ class Server:
 
 
 def start_server(database_url: str, log_path: Path, *, port: int | None = None, ready_timeout: float = 180,
-                 require_ready: bool = True, **env: str) -> Server:
+                 require_ready: bool = True, workers: int = 1, **env: str) -> Server:
     """Start `casusregie serve` and wait until it answers (`/readyz` 200, or any answer without require_ready)."""
     port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [CASUSREGIE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [CASUSREGIE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=server_env(database_url, **env), cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT,
         )
     server = Server(process, port, log_path)

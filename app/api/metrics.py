@@ -1,62 +1,58 @@
-"""Prometheus text metrics: requests and latency by route template and status.
+"""Prometheus metrics with `prometheus-client`: requests and latency by route template and status.
 
-Counters live per process, as Prometheus expects (it sums across scraped workers); they hold no
-case state, so statelessness of the API is unaffected.
+`serve --workers N` runs N processes; a scrape reaches one of them. So that one scrape counts every
+worker's requests, the request metrics use prometheus-client's multiprocess mode when
+PROMETHEUS_MULTIPROC_DIR is set (`casusregie serve` sets it to a fresh directory for N > 1, before the
+workers start): each process writes its values to files there, and the scraped process sums them. With one
+process (tests, the demo, `--workers 1`) the values live in memory. Each app has its own registry, so that
+several apps in one process (the tests) do not collide.
+
+The audit ledger's figures (app/audit/ledger.py: chainer, lag, checkpoints) are the scraped process's own
+(`ledger_lines`); the staging depth is read from the database and so is the same from any process.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from app.audit.ledger import LAG_BUCKETS, LedgerStats
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
 
 
 class Metrics:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.latency_buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.latency_sum: dict[tuple[str, str], float] = defaultdict(float)
-        self.latency_count: dict[tuple[str, str], int] = defaultdict(int)
+        self.registry = CollectorRegistry()
+        self.requests = Counter("casusregie_http_requests", "HTTP requests by method, route template and status.",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("casusregie_http_request_duration_seconds",
+                                 "HTTP request latency by method and route template.", ["method", "route"],
+                                 buckets=BUCKETS, registry=self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(method, route, status)] += 1
-            key = (method, route)
-            buckets = self.latency_buckets[key]
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    buckets[i] += 1
-            self.latency_sum[key] += seconds
-            self.latency_count[key] += 1
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
     def render(self) -> str:
-        lines = [
-            "# HELP casusregie_http_requests_total HTTP requests by method, route template and status.",
-            "# TYPE casusregie_http_requests_total counter",
-        ]
-        with self._lock:
-            for (method, route, status), n in sorted(self.requests.items()):
-                lines.append(
-                    f'casusregie_http_requests_total{{method="{method}",route="{route}",status="{status}"}} {n}'
-                )
-            lines += [
-                "# HELP casusregie_http_request_duration_seconds HTTP request latency by method and route template.",
-                "# TYPE casusregie_http_request_duration_seconds histogram",
-            ]
-            for (method, route), buckets in sorted(self.latency_buckets.items()):
-                labels = f'method="{method}",route="{route}"'
-                for bound, n in zip(BUCKETS, buckets, strict=True):
-                    lines.append(f'casusregie_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n}')
-                count = self.latency_count[(method, route)]
-                lines.append(f'casusregie_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {count}')
-                lines.append(f"casusregie_http_request_duration_seconds_sum{{{labels}}} "
-                             f"{self.latency_sum[(method, route)]:.6f}")
-                lines.append(f"casusregie_http_request_duration_seconds_count{{{labels}}} {count}")
-        return "\n".join(lines) + "\n"
+        if multiprocess_mode():
+            registry = CollectorRegistry()
+            # every worker's files in PROMETHEUS_MULTIPROC_DIR (prometheus-client leaves these two untyped)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry).decode()
+        return generate_latest(self.registry).decode()
+
+    @staticmethod
+    def process_exited(pid: int) -> None:
+        """A worker stops: its live-gauge files go (its counters stay counted, as Prometheus expects)."""
+        if multiprocess_mode():
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def ledger_lines(stats: LedgerStats, staged: tuple[int, float | None] | None) -> str:
