@@ -89,9 +89,8 @@ class Ledger:
         self._signed_at = float("-inf")  # the first round may sign at once
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        if self.passive:
-            return
+    async def _open(self) -> None:
+        """The signing key, the sinks (and where the directory's checkpoints stand), the election engine."""
         self.signer = load_signer(self.settings)
         directory = self.settings.effective_checkpoint_dir
         self.directory = DirectorySink(directory) if directory is not None else None
@@ -105,6 +104,11 @@ class Ledger:
             # this process is the chainer.
             self._engine = create_async_engine(self.settings.database_url, poolclass=NullPool,
                                                connect_args={"timeout": 5, "command_timeout": 30})
+
+    async def start(self) -> None:
+        if self.passive:
+            return
+        await self._open()
         self._task = asyncio.create_task(self._run(), name="audit-ledger")
 
     async def stop(self) -> None:
@@ -126,32 +130,15 @@ class Ledger:
         except Exception:
             log.exception("audit ledger: final chaining or checkpoint failed")
         finally:
-            await self._release()
-            if self.witness is not None:
-                await self.witness.close()
-            if self._engine is not None:
-                await self._engine.dispose()
-
-    async def wait(self) -> None:
-        """Until stop() (a long-running process's main coroutine)."""
-        await self._stopping.wait()
+            await self._close()
 
     async def run_once(self) -> int:
         """One pass for cron or a test (`casusregie worker --once`): chain everything staged, sign a checkpoint.
         Returns the number of entries chained; refuses (RuntimeError) when another process is the chainer."""
-        self.signer = load_signer(self.settings)
-        directory = self.settings.effective_checkpoint_dir
-        self.directory = DirectorySink(directory) if directory is not None else None
-        if self.settings.audit_witness_url:
-            self.witness = WitnessSink(self.settings.audit_witness_url)
-        if self.directory is not None:
-            latest = await asyncio.to_thread(self.directory.latest)
-            self._signed_seq = latest.seq if latest is not None else -1
+        await self._open()
         chained = 0
         try:
-            if self.deferred and not self.db.is_sqlite:
-                self._engine = create_async_engine(self.settings.database_url, poolclass=NullPool,
-                                                   connect_args={"timeout": 5, "command_timeout": 30})
+            if self._engine is not None:
                 conn = await self._chainer_connection()
                 if conn is None:
                     raise RuntimeError("another process is the audit chainer")
@@ -161,12 +148,16 @@ class Ledger:
                     chained = await chainer.drain(borrowed)
             await self._checkpoint(force=True)
         finally:
-            await self._release()
-            if self.witness is not None:
-                await self.witness.close()
-            if self._engine is not None:
-                await self._engine.dispose()
+            await self._close()
         return chained
+
+    async def _close(self) -> None:
+        """Give up the chainer's lock, close the witness client and the election engine."""
+        await self._release()
+        if self.witness is not None:
+            await self.witness.close()
+        if self._engine is not None:
+            await self._engine.dispose()
 
     # -- the loop --------------------------------------------------------------------------------------
     async def _run(self) -> None:
