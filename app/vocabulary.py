@@ -177,6 +177,8 @@ class AuditAction(StrEnum):
     note_list = "note:list"
     plan_versions = "plan:versions"
     signal_list = "signal:list"
+    # The worker flagged a case overdue (its ladder's stagnation rule: flag), actor `systeem`.
+    case_overdue = "case:overdue"
 
 
 AuditedAction = Action | AuditAction

@@ -1,7 +1,9 @@
-"""`casusregie worker`: the long-running process beside `serve` (issue 14 builds on it; issue 11: the audit
-chainer off the request processes).
+"""`casusregie worker`: the long-running process beside `serve` (issue 14; issue 11: the audit chainer off the
+request processes).
 
-Today it runs the audit ledger: it stands for the chainer's election (PostgreSQL, deferred chaining), chains
+Every CASUSREGIE_WORKER_INTERVAL seconds (60) it applies the ladders' stagnation rules to the cases past their
+deadline (app/cases/deadlines.py: each case in its own transaction, each deadline once). And it runs the
+audit ledger: it stands for the chainer's election (PostgreSQL, deferred chaining), chains
 what requests staged and signs the checkpoints. With CASUSREGIE_AUDIT_CHAINER_IN_SERVE=false the `serve`
 processes leave that to the worker, so chaining never takes CPU from a request; with the default (true) they
 stand for the election too and whichever process holds the lock chains (a worker may still run: it then
@@ -12,14 +14,38 @@ checkpoint; `--once` chains what is staged, signs, and exits (cron, tests).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from datetime import datetime
 
 from app.audit.ledger import Ledger
+from app.cases import deadlines
 from app.config import Settings
+from app.kit import clock
 from app.kit.database import Database
+from app.unit_of_work import unit_of_work
 
 log = logging.getLogger("casusregie.worker")
+
+
+async def deadline_pass(db: Database, *, now: datetime | None = None, batch: int = 200) -> list[deadlines.DeadlineAct]:
+    """One pass over the overdue cases: each in its own transaction (a failure leaves the others done)."""
+    now = now or clock.now()
+    async with db.sessionmaker() as session:
+        candidates = await deadlines.overdue(session, now, batch)
+    acts = []
+    for case_id in candidates:
+        try:
+            async with unit_of_work(db) as session:
+                done = await deadlines.act(session, case_id, now)
+        except Exception:
+            log.exception("worker: a deadline failed; the next pass retries it", extra={"case_id": str(case_id)})
+            continue
+        if done is not None:
+            acts.append(done)
+            log.info("worker: deadline", extra={"case_id": str(done.case_id), "action": done.action})
+    return acts
 
 
 async def run(settings: Settings, *, once: bool) -> int:
@@ -27,6 +53,7 @@ async def run(settings: Settings, *, once: bool) -> int:
     ledger = Ledger(settings, db)
     try:
         if once:
+            await deadline_pass(db)
             chained = await ledger.run_once()
             log.info("worker: one pass", extra={"chained": chained})
             return 0
@@ -36,7 +63,10 @@ async def run(settings: Settings, *, once: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         await ledger.start()
         log.info("worker: started")
-        await stop.wait()
+        while not stop.is_set():
+            await deadline_pass(db)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.worker_interval)
         log.info("worker: stopping")
         await ledger.stop()
         return 0

@@ -154,3 +154,15 @@ class CaseReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CaseDeadline(Base):
+    """A deadline the worker acted on (app/cases/deadlines.py): one row per (case, due_at), so each deadline is
+    acted on once; a case whose `due_at` moves (a new state) has a new deadline."""
+
+    __tablename__ = "casus_deadline"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)  # escalated | flagged
+    acted_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
