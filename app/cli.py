@@ -149,6 +149,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     shutil.rmtree(Path(f"{db_file}.audit-checkpoints"), ignore_errors=True)
     os.environ["CASUSREGIE_DATABASE_URL"] = f"sqlite+aiosqlite:///{db_file}"
     os.environ["CASUSREGIE_ENV"] = "development"
+    # One process shows it all: the worker's deadline passes run in the server (a stalled demo case escalates).
+    os.environ.setdefault("CASUSREGIE_WORKER_IN_PROCESS", "true")
+    os.environ.setdefault("CASUSREGIE_WORKER_INTERVAL", "10")
     get_settings.cache_clear()
     settings = get_settings()
     tokens = prepare_demo(settings)

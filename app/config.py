@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     audit_chainer_in_serve: bool = True
     # `casusregie worker`: seconds between its passes over the deadlines (app/cases/deadlines.py).
     worker_interval: float = Field(default=60.0, gt=0, le=86_400)
+    # The worker's deadline passes inside the serving process (`casusregie demo`: one process shows it all).
+    worker_in_process: bool = False
     # `casusregie migrate` connects as the schema owner; the service runs as a role that may not rewrite
     # the audit log (README "Running as a restricted database role"). Unset: CASUSREGIE_DATABASE_URL.
     migration_database_url: str | None = None

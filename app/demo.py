@@ -7,7 +7,8 @@ audit log is a real chain from the first entry.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import contextlib
+from datetime import date, timedelta
 from typing import Any
 
 from app import access
@@ -19,6 +20,7 @@ from app.cases.schemas import CaseCreate, PlanPut, TransitionRequest
 from app.config import Settings
 from app.convenants import service as convenants
 from app.convenants.schemas import ConvenantCreate
+from app.kit import clock
 from app.kit.database import Database
 from app.kit.migrations_state import upgrade_to_head
 from app.organisations import service as organisations
@@ -88,6 +90,12 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
                                             "criteria": {"a": True, "b": True, "c": True, "d": False}}),
       ("escaleren", {"escalatiereden": "stagnatie_samenwerking"})], None,
      ("wonen", "Drie meldingen van buren in twee weken; corporatie plant huisbezoek.")),
+    # Taken up 60 days ago and stalled since (casusniveau allows 42): the worker escalates it when the demo starts.
+    ({"case_type": "woonoverlast", "title": "Burenruzie loopt vast (fictief)", "opened_days_ago": 60,
+      "subjects": [{"type": "adres", "postcode": "6212 XY", "house_number": "3"}]},
+     ["woonpunt", "gemeente-maastricht"],
+     [("triage_starten", {}), ("oppakken", {"ave_fase": 2, "casusregie_organisatie": "woonpunt",
+                                            "criteria": {"a": True, "b": True, "c": True, "d": False}})], None, None),
     ({"case_type": "woonoverlast", "title": "Vervuilde woning met zorgen om bewoner (fictief)",
       "subjects": [{"type": "adres", "postcode": "6221 AB", "house_number": "7"}]},
      ["woonpunt", "ggz-zuid"], [("triage_starten", {})], None, None),
@@ -126,22 +134,31 @@ async def seed(settings: Settings) -> None:
             view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
             await convenants.activate(session, beheerder, view.convenant.id)
         for body, partners, steps, plan_actions, note in DEMO_CASES:
-            async with unit_of_work(db) as session:
-                loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
-                case_id = loaded.case.id
-                for org in partners:
-                    await participants.add(session, regisseur, case_id, org, None)
-                if plan_actions:
-                    await plans.put(session, regisseur, case_id, PlanPut.model_validate(
-                        {"summary": "Plan van aanpak (demo)",
-                         "actions": [{"description": d, "organisation": partners[0]} for d in plan_actions]}), None)
-                if note:
-                    await notes.add(session, regisseur, case_id, note[0], note[1])
-                for trigger, data in steps:
-                    await transitions.fire(session, regisseur, case_id, TransitionRequest(
-                        trigger=trigger, reason="demo: stap in het proces", data=data), None)
+            body = dict(body)
+            days_ago = int(body.pop("opened_days_ago", 0))
+            with clock.frozen(clock.now() - timedelta(days=days_ago)) if days_ago else contextlib.nullcontext():
+                await _seed_case(db, regisseur, key, body, partners, steps, plan_actions, note)
     finally:
         await db.dispose()
+
+
+async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[str, Any], partners: list[str],
+                     steps: list[tuple[str, dict[str, Any]]], plan_actions: list[str] | None,
+                     note: tuple[str, str] | None) -> None:
+    async with unit_of_work(db) as session:
+        loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
+        case_id = loaded.case.id
+        for org in partners:
+            await participants.add(session, regisseur, case_id, org, None)
+        if plan_actions:
+            await plans.put(session, regisseur, case_id, PlanPut.model_validate(
+                {"summary": "Plan van aanpak (demo)",
+                 "actions": [{"description": d, "organisation": partners[0]} for d in plan_actions]}), None)
+        if note:
+            await notes.add(session, regisseur, case_id, note[0], note[1])
+        for trigger, data in steps:
+            await transitions.fire(session, regisseur, case_id, TransitionRequest(
+                trigger=trigger, reason="demo: stap in het proces", data=data), None)
 
 
 def prepare_demo(settings: Settings) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from app import API_VERSION, access
+from app import API_VERSION, access, worker
 from app.api import errors
 from app.api import openapi as openapi_document
 from app.api.metrics import Metrics
@@ -58,9 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The audit ledger chains (when this process is the elected chainer) and signs checkpoints; stopped
         # before the database, so that what is staged is chained and a last checkpoint signed.
         await app.state.ledger.start()
+        stop_worker = asyncio.Event()
+        in_process = (asyncio.create_task(worker.deadline_loop(app.state.db, settings.worker_interval, stop_worker),
+                                          name="deadlines") if settings.worker_in_process else None)
         try:
             yield
         finally:
+            stop_worker.set()
+            if in_process is not None:
+                await in_process
             await app.state.ledger.stop()
             await app.state.db.dispose()
             Metrics.process_exited(os.getpid())

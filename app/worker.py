@@ -48,6 +48,14 @@ async def deadline_pass(db: Database, *, now: datetime | None = None, batch: int
     return acts
 
 
+async def deadline_loop(db: Database, interval: float, stop: asyncio.Event) -> None:
+    """A pass every `interval` seconds until `stop` (the worker's loop; `casusregie demo` runs it in-process)."""
+    while not stop.is_set():
+        await deadline_pass(db)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 async def run(settings: Settings, *, once: bool) -> int:
     db = Database(settings)
     ledger = Ledger(settings, db)
@@ -63,10 +71,7 @@ async def run(settings: Settings, *, once: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         await ledger.start()
         log.info("worker: started")
-        while not stop.is_set():
-            await deadline_pass(db)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.worker_interval)
+        await deadline_loop(db, settings.worker_interval, stop)
         log.info("worker: stopping")
         await ledger.stop()
         return 0

@@ -28,4 +28,24 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
         auditor = issue_dev_token(settings, org="zvh-mh", roles=["auditor"])
         verify = (await client.get("/v1/audit/verify", headers={"Authorization": f"Bearer {auditor}"})).json()
         assert verify["valid"] is True and verify["entries"] > 20
+        stalled = [c for c in cases if c["overdue"]]
+        assert [(c["case_type"], c["state"]) for c in stalled] == [("woonoverlast", "casusniveau")]
     await app.state.db.dispose()
+
+
+async def test_the_demo_runs_the_worker_and_the_stalled_case_escalates(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", worker_in_process=True)
+    await asyncio.to_thread(prepare_demo, settings)
+    app = create_app(settings)
+    token = {"Authorization": f"Bearer {issue_dev_token(settings, org='zvh-mh', roles=['procesregisseur'])}"}
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            for _ in range(100):
+                cases = (await client.get("/v1/cases", params={"case_type": "woonoverlast"},
+                                          headers=token)).json()["items"]
+                if not any(c["overdue"] for c in cases):
+                    break
+                await asyncio.sleep(0.1)
+            states = sorted(c["state"] for c in cases)
+    await app.state.db.dispose()
+    assert "procesniveau" in states and not any(c["overdue"] for c in cases)
