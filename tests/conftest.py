@@ -177,23 +177,32 @@ async def app(settings: Settings) -> AsyncIterator[object]:
     await application.state.db.dispose()
 
 
+def asgi_client(app: object, **kwargs: Any) -> httpx.AsyncClient:
+    """A client of `app` in process, from 127.0.0.1. It writes as a client that overwrites deliberately
+    (If-Match: *) unless a test sends its own (tests/overwriting.py)."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=HOOKS, **kwargs)
+
+
 @pytest.fixture
 async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
-    # Writes as a client that overwrites deliberately (If-Match: *) unless a test sends its own (tests/overwriting.py).
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=HOOKS) as c:
+    async with asgi_client(app) as c:
         yield c
 
 
 TokenFactory = Callable[..., dict[str, str]]
 
 
-@pytest.fixture
-def auth(settings: Settings) -> TokenFactory:
-    """auth("zvh-mh", "procesregisseur", sub=...) -> headers with a valid dev token."""
+def token_factory(settings: Settings) -> TokenFactory:
+    """auth("zvh-mh", "procesregisseur", sub=...) -> headers with a valid dev token of `settings`."""
 
     def make(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
         token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def auth(settings: Settings) -> TokenFactory:
+    return token_factory(settings)

@@ -51,8 +51,12 @@ class _Registry:
         return {"$ref": REF.format(model=name)}
 
 
+def _distinct(refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for i, r in enumerate(refs) if r not in refs[:i]]
+
+
 def _union(refs: list[dict[str, Any]]) -> dict[str, Any]:
-    unique = [r for i, r in enumerate(refs) if r not in refs[:i]]
+    unique = _distinct(refs)
     return unique[0] if len(unique) == 1 else {"anyOf": unique}
 
 
@@ -103,8 +107,8 @@ def declare(document: dict[str, Any]) -> dict[str, Any]:
     schemas["CasePatch"]["properties"]["details"] = {
         "anyOf": [*every_details, {"type": "null"}],
         "description": schemas["CasePatch"]["properties"]["details"].get("description", "")}
-    every_data = [r for refs in data_by_trigger.values() for r in refs]
+    every_data = _distinct([r for refs in data_by_trigger.values() for r in refs])
     schemas["HistoryEntry"]["properties"]["data"] = {
-        "anyOf": [*_union(every_data).get("anyOf", [every_data[0]]), {"type": "null"}],
+        "anyOf": [*every_data, {"type": "null"}],
         "description": schemas["HistoryEntry"]["properties"]["data"].get("description", "")}
     return document

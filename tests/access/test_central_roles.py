@@ -16,7 +16,7 @@ import pytest
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import TokenFactory, make_settings
+from tests.conftest import TokenFactory, make_settings, token_factory
 from tests.world import World
 
 # organisation -> its situation under the default setting (no CASUSREGIE_ADMIN_ORGANISATIONS)
@@ -59,13 +59,7 @@ async def configured(db_url: str) -> AsyncIterator[Any]:
         app = create_app(settings)
         made.append(app)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-        from app.auth.tokens import issue_dev_token
-
-        def auth(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
-            token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
-            return {"Authorization": f"Bearer {token}"}
-
-        return client, auth
+        return client, token_factory(settings)
 
     yield make
     for app in made:

@@ -32,11 +32,9 @@ from sqlalchemy.pool import NullPool
 from app.audit import chainer
 from app.audit.ledger import CHAINER_LOCK_KEY, STANDBY_SECONDS, Ledger
 from app.audit.verification import Verification, verify_chain
-from app.auth.tokens import issue_dev_token
 from app.config import Settings
 from app.kit.database import Database
-from tests.conftest import IS_PG, make_settings
-from tests.overwriting import HOOKS
+from tests.conftest import IS_PG, asgi_client, make_settings, token_factory
 from tests.serving import PROJECT_DIR
 from tests.world import World
 
@@ -610,13 +608,9 @@ async def _serve_as(runtime_url: str, db_url: str) -> None:
     settings: Settings = make_settings(runtime_url)
     application = create_app(settings)
 
-    def auth(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
-        token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
-        return {"Authorization": f"Bearer {token}"}
-
-    transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 50000))
+    auth = token_factory(settings)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=HOOKS) as client:
+        async with asgi_client(application) as client:
             r = await client.get("/readyz")  # reads alembic_version as that role
             assert r.status_code == 200, r.text
             world = await World(client, auth).setup()

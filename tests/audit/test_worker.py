@@ -21,8 +21,7 @@ import pytest
 from app.audit.checkpoints import DirectorySink
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import IS_PG, make_settings
-from tests.overwriting import HOOKS
+from tests.conftest import IS_PG, asgi_client, make_settings, token_factory
 from tests.serving import CASUSREGIE, PROJECT_DIR, server_env
 from tests.world import World
 
@@ -49,15 +48,9 @@ async def passive(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.Asyn
     """The app as a `serve` process where a worker chains: it stages and never chains itself."""
     settings = make_settings(db_url, audit_chainer_in_serve=False, audit_checkpoint_dir=tmp_path / "checkpoints")
     app = create_app(settings)
-    from app.auth.tokens import issue_dev_token
-
-    def auth(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_dev_token(settings, org=org, roles=list(roles), sub=sub)}"}
-
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=transport, base_url="http://t", event_hooks=HOOKS) as client:
-            yield client, auth, settings
+        async with asgi_client(app) as client:
+            yield client, token_factory(settings), settings
     await app.state.db.dispose()
 
 

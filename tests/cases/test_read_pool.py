@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
-from app.auth.tokens import issue_dev_token
 from app.main import create_app
-from tests.conftest import IS_PG, make_settings
-from tests.overwriting import HOOKS
+from tests.conftest import IS_PG, asgi_client, make_settings, token_factory
 from tests.world import World
 
 pytestmark = pytest.mark.skipif(not IS_PG, reason="reads without a transaction are PostgreSQL's")
@@ -24,14 +21,9 @@ async def test_concurrent_reads_on_a_small_pool_all_answer(db_url: str) -> None:
     settings = make_settings(db_url, db_pool_size=2, db_max_overflow=0)
     app = create_app(settings)
 
-    def auth(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
-        token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
-        return {"Authorization": f"Bearer {token}"}
-
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    auth = token_factory(settings)
     try:
-        async with httpx.AsyncClient(event_hooks=HOOKS, transport=transport, base_url="http://testserver",
-                                     timeout=30) as client:
+        async with asgi_client(app, timeout=30) as client:
             world = await World(client, auth).setup()
             case = await world.case("ijam")
 

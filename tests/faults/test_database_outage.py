@@ -20,9 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.auth.tokens import issue_dev_token
 from app.kit.migrations_state import upgrade_to_head
-from tests.conftest import IS_PG, make_settings
+from tests.conftest import IS_PG, make_settings, token_factory
 from tests.overwriting import HOOKS
 from tests.serving import PROJECT_DIR, Server, create_database, start_server
 from tests.world import World
@@ -142,10 +141,7 @@ async def test_database_outage_gives_503_and_recovers_without_restart(
     server, url = served
     settings = make_settings(url)
 
-    def auth(org: str, *roles: str, sub: str | None = None) -> dict[str, str]:
-        token = issue_dev_token(settings, org=org, roles=list(roles), sub=sub or f"{roles[0]}@{org}")
-        return {"Authorization": f"Bearer {token}"}
-
+    auth = token_factory(settings)
     async with httpx.AsyncClient(event_hooks=HOOKS, base_url=server.url, timeout=30) as client:
         world = await World(client, auth).setup()
         case_ids = [(await world.case("ijam", initial_state="netwerkoverleg"))["id"] for _ in range(4)]
