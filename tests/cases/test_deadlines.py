@@ -113,3 +113,20 @@ async def test_two_workers_at_once_act_on_each_deadline_once(world: World, app: 
     assert sorted(acted) == sorted(c["id"] for c in cases)  # every case once, by one of the two
     flags = [r for r in await audit_rows(db_url) if r.actor_sub == "systeem"]
     assert len(flags) == len(cases)
+
+
+def test_the_worker_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from app.config import Settings
+
+    for key in [k for k in os.environ if k.startswith("CASUSREGIE_")]:
+        monkeypatch.delenv(key)
+    defaults = Settings()
+    assert (defaults.worker_interval, defaults.worker_in_process) == (60.0, False)  # no in-process work unasked
+    monkeypatch.setenv("CASUSREGIE_WORKER_INTERVAL", "5")
+    monkeypatch.setenv("CASUSREGIE_WORKER_IN_PROCESS", "true")
+    assert (Settings().worker_interval, Settings().worker_in_process) == (5.0, True)
+    monkeypatch.setenv("CASUSREGIE_WORKER_INTERVAL", "0")
+    with pytest.raises(ValueError):
+        Settings()
