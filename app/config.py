@@ -61,13 +61,26 @@ class Settings(BaseSettings):
     worker_interval: float = Field(default=60.0, gt=0, le=86_400)
     # The worker's deadline passes inside the serving process (`casusregie demo`: one process shows it all).
     worker_in_process: bool = False
+    # Events (app/events): the CloudEvents `source` of this care and safety house (a URN, NL GOV profile).
+    event_source: str = Field(default="urn:nl:zvh:casusregie", min_length=5, max_length=200,
+                              pattern=r"^(urn:|https://)\S+$")
+    # Hosts, IP addresses and CIDRs webhooks may be delivered to (comma list; app/events/ssrf.py). Unset: none,
+    # so that no subscription can make the worker reach into the network it runs in.
+    webhook_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    # The worker looks for new events and due retries this often (seconds).
+    event_poll_interval: float = Field(default=1.0, gt=0, le=3600)
+    # Retries: exponential backoff from the first delay, with jitter, until the event is this old; then
+    # dead-lettered.
+    webhook_retry_first: float = Field(default=30.0, gt=0, le=3600)
+    webhook_retry_for: float = Field(default=24 * 3600.0, gt=0, le=7 * 24 * 3600)
     # `casusregie migrate` connects as the schema owner; the service runs as a role that may not rewrite
     # the audit log (README "Running as a restricted database role"). Unset: CASUSREGIE_DATABASE_URL.
     migration_database_url: str | None = None
     policies_dir: Path = PROJECT_DIR / "policies"
     migrations_dir: Path = PROJECT_DIR / "migrations"
 
-    @field_validator("cors_origins", "trusted_proxies", "admin_organisations", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "admin_organisations", "webhook_allow", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         # Accept "a,b" as well as a JSON list, so a plain env var works.

@@ -26,11 +26,13 @@ from app.api.routers import (
     policies,
     processing_register,
     signals,
+    subscriptions,
     workflows,
 )
 from app.audit.ledger import Ledger
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, check_settings, get_settings
+from app.events import delivery, outbox
 from app.kit.database import Database
 from app.kit.logs import configure_logging
 from app.kit.migrations_state import head_revisions
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "DEVELOPMENT MODE: tokens signed with the public development secret are accepted; never expose this "
             "server (production is the default without --dev and CASUSREGIE_ENV=development)")
     access.configure(access.load_policies(settings.policies_dir))
+    outbox.configure(settings.event_source)
     get_engine()  # builds and validates every ladder now: a bad ladder refuses to start
 
     @asynccontextmanager
@@ -60,14 +63,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # before the database, so that what is staged is chained and a last checkpoint signed.
         await app.state.ledger.start()
         stop_worker = asyncio.Event()
-        in_process = (asyncio.create_task(worker.deadline_loop(app.state.db, settings.worker_interval, stop_worker),
-                                          name="deadlines") if settings.worker_in_process else None)
+        in_process = [
+            asyncio.create_task(worker.deadline_loop(app.state.db, settings.worker_interval, stop_worker),
+                                name="deadlines"),
+            asyncio.create_task(worker.events_loop(app.state.db, delivery.DeliveryConfig.of(settings),
+                                                   settings.event_poll_interval, stop_worker), name="events"),
+        ] if settings.worker_in_process else []
         try:
             yield
         finally:
             stop_worker.set()
-            if in_process is not None:
-                await in_process
+            for task in in_process:
+                await task
             await app.state.ledger.stop()
             await app.state.db.dispose()
             Metrics.process_exited(os.getpid())
@@ -92,11 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = Metrics()
     app.state.head_revisions = head_revisions(settings)
+    app.state.webhook_allow = delivery.allowlist(settings)
 
     errors.install(app)
     openapi_document.install(app)
     for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
-                   processing_register.router, workflows.router, cases.router, signals.router):
+                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router):
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

@@ -2,7 +2,9 @@
 request processes).
 
 Every CASUSREGIE_WORKER_INTERVAL seconds (60) it applies the ladders' stagnation rules to the cases past their
-deadline (app/cases/deadlines.py: each case in its own transaction, each deadline once). And it runs the
+deadline (app/cases/deadlines.py: each case in its own transaction, each deadline once). Every
+CASUSREGIE_EVENT_POLL_INTERVAL seconds (1) it fans new events out to the subscriptions and delivers what is due
+(app/events/delivery.py). And it runs the
 audit ledger: it stands for the chainer's election (PostgreSQL, deferred chaining), chains
 what requests staged and signs the checkpoints. With CASUSREGIE_AUDIT_CHAINER_IN_SERVE=false the `serve`
 processes leave that to the worker, so chaining never takes CPU from a request; with the default (true) they
@@ -22,6 +24,8 @@ from datetime import datetime
 from app.audit.ledger import Ledger
 from app.cases import deadlines
 from app.config import Settings
+from app.events import outbox
+from app.events.delivery import DeliveryConfig, events_pass
 from app.kit import clock
 from app.kit.database import Database
 from app.unit_of_work import unit_of_work
@@ -56,14 +60,31 @@ async def deadline_loop(db: Database, interval: float, stop: asyncio.Event) -> N
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
+async def events_loop(db: Database, config: DeliveryConfig, interval: float, stop: asyncio.Event) -> None:
+    """Fan out and deliver events every `interval` seconds until `stop`; a failing pass is logged and retried
+    (what it left undone stays in the outbox and the deliveries, nothing is lost)."""
+    while not stop.is_set():
+        try:
+            done = await events_pass(db, config)
+            if done:
+                log.info("worker: deliveries", extra={"deliveries": done})
+        except Exception:
+            log.exception("worker: an events pass failed; the next pass retries")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 async def run(settings: Settings, *, once: bool) -> int:
+    outbox.configure(settings.event_source)
+    config = DeliveryConfig.of(settings)
     db = Database(settings)
     ledger = Ledger(settings, db)
     try:
         if once:
             await deadline_pass(db)
+            done = await events_pass(db, config)
             chained = await ledger.run_once()
-            log.info("worker: one pass", extra={"chained": chained})
+            log.info("worker: one pass", extra={"chained": chained, "deliveries": done})
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -71,7 +92,8 @@ async def run(settings: Settings, *, once: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         await ledger.start()
         log.info("worker: started")
-        await deadline_loop(db, settings.worker_interval, stop)
+        await asyncio.gather(deadline_loop(db, settings.worker_interval, stop),
+                             events_loop(db, config, settings.event_poll_interval, stop))
         log.info("worker: stopping")
         await ledger.stop()
         return 0

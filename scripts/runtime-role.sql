@@ -67,6 +67,12 @@ GRANT UPDATE (seq, hash) ON audit_chain_head TO casusregie_app;
 REVOKE ALL ON audit_staging FROM casusregie_app;
 GRANT SELECT, INSERT, DELETE ON audit_staging TO casusregie_app;
 
+-- Events: written once in the change's transaction and sent byte for byte; the worker only marks them fanned
+-- out. Delivery attempts are a log: appended, never changed.
+REVOKE ALL ON event_outbox, event_delivery_attempt FROM casusregie_app;
+GRANT SELECT, INSERT ON event_outbox, event_delivery_attempt TO casusregie_app;
+GRANT UPDATE (dispatched_at) ON event_outbox TO casusregie_app;
+
 -- The migration state: readiness checks read it; only `casusregie migrate` (the owner) writes it.
 REVOKE ALL ON alembic_version FROM casusregie_app;
 GRANT SELECT ON alembic_version TO casusregie_app;

@@ -26,6 +26,7 @@ from app.access.cases import (
     visible_case_id,
 )
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
+from app.access.events import Concerning, may_receive, require_subscriptions, subscription_scope
 from app.access.policies import Policies, PolicyError, load_policies
 from app.access.signals import may_see_all_signals, readable_signals, require_sender, signal_reader
 
@@ -34,6 +35,7 @@ __all__ = [
     "READABLE_CASES",
     "CaseAccess",
     "CaseFacts",
+    "Concerning",
     "Decision",
     "Policies",
     "PolicyError",
@@ -46,6 +48,7 @@ __all__ = [
     "deny_missing",
     "granting_role",
     "load_policies",
+    "may_receive",
     "may_see_all_signals",
     "permitted_transitions",
     "policies",
@@ -58,7 +61,9 @@ __all__ = [
     "require_category",
     "require_role",
     "require_sender",
+    "require_subscriptions",
     "require_trigger",
     "signal_reader",
+    "subscription_scope",
     "visible_case_id",
 ]

@@ -58,6 +58,13 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
         {**SIGNAL, "idempotency_key": "wp-2026-00412"},
         {**SIGNAL, "external_ref": "WP-2026-00413", "idempotency_key": "wp-2026-00413",
          "subject": {"type": "persoon", "name": "Persoon Een", "birth_date": "1990-05-05"}}]}}},
+    "createSubscription": {
+        "own organisation": {"value": {"url": "https://hooks.politie.example/casusregie",
+                                       "event_types": ["case.transitioned", "case.participant_added"]}},
+        "for a partner (beheerder)": {"value": {"url": "https://crm.woonpunt.example/webhooks/zvh",
+                                                "event_types": ["signal.triaged"], "organisation": "woonpunt",
+                                                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+    },
     "triageSignal": {
         "new case": {"value": {"decision": "nieuwe_casus", "case_type": "woonoverlast", "reason": "Aanhoudend"}},
         "link": {"value": {"decision": "koppelen", "case_id": _CASE_ID, "reason": "Zelfde adres"}},

@@ -16,8 +16,11 @@ from __future__ import annotations
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from app.audit.ledger import LAG_BUCKETS, LedgerStats
+from app.events.backlog import Backlog
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -91,3 +94,30 @@ def ledger_lines(stats: LedgerStats, staged: tuple[int, float | None] | None) ->
                   "# TYPE casusregie_audit_oldest_staged_seconds gauge",
                   f"casusregie_audit_oldest_staged_seconds {oldest or 0:.3f}"]
     return "\n".join(lines) + "\n"
+
+
+class _BacklogCollector(Collector):
+    def __init__(self, backlog: Backlog) -> None:
+        self.backlog = backlog
+
+    def collect(self) -> list[Metric]:
+        b = self.backlog
+        figures = [
+            ("casusregie_events_undispatched", "Events in the outbox not yet fanned out to subscriptions.",
+             b.undispatched),
+            ("casusregie_webhook_deliveries_pending", "Webhook deliveries waiting for a (re)try.", b.pending),
+            ("casusregie_webhook_deliveries_dead", "Webhook deliveries given up after the retry window.", b.dead),
+            ("casusregie_events_oldest_undelivered_seconds", "Age of the oldest event not yet delivered everywhere.",
+             b.oldest_undelivered_seconds),
+            ("casusregie_cases_overdue", "Open cases past their deadline.", b.overdue_cases),
+            ("casusregie_cases_overdue_unacted", "Overdue cases the worker has not acted on yet (its lag).",
+             b.overdue_unacted),
+        ]
+        return [GaugeMetricFamily(name, text, value=value) for name, text, value in figures]
+
+
+def backlog_lines(backlog: Backlog) -> str:
+    """The worker's backlog (app/events/backlog.py), exposed by prometheus-client's own writer."""
+    registry = CollectorRegistry()
+    registry.register(_BacklogCollector(backlog))
+    return generate_latest(registry).decode()

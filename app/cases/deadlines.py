@@ -1,9 +1,12 @@
 """Deadlines that break stagnation (issue 14 item 1a), acted on by `casusregie worker`.
 
 A case past its `due_at` that is not closed gets its ladder's stagnation rule, once per deadline:
-- `escalate` (AVE at `casusniveau`: DOMAIN.md "breaking stagnation is AVE's purpose"): the rule's trigger is
-  fired with the rule's data (`escalatiereden: stagnatie_samenwerking`) by the actor `systeem`, through the
-  ladder's machine like any transition: a new state and deadline, a history row, an audit entry;
+- `escalate` (AVE on every rung with a next one: DOMAIN.md "breaking stagnation is AVE's purpose"): the rule's
+  trigger is fired with the rule's data (`escalatiereden: stagnatie_samenwerking`) by the actor `systeem`,
+  through the ladder's machine like any transition: a new state and deadline, a history row, an audit entry,
+  and the next rung's level owner brought in (app/cases/level_owners.py). Where that owner is required but no
+  convenant party of its kind exists (AVE `bestuurlijk_niveau` without a gemeente), the case is flagged
+  instead, its entry saying why: a person has to act, and the pass goes on;
 - otherwise `flag`: an audit entry `case:overdue` by `systeem` (the case's `overdue` shows it already).
 
 `casus_deadline` holds one row per (case, due_at) acted on, written in the same transaction as the act, so a
@@ -18,17 +21,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record as audit
 from app.auth.principal import SYSTEM
+from app.cases import level_owners
 from app.cases.models import Case, CaseDeadline, CaseSubject, CaseTransition
 from app.cases.service import enter_state
-from app.vocabulary import Action, AuditAction, StagnationKind
-from app.workflows.engine import get_engine
-from app.workflows.model import FINAL_STATE, GuardContext
+from app.events import publish
+from app.kit.errors import ValidationFailed
+from app.vocabulary import Action, AuditAction
+from app.workflows.engine import FireResult, get_engine
+from app.workflows.model import FINAL_STATE, GuardContext, TransitionDef
 
 REASON = "Termijn verstreken: stagnatie doorbroken door de worker"
 ESCALATED = "escalated"
@@ -69,12 +76,23 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
     ladder = engine.ladder(case.case_type)
     rule = ladder.stagnation
     done: DeadlineAct
-    if rule.kind == StagnationKind.escalate and case.state == rule.from_state and rule.trigger is not None:
+    escalation: tuple[TransitionDef, FireResult] | None = None
+    refused: dict[str, Any] = {}
+    if rule.escalates_from(case.state) and rule.trigger is not None:
         tdef = engine.transition(case.case_type, case.state, rule.trigger)
         assert tdef is not None  # the engine checks every stagnation rule against its ladder at start-up
         result = engine.fire(case.case_type, case.state, rule.trigger,
                              GuardContext(details=case.details or {}, data=dict(rule.data), plan=None,
                                           actor_org_kind=None))
+        try:
+            await level_owners.bring_in(session, case, result.source, result.dest, tdef.trigger, subject_ids, now)
+        except ValidationFailed:  # raised before anything was written: flag the case instead
+            refused = {"escalation_refused": {"trigger": tdef.trigger, "to": result.dest,
+                                              "missing_owner": ladder.state(result.dest).owner}}
+        else:
+            escalation = (tdef, result)
+    if escalation is not None:
+        tdef, result = escalation
         enter_state(case, ladder, result.dest, now)
         case.details = result.details
         case.version += 1
@@ -87,11 +105,13 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
                      case_id=case.id, subject_ids=subject_ids,
                      detail={"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                              "version": case.version, "reason": "stagnatie", "due_at": due.isoformat()})
+        publish.case_transitioned(session, case, trigger=tdef.trigger, from_state=result.source, actor_org=SYSTEM.org)
         done = DeadlineAct(case.id, due, ESCALATED, result.dest)
     else:
         audit.record(session, SYSTEM, AuditAction.case_overdue, object_type="case", object_id=case.id,
                      case_id=case.id, subject_ids=subject_ids,
-                     detail={"state": case.state, "due_at": due.isoformat()})
+                     detail={"state": case.state, "due_at": due.isoformat(), **refused})
+        publish.case_overdue(session, case, due)
         done = DeadlineAct(case.id, due, FLAGGED)
     session.add(CaseDeadline(case_id=case.id, due_at=due, action=done.action, acted_at=now))
     return done

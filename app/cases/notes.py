@@ -12,6 +12,7 @@ from app import access
 from app.auth.principal import Principal
 from app.cases.loading import load_case
 from app.cases.models import CaseNote
+from app.events import publish
 from app.kit import clock
 from app.kit.paging import Window, window
 from app.vocabulary import Action, AuditAction
@@ -25,6 +26,7 @@ async def add(session: AsyncSession, principal: Principal, case_id: uuid.UUID, c
                     author_org=principal.org, created_at=clock.now())
     session.add(note)
     await session.flush()
+    publish.note_added(session, loaded.case, note.id, category)
     loaded.record(session, principal, Action.note_create, object_type="note", object_id=note.id,
                   detail={"category": category})
     return note

@@ -10,6 +10,7 @@ from app.auth.principal import Principal
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CaseParticipant
 from app.convenants.grants import parties_for
+from app.events import publish
 from app.kit import clock
 from app.kit.errors import Conflict, NotFound, ValidationFailed
 from app.organisations import lookup as organisations
@@ -38,6 +39,7 @@ async def add(
     case.participants.append(participant)
     loaded.changed(now)
     await session.flush()
+    publish.participant_added(session, case, organisation)
     loaded.record(session, principal, Action.participant_create, object_type="participant", object_id=organisation)
     return loaded, participant
 
@@ -63,5 +65,6 @@ async def remove(
     case.participants.remove(participant)
     loaded.changed(clock.now())
     await session.flush()
+    publish.participant_removed(session, case, organisation)
     loaded.record(session, principal, Action.participant_delete, object_type="participant", object_id=organisation)
     return loaded

@@ -20,6 +20,7 @@ from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
 from app.cases.references import next_reference
 from app.cases.schemas import CaseCreate, CasePatch
 from app.convenants.grants import parties_for
+from app.events import publish
 from app.kit import clock
 from app.kit.database import UtcDateTime
 from app.kit.errors import ValidationFailed
@@ -144,6 +145,7 @@ async def open_case(
                                actor_role=decision.role, created_at=now))
     await session.flush()
     subject_ids = tuple(s.id for s in subject_rows)
+    publish.case_created(session, case)
     audit.record(session, principal, Action.case_create, object_type="case", object_id=case.id, role=decision.role,
                  case_id=case.id, subject_ids=subject_ids, legal_basis=decision.basis)
     return await load_case(session, principal, case.id, Action.case_read)
@@ -285,6 +287,7 @@ async def hand_regie(
                                           reason="regie to an organisation that takes no part yet invites it")
     set_regie(case, organisation, principal, now)
     if invited:
+        publish.participant_added(session, case, organisation)
         loaded.record(session, principal, Action.participant_create, object_type="participant",
                       object_id=organisation, role=role, detail={"via": "regie"})
 

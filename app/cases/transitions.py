@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
 from app.auth.principal import Principal
+from app.cases import level_owners
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
 from app.cases.service import enter_state, hand_regie
+from app.events import publish
 from app.kit import clock, deferred_writes
 from app.kit.database import table_of
 from app.kit.errors import GuardFailed, InvalidTransition
@@ -104,6 +106,8 @@ async def fire(
         raise _as_seen_by(exc, engine.ladder(case.case_type), loaded.access.categories) from None
 
     now = clock.now()
+    # Before anything is written: a required level owner that is missing refuses the escalation (422).
+    await level_owners.bring_in(session, case, result.source, result.dest, tdef.trigger, loaded.subject_ids, now)
     if tdef.sets_regie_from:
         await hand_regie(session, principal, loaded, str(result.data[tdef.sets_regie_from]), now,
                          loc=["body", "data", tdef.sets_regie_from])
@@ -126,4 +130,7 @@ async def fire(
                               "version": case.version}
     loaded.record(session, principal, Action.case_transition, object_type="case", object_id=case.id, role=role,
                   detail=detail)
+    publish.case_transitioned(session, case, trigger=tdef.trigger, from_state=result.source, actor_org=principal.org)
+    if tdef.marks_plan_vastgesteld and plan is not None:
+        publish.plan_adopted(session, case, plan.id, plan.version)
     return loaded

@@ -33,6 +33,8 @@ from app.convenants.models import (
 )
 from app.convenants.schemas import ConvenantCreate, ConvenantUpdate, PartyIn
 from app.convenants.views import ConvenantView
+from app.events import publish
+from app.events.types import EventType
 from app.kit import clock
 from app.kit.errors import Conflict, NotFound, ValidationFailed
 from app.kit.paging import Window, window
@@ -334,6 +336,8 @@ async def activate(session: AsyncSession, principal: Principal, convenant_id: uu
     concept.status = ACTIEF
     concept.activated_at = now
     await session.flush()
+    publish.convenant_changed(session, EventType.convenant_activated, convenant.id, version=concept.version,
+                              status=str(concept.status), case_types=[str(c.case_type) for c in concept.case_types])
     audit.record(session, principal, Action.convenant_activate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, concept),
                  detail={"replaced_version": previous.version if previous is not None else None})
@@ -356,6 +360,8 @@ async def terminate(
         v.ended_at = now
         v.termination_reason = reason
     await session.flush()
+    publish.convenant_changed(session, EventType.convenant_terminated, convenant.id, version=active.version,
+                              status=str(active.status), case_types=[str(c.case_type) for c in active.case_types])
     audit.record(session, principal, Action.convenant_terminate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, active),
                  detail={"ended_versions": [v.version for v in ended]})

@@ -22,6 +22,7 @@ from app.audit import record as audit
 from app.audit.masking import filters_detail
 from app.auth.principal import Principal
 from app.convenants.grants import best_grant, grants_for
+from app.events import publish
 from app.kit import bulk_insert, clock
 from app.kit.database import table_of
 from app.kit.db_errors import refused_value
@@ -163,6 +164,7 @@ async def _store_groups(
             new.response = StoredResponse(201, views.receipt_of(new.signal, matches).model_dump(mode="json"))
     await subjects.insert_rows(session, [row for new in stored for row in new.subjects])
     await bulk_insert.insert_rows(session, table_of(Signal), [new.signal for new in stored])
+    publish.signals_received(session, [new.signal for new in stored])
     if see_matches:
         await idempotency.store_many(session, principal.org, {
             new.item.key: new.response for new in stored if new.response is not None})

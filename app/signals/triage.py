@@ -17,6 +17,7 @@ from app.cases import service as cases
 from app.cases.loading import LoadedCase, load_case
 from app.cases.models import Case, CaseParticipant, CaseSubject
 from app.convenants.grants import parties_for
+from app.events import publish
 from app.kit import clock
 from app.kit.errors import Conflict, ValidationFailed
 from app.signals import matching, views
@@ -99,7 +100,9 @@ async def triage(
                  role=decision.role, case_id=signal.case_id, subject_ids=subject_ids, legal_basis=basis,
                  detail={"decision": body.decision,
                          "participants_added": [signal.source_organisation] if joined else []})
+    publish.signal_triaged(session, signal.id, decision=str(body.decision), status=str(signal.status))
     if joined and loaded is not None:
+        publish.participant_added(session, loaded.case, signal.source_organisation)
         audit.record(session, principal, Action.participant_create, object_type="participant",
                      object_id=signal.source_organisation, role=loaded.decision.role, case_id=loaded.case.id,
                      subject_ids=subject_ids, legal_basis=basis, detail={"via": Action.signal_triage})

@@ -96,6 +96,15 @@ def validate_ladder(ladder: Ladder) -> None:
             add(f"state {s.code!r} is not a lowercase code")
         if s.max_dagen is not None and s.max_dagen <= 0:
             add(f"state {s.code!r}: max_dagen must be positive")
+        if s.owner is not None and s.owner not in ORGANISATION_KINDS:
+            add(f"state {s.code!r}: unknown owner organisation kind {s.owner!r}")
+        if s.owner_required and s.owner is None:
+            add(f"state {s.code!r}: owner_required without an owner kind")
+        if s.owner_named_by is not None:
+            if s.owner is not None:
+                add(f"state {s.code!r}: an owner kind and owner_named_by exclude each other")
+            if not any(t.sets_regie_from == s.owner_named_by for t in ladder.transitions):
+                add(f"state {s.code!r}: owner_named_by {s.owner_named_by!r} is no transition's sets_regie_from")
     if FINAL_STATE not in known:
         add(f"no {FINAL_STATE!r} state")
     if not ladder.initial_states:
@@ -173,14 +182,18 @@ def validate_ladder(ladder: Ladder) -> None:
 
     rule = ladder.stagnation
     if rule.kind == "escalate":
-        esc = next((t for t in ladder.transitions if t.trigger == rule.trigger and t.source == rule.from_state), None)
-        if esc is None:
-            add(f"stagnation: no transition {rule.trigger!r} from {rule.from_state!r}")
-        else:
+        if not rule.from_states or isinstance(rule.from_states, str):
+            add("stagnation: escalate needs a tuple of from_states")
+        for from_state in () if isinstance(rule.from_states, str) else rule.from_states:
+            esc = next((t for t in ladder.transitions if t.trigger == rule.trigger and t.source == from_state), None)
+            if esc is None:
+                add(f"stagnation: no transition {rule.trigger!r} from {from_state!r}")
+                continue
             try:
                 (esc.data_model or _NoData).model_validate(dict(rule.data))
             except ValidationError as exc:
-                add(f"stagnation: data does not fit {rule.trigger!r}: {exc.errors(include_url=False)}")
+                add(f"stagnation: data does not fit {rule.trigger!r} from {from_state!r}: "
+                    f"{exc.errors(include_url=False)}")
     elif rule.kind != "flag":
         add(f"stagnation: unknown kind {rule.kind!r}")
 
@@ -389,7 +402,8 @@ class WorkflowEngine:
             "subject_type": ladder.subject_type,
             "initial_states": list(ladder.initial_states),
             "states": [
-                {"code": s.code, "label": s.label, "tier": s.tier, "step": s.step, "max_dagen": s.max_dagen}
+                {"code": s.code, "label": s.label, "tier": s.tier, "step": s.step, "max_dagen": s.max_dagen,
+                 "owner_kind": s.owner, "owner_required": s.owner_required, "owner_named_by": s.owner_named_by}
                 for s in ladder.states
             ],
             "transitions": [

@@ -13,12 +13,13 @@ from app.workflows import guards
 from app.workflows.fields import Delictcategorie, Forbid, Text
 from app.workflows.model import GuardContext, Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
 
+# Level owners: the gemeente (nazorgcoördinator) until nazorg, the ZVH for the persoonsgerichte aanpak.
 STATES: tuple[StateDef, ...] = (
-    StateDef("aangemeld", "Aangemeld (detentie gestart)", max_dagen=14),
-    StateDef("in_detentie", "Tijdens detentie: screening basisvoorwaarden"),
-    StateDef("voorbereiding_terugkeer", "Voorbereiding terugkeer", max_dagen=30),
-    StateDef("nazorg", "Nazorg na detentie", tier=1, max_dagen=180),
-    StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=2, max_dagen=90),
+    StateDef("aangemeld", "Aangemeld (detentie gestart)", max_dagen=14, owner="gemeente"),
+    StateDef("in_detentie", "Tijdens detentie: screening basisvoorwaarden", owner="gemeente"),
+    StateDef("voorbereiding_terugkeer", "Voorbereiding terugkeer", max_dagen=30, owner="gemeente"),
+    StateDef("nazorg", "Nazorg na detentie", tier=1, max_dagen=180, owner="gemeente"),
+    StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=2, max_dagen=90, owner="zvh"),
     StateDef("afgesloten", "Afgesloten"),
 )
 

@@ -9,11 +9,12 @@ from app.workflows import guards
 from app.workflows.fields import Criteria, Forbid
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen
 
+# Level owners: the school's knooppunt, the gemeente for the two municipal tables, the ZVH for the PGA.
 STATES: tuple[StateDef, ...] = (
-    StateDef("knooppunt_school", "Knooppunt op school", tier=1, max_dagen=60),
-    StateDef("netwerkoverleg", "Netwerkoverleg risicojongeren (JPP)", tier=2, max_dagen=60),
-    StateDef("jonge_aanwas", "Overleg jonge aanwas (lokale jeugdaanpak)", tier=3, max_dagen=60),
-    StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=4, max_dagen=90),
+    StateDef("knooppunt_school", "Knooppunt op school", tier=1, max_dagen=60, owner="onderwijs"),
+    StateDef("netwerkoverleg", "Netwerkoverleg risicojongeren (JPP)", tier=2, max_dagen=60, owner="gemeente"),
+    StateDef("jonge_aanwas", "Overleg jonge aanwas (lokale jeugdaanpak)", tier=3, max_dagen=60, owner="gemeente"),
+    StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=4, max_dagen=90, owner="zvh"),
     StateDef("afgesloten", "Afgesloten"),
 )
 TIERS: tuple[str, ...] = tuple(s.code for s in STATES if s.tier is not None)

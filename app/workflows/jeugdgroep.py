@@ -12,16 +12,20 @@ from app.workflows import guards
 from app.workflows.fields import Forbid, ShortText, Text
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen
 
+# The level owner of every step is the gemeente (team OOV); the lokale driehoek decides on prioritisation through
+# its bestuurder, a role, not another owner. niet_geprioriteerd stays with the gemeente, which may reconsider.
+G = "gemeente"
+
 STATES: tuple[StateDef, ...] = (
-    StateDef("signalering", "Signalen over groepsgedrag delen", step="1", max_dagen=14),
-    StateDef("verkenning", "Beoordelen groepsgedrag: verkennen", step="2A", max_dagen=14),
-    StateDef("groepsscan", "Beoordelen groepsgedrag: namenlijst en groepsscan", step="2B", max_dagen=28),
-    StateDef("groepsduiding", "Groepsduiding en concept plan van aanpak", step="3", max_dagen=28),
-    StateDef("prioritering", "Adviseren en prioriteren", step="4", max_dagen=14),
-    StateDef("planvorming", "Aanvullen en vaststellen plan van aanpak", step="5", max_dagen=28),
-    StateDef("uitvoering", "Uitvoeren en monitoren plan van aanpak", step="6", max_dagen=90),
-    StateDef("afschaling", "Afschalen en evalueren", step="7", max_dagen=28),
-    StateDef("niet_geprioriteerd", "Niet geprioriteerd", max_dagen=180),
+    StateDef("signalering", "Signalen over groepsgedrag delen", step="1", max_dagen=14, owner=G),
+    StateDef("verkenning", "Beoordelen groepsgedrag: verkennen", step="2A", max_dagen=14, owner=G),
+    StateDef("groepsscan", "Beoordelen groepsgedrag: namenlijst en groepsscan", step="2B", max_dagen=28, owner=G),
+    StateDef("groepsduiding", "Groepsduiding en concept plan van aanpak", step="3", max_dagen=28, owner=G),
+    StateDef("prioritering", "Adviseren en prioriteren", step="4", max_dagen=14, owner=G),
+    StateDef("planvorming", "Aanvullen en vaststellen plan van aanpak", step="5", max_dagen=28, owner=G),
+    StateDef("uitvoering", "Uitvoeren en monitoren plan van aanpak", step="6", max_dagen=90, owner=G),
+    StateDef("afschaling", "Afschalen en evalueren", step="7", max_dagen=28, owner=G),
+    StateDef("niet_geprioriteerd", "Niet geprioriteerd", max_dagen=180, owner=G),
     StateDef("afgesloten", "Afgesloten"),
 )
 

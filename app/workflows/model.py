@@ -25,11 +25,23 @@ REOPEN_TRIGGER = "heropenen"
 
 @dataclass(frozen=True)
 class StateDef:
+    """One state of a ladder.
+
+    `owner` is the level owner (DOMAIN.md "Regie and level owners"): the organisation *kind* that holds regie or
+    decides on this rung. None is no fixed kind: either the owner is named per case by a transition's data
+    (`owner_named_by`, e.g. AVE's `casusregie_organisatie` at `oppakken`), or nobody owns the state
+    (`afgesloten`). `owner_required`: escalating into the state without a convenant party of that kind is
+    refused, because no one else can act there (AVE `bestuurlijk_niveau`: doorzettingsmacht).
+    """
+
     code: str
     label: str
     tier: int | None = None
     step: str | None = None
     max_dagen: int | None = None
+    owner: str | None = None
+    owner_required: bool = False
+    owner_named_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,21 +111,24 @@ class TransitionDef:
 class StagnationRule:
     """What the worker does with an overdue case.
 
-    kind "flag": flag and notify, in every state. kind "escalate": in `from_state` fire `trigger` with `data`
-    as actor `systeem`; overdue in any other state is flagged.
+    kind "flag": flag and notify, in every state. kind "escalate": in each of `from_states` fire `trigger` with
+    `data` as actor `systeem`; overdue in any other state is flagged.
     """
 
     kind: StagnationKind = StagnationKind.flag
-    from_state: str | None = None
+    from_states: tuple[str, ...] = ()
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    def escalates_from(self, state: str) -> bool:
+        return self.kind == StagnationKind.escalate and self.trigger is not None and state in self.from_states
 
     def as_dict(self) -> dict[str, Any]:
         if self.kind == StagnationKind.flag:
             return {"kind": "flag"}
         return {
             "kind": "escalate",
-            "from_state": self.from_state,
+            "from_states": list(self.from_states),
             "trigger": self.trigger,
             "data": dict(self.data),
             "elsewhere": "flag",
@@ -152,6 +167,13 @@ class Ladder:
     @property
     def state_codes(self) -> tuple[str, ...]:
         return tuple(s.code for s in self.states)
+
+    def escalates(self, source: str, dest: str) -> bool:
+        """Whether moving from `source` to `dest` climbs the ladder: both are rungs (have a tier) and `dest` is
+        higher. Entering the ladder from an untiered state (AVE `oppakken`, radicalisering `besluit_pga`) is
+        not an escalation; neither is staying in the same state."""
+        from_tier, to_tier = self.state(source).tier, self.state(dest).tier
+        return from_tier is not None and to_tier is not None and to_tier > from_tier
 
 
 # Helpers for writing ladders: DOMAIN.md's "any open state -> same" rows and the common heropenen row.

@@ -12,12 +12,13 @@ from app.workflows import guards
 from app.workflows.fields import Forbid, Text, Weegcriteria
 from app.workflows.model import Effect, Ladder, StagnationRule, StateDef, TransitionDef, heropenen
 
+# Level owners: the gemeente up to the weegtafel (with politie and OM there), the ZVH for the PGA.
 STATES: tuple[StateDef, ...] = (
-    StateDef("signaal", "Signaal ontvangen", max_dagen=7),
-    StateDef("voorweging", "Lokale voorweging (gemeente)", max_dagen=14),
-    StateDef("weegtafel", "Regionale weegtafel (politie, OM, gemeente)", max_dagen=28),
-    StateDef("casusoverleg", "Persoonsgerichte aanpak: casusoverleg en plan", tier=1, max_dagen=28),
-    StateDef("monitoring", "Uitvoering en monitoring", tier=1, max_dagen=90),
+    StateDef("signaal", "Signaal ontvangen", max_dagen=7, owner="gemeente"),
+    StateDef("voorweging", "Lokale voorweging (gemeente)", max_dagen=14, owner="gemeente"),
+    StateDef("weegtafel", "Regionale weegtafel (politie, OM, gemeente)", max_dagen=28, owner="gemeente"),
+    StateDef("casusoverleg", "Persoonsgerichte aanpak: casusoverleg en plan", tier=1, max_dagen=28, owner="zvh"),
+    StateDef("monitoring", "Uitvoering en monitoring", tier=1, max_dagen=90, owner="zvh"),
     StateDef("afgesloten", "Afgesloten"),
 )
 

@@ -23,6 +23,16 @@ class WorkflowState(BaseModel):
     tier: int | None = None
     step: Annotated[str, OneOf(STEPS)] | None = None
     max_dagen: int | None = Field(None, description="Days a case may stay in this state before it is overdue")
+    owner_kind: OrganisationKind | None = Field(
+        None, description="The level owner: the kind of organisation that holds regie or decides on this rung; "
+                          "escalating into the state brings the one convenant party of that kind in. Null: no "
+                          "fixed kind (see owner_named_by), or nobody (afgesloten)")
+    owner_required: bool = Field(
+        False, description="Escalating into this state is refused (422) when no organisation of owner_kind is "
+                           "party to an active convenant covering the case type (AVE bestuurlijk_niveau)")
+    owner_named_by: str | None = Field(
+        None, description="The transition data key that names the owning organisation per case, where the owner "
+                          "is no fixed kind (AVE casusniveau and monitoring: casusregie_organisatie at oppakken)")
 
 
 class OrgKindRole(BaseModel):
@@ -53,10 +63,11 @@ class StagnationFlag(BaseModel):
 
 
 class StagnationEscalate(BaseModel):
-    """Past `due_at` in `from_state` the worker fires `trigger` with `data`; elsewhere the case is flagged."""
+    """Past `due_at` in one of `from_states` the worker fires `trigger` with `data`; elsewhere the case is
+    flagged."""
 
     kind: Literal["escalate"]
-    from_state: str
+    from_states: list[Annotated[str, OneOf(STATES)]]
     trigger: str
     data: dict[str, str]
     elsewhere: Literal["flag"]

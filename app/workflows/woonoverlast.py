@@ -7,14 +7,19 @@ from app.workflows import guards
 from app.workflows.fields import AveFase, Criteria, Escalatiereden, Forbid, OrganisationCode, Text
 from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
 
+# Level owners: the ZVH (procesregie) outside casusniveau and monitoring, where the organisation named at
+# `oppakken` holds casusregie; managementniveau is the ZVH with the partners' managers; at bestuurlijk_niveau the
+# gemeente (burgemeester) is required, since no one else holds doorzettingsmacht.
+CASUSREGIE = "casusregie_organisatie"
 STATES: tuple[StateDef, ...] = (
-    StateDef("melding", "Melding ontvangen", max_dagen=7),
-    StateDef("triage", "Screening en weging", max_dagen=14),
-    StateDef("casusniveau", "Casusniveau (casusregie)", tier=1, max_dagen=42),
-    StateDef("procesniveau", "Procesniveau (procesregie ZVH)", tier=2, max_dagen=28),
-    StateDef("managementniveau", "Managementniveau", tier=3, max_dagen=14),
-    StateDef("bestuurlijk_niveau", "Bestuurlijk niveau (doorzettingsmacht)", tier=4, max_dagen=14),
-    StateDef("monitoring", "Afgeschaald, monitoring", max_dagen=90),
+    StateDef("melding", "Melding ontvangen", max_dagen=7, owner="zvh"),
+    StateDef("triage", "Screening en weging", max_dagen=14, owner="zvh"),
+    StateDef("casusniveau", "Casusniveau (casusregie)", tier=1, max_dagen=42, owner_named_by=CASUSREGIE),
+    StateDef("procesniveau", "Procesniveau (procesregie ZVH)", tier=2, max_dagen=28, owner="zvh"),
+    StateDef("managementniveau", "Managementniveau", tier=3, max_dagen=14, owner="zvh"),
+    StateDef("bestuurlijk_niveau", "Bestuurlijk niveau (doorzettingsmacht)", tier=4, max_dagen=14, owner="gemeente",
+             owner_required=True),
+    StateDef("monitoring", "Afgeschaald, monitoring", max_dagen=90, owner_named_by=CASUSREGIE),
     StateDef("afgesloten", "Afgesloten"),
 )
 
@@ -56,7 +61,7 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         data_model=Oppakken,
         guards=("criteria_met",),
         effect="store_ave_fase_criteria",
-        sets_regie_from="casusregie_organisatie",
+        sets_regie_from=CASUSREGIE,
     ),
     TransitionDef("escaleren", "casusniveau", "procesniveau", CP, data_model=Escaleren),
     TransitionDef("escaleren", "procesniveau", "managementniveau", CP, data_model=Escaleren),
@@ -84,9 +89,10 @@ LADDER = Ladder(
     details_model=Details,
     # ave_fase and the intake criteria are AVE's shared working vocabulary: process data for every participant.
     details_categories={},
+    # Breaking stagnation is AVE's purpose: on every rung that has a next one, not only the first.
     stagnation=StagnationRule(
         StagnationKind.escalate,
-        from_state="casusniveau",
+        from_states=("casusniveau", "procesniveau", "managementniveau"),
         trigger="escaleren",
         data={"escalatiereden": Escalatiereden.stagnatie_samenwerking.value},
     ),

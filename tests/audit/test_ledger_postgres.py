@@ -493,6 +493,8 @@ SPECIAL_TABLES = {
     "audit_chain_head": {"SELECT"},
     "audit_staging": {"SELECT", "INSERT", "DELETE"},
     "alembic_version": {"SELECT"},
+    "event_outbox": {"SELECT", "INSERT"},  # and UPDATE of dispatched_at only
+    "event_delivery_attempt": {"SELECT", "INSERT"},
 }
 
 PERMISSION_DENIED = "permission denied"
@@ -514,6 +516,10 @@ RUNTIME_REFUSALS = [
     ("TRUNCATE audit_staging", PERMISSION_DENIED),
     ("TRUNCATE casus_transition", PERMISSION_DENIED),
     ("UPDATE alembic_version SET version_num = 'elders'", PERMISSION_DENIED),
+    ("UPDATE event_outbox SET envelope = '{}'", PERMISSION_DENIED),
+    ("DELETE FROM event_outbox", PERMISSION_DENIED),
+    ("UPDATE event_delivery_attempt SET outcome = 'delivered'", PERMISSION_DENIED),
+    ("DELETE FROM event_delivery_attempt", PERMISSION_DENIED),
     ("DELETE FROM alembic_version", PERMISSION_DENIED),
     ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only", MUST_BE_OWNER),
     ("ALTER TABLE audit_log DISABLE TRIGGER ALL", MUST_BE_OWNER),
@@ -603,6 +609,7 @@ async def test_the_runtime_role_serves_the_app_and_cannot_rewrite_the_log(db_url
 
 async def _serve_as(runtime_url: str, db_url: str) -> None:
     """Real work through the app connected as the runtime role, chained and verified as that role too."""
+    from app.events.delivery import dispatch
     from app.main import create_app
 
     settings: Settings = make_settings(runtime_url)
@@ -616,6 +623,7 @@ async def _serve_as(runtime_url: str, db_url: str) -> None:
             world = await World(client, auth).setup()
             case_id = (await _ijam_cases(world, 1))[0]
             assert (await world.fire(case_id, "opschalen")).status_code == 200
+            assert await dispatch(application.state.db) > 0  # the worker marks events fanned out, as this role
             r = await client.get("/v1/audit", headers=auth("zvh-mh", "auditor"))
             assert r.status_code == 200, r.text
             staged = await _staging_ids(db_url)

@@ -1,9 +1,9 @@
 """Deadlines break stagnation (issue 14 item 1a): the worker's pass over overdue cases, on SQLite and PostgreSQL.
 
 An overdue AVE case at `casusniveau` is escalated to `procesniveau` exactly once, by `systeem`, with history and
-audit; an overdue case on another ladder is flagged once (`case:overdue` by `systeem`); a new state's deadline
-re-arms; closed cases and cases within their deadline are left alone; each deadline is acted on once however
-often the pass runs.
+audit (the higher rungs and the level owners they bring in: tests/cases/test_level_owners.py); an overdue case
+on another ladder is flagged once (`case:overdue` by `systeem`); a new state's deadline re-arms; closed cases and
+cases within their deadline are left alone; each deadline is acted on once however often the pass runs.
 """
 
 from __future__ import annotations
@@ -90,8 +90,11 @@ async def test_an_overdue_case_on_another_ladder_is_flagged_once_and_a_new_state
     assert await deadline_pass(app.state.db, now=_after(moved, -1)) == []  # the new deadline is not yet due
     acts = await deadline_pass(app.state.db, now=_after(moved))
     assert [(str(a.case_id), a.action) for a in acts] == [(case["id"], "flagged")]
-    flags = [r for r in await audit_rows(db_url) if r.actor_sub == "systeem"]
-    assert [(f.action, str(f.case_id)) for f in flags] == [("case:overdue", case["id"])] * 2
+    entries = [r for r in await audit_rows(db_url) if r.actor_sub == "systeem"]
+    # Between the flags, opschalen into netwerkoverleg brought that rung's level owner (the gemeente) in.
+    assert [(e.action, str(e.case_id)) for e in entries] == [
+        ("case:overdue", case["id"]), ("participant:create", case["id"]), ("case:overdue", case["id"])]
+    flags = [e for e in entries if e.action == "case:overdue"]
     assert [f.detail["state"] for f in flags] == [case["state"], moved["state"]]
 
 

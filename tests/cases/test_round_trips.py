@@ -28,8 +28,8 @@ EXPECTED = {
     # from the per-process cache while the epoch stands); the staged audit entry
     "GET /v1/cases/{id}": 2,
     # BEGIN, case FOR UPDATE (with participation and epoch), participants, subjects, then the case UPDATE, the
-    # transition INSERT and the staged entry as one statement (data-modifying CTEs: app/kit/deferred_writes.py),
-    # COMMIT
+    # transition INSERT, the outbox event and the staged entry as one statement (data-modifying CTEs:
+    # app/kit/deferred_writes.py), COMMIT
     "POST /v1/cases/{id}/transitions": 6,
     "GET /v1/cases (first page)": 2,
     "GET /v1/cases (next page)": 2,
@@ -37,14 +37,15 @@ EXPECTED = {
     "POST /v1/signals": 7,
 }
 # SQLite: every request a unit of work, chained inline (head, entry, subjects, head update instead of one
-# staged insert), with its `BEGIN IMMEDIATE` and no counted COMMIT.
+# staged insert), with its `BEGIN IMMEDIATE` and no counted COMMIT; the deferred writes one by one, the outbox
+# event among them (a call into the embedded library, not a trip over the network).
 SQLITE = {
     "GET /v1/cases/{id}": 6,
-    "POST /v1/cases/{id}/transitions": 10,
+    "POST /v1/cases/{id}/transitions": 11,
     "GET /v1/cases (first page)": 5,
     "GET /v1/cases (next page)": 5,
     "GET /v1/cases/{id}/notes": 7,
-    "POST /v1/signals": 9,
+    "POST /v1/signals": 10,
 }
 
 

@@ -272,12 +272,13 @@ async def test_ladder_equals_domain(client: httpx.AsyncClient, reader: dict[str,
 
 
 async def test_stagnation_rules(client: httpx.AsyncClient, reader: dict[str, str]) -> None:
-    """Overdue at casusniveau escalates AVE with stagnatie_samenwerking; every other ladder flags."""
+    """Overdue on an AVE rung with a next one escalates with stagnatie_samenwerking; every other ladder flags."""
     for case_type in DOMAIN:
         rule = (await client.get(f"/v1/workflows/{case_type}", headers=reader)).json()["stagnation"]
         if case_type == "woonoverlast":
-            assert (rule["kind"], rule["from_state"], rule["trigger"], rule["data"]) == (
-                "escalate", "casusniveau", "escaleren", {"escalatiereden": "stagnatie_samenwerking"})
+            assert (rule["kind"], rule["from_states"], rule["trigger"], rule["data"], rule["elsewhere"]) == (
+                "escalate", ["casusniveau", "procesniveau", "managementniveau"], "escaleren",
+                {"escalatiereden": "stagnatie_samenwerking"}, "flag")
         else:
             assert rule["kind"] == "flag"
 

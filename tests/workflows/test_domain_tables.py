@@ -63,6 +63,43 @@ STATES: dict[str, list[tuple[str, str, int | None, str | None, int | None]]] = {
     ],
 }
 
+# DOMAIN.md "Regie and level owners": state -> (owner kind, required, data key naming the owner per case). A
+# state not listed has no owner (afgesloten). AVE casusniveau and monitoring have no fixed kind: the
+# casusregie_organisatie named at oppakken owns them. jeugdgroep: "all steps" (niet_geprioriteerd included).
+CASUSREGIE = (None, False, "casusregie_organisatie")
+OWNERS: dict[str, dict[str, tuple[str | None, bool, str | None]]] = {
+    "jeugdgroep": {code: ("gemeente", False, None) for code, *_ in STATES["jeugdgroep"] if code != "afgesloten"},
+    "woonoverlast": {
+        "melding": ("zvh", False, None),
+        "triage": ("zvh", False, None),
+        "casusniveau": CASUSREGIE,
+        "procesniveau": ("zvh", False, None),
+        "managementniveau": ("zvh", False, None),
+        "bestuurlijk_niveau": ("gemeente", True, None),
+        "monitoring": CASUSREGIE,
+    },
+    "ex_gedetineerde": {
+        "aangemeld": ("gemeente", False, None),
+        "in_detentie": ("gemeente", False, None),
+        "voorbereiding_terugkeer": ("gemeente", False, None),
+        "nazorg": ("gemeente", False, None),
+        "pga": ("zvh", False, None),
+    },
+    "radicalisering": {
+        "signaal": ("gemeente", False, None),
+        "voorweging": ("gemeente", False, None),
+        "weegtafel": ("gemeente", False, None),
+        "casusoverleg": ("zvh", False, None),
+        "monitoring": ("zvh", False, None),
+    },
+    "ijam": {
+        "knooppunt_school": ("onderwijs", False, None),
+        "netwerkoverleg": ("gemeente", False, None),
+        "jonge_aanwas": ("gemeente", False, None),
+        "pga": ("zvh", False, None),
+    },
+}
+
 Row = tuple[str, str, str, frozenset[str], frozenset[str]]
 
 
@@ -186,8 +223,11 @@ def test_case_types(engine: WorkflowEngine) -> None:
 @pytest.mark.parametrize("case_type", sorted(STATES))
 def test_states_equal_domain_table(engine: WorkflowEngine, case_type: str) -> None:
     published = engine.describe(case_type)["states"]
+    owners = OWNERS[case_type]
     expected = [
-        {"code": code, "label": label, "tier": tier, "step": step, "max_dagen": max_dagen}
+        {"code": code, "label": label, "tier": tier, "step": step, "max_dagen": max_dagen,
+         **dict(zip(("owner_kind", "owner_required", "owner_named_by"), owners.get(code, (None, False, None)),
+                    strict=True))}
         for code, label, tier, step, max_dagen in STATES[case_type]
     ]
     assert published == expected
@@ -258,7 +298,7 @@ def test_stagnation_rules(engine: WorkflowEngine) -> None:
         "jeugdgroep": {"kind": "flag"},
         "woonoverlast": {
             "kind": "escalate",
-            "from_state": "casusniveau",
+            "from_states": ["casusniveau", "procesniveau", "managementniveau"],
             "trigger": "escaleren",
             "data": {"escalatiereden": "stagnatie_samenwerking"},
             "elsewhere": "flag",

@@ -133,17 +133,53 @@ def test_all_ladders_build() -> None:
             id="duplicate-afsluiten",
         ),
         pytest.param(
-            replace(woonoverlast.LADDER, stagnation=StagnationRule("escalate", "melding", "escaleren", {})),
+            replace(woonoverlast.LADDER,
+                    stagnation=StagnationRule("escalate", ("casusniveau", "melding"), "escaleren", {})),
             "stagnation: no transition 'escaleren' from 'melding'",
             id="stagnation-trigger",
         ),
         pytest.param(
             replace(
                 woonoverlast.LADDER,
-                stagnation=StagnationRule("escalate", "casusniveau", "escaleren", {"escalatiereden": "verveling"}),
+                stagnation=StagnationRule("escalate", ("casusniveau",), "escaleren", {"escalatiereden": "verveling"}),
             ),
             "stagnation: data does not fit",
             id="stagnation-data",
+        ),
+        pytest.param(
+            replace(woonoverlast.LADDER, stagnation=StagnationRule("escalate", (), "escaleren", {})),
+            "stagnation: escalate needs a tuple of from_states",
+            id="stagnation-no-from-states",
+        ),
+        pytest.param(
+            replace(woonoverlast.LADDER, stagnation=StagnationRule(
+                "escalate", "casusniveau", "escaleren", {"escalatiereden": "oneenigheid"})),  # type: ignore[arg-type]
+            "stagnation: escalate needs a tuple of from_states",
+            id="stagnation-from-states-a-string",
+        ),
+        pytest.param(
+            replace(ijam.LADDER, states=(replace(ijam.LADDER.states[0], owner="marechaussee"),
+                                         *ijam.LADDER.states[1:])),
+            "state 'knooppunt_school': unknown owner organisation kind 'marechaussee'",
+            id="unknown-owner-kind",
+        ),
+        pytest.param(
+            replace(ijam.LADDER, states=(replace(ijam.LADDER.states[0], owner=None, owner_required=True),
+                                         *ijam.LADDER.states[1:])),
+            "state 'knooppunt_school': owner_required without an owner kind",
+            id="owner-required-without-kind",
+        ),
+        pytest.param(
+            replace(ijam.LADDER, states=(replace(ijam.LADDER.states[0], owner=None, owner_named_by="school"),
+                                         *ijam.LADDER.states[1:])),
+            "state 'knooppunt_school': owner_named_by 'school' is no transition's sets_regie_from",
+            id="owner-named-by-unknown",
+        ),
+        pytest.param(
+            replace(woonoverlast.LADDER, states=tuple(
+                replace(s, owner="zvh") if s.code == "casusniveau" else s for s in woonoverlast.LADDER.states)),
+            "state 'casusniveau': an owner kind and owner_named_by exclude each other",
+            id="owner-kind-and-named-by",
         ),
         pytest.param(
             replace(ijam.LADDER, initial_states=("afgesloten",)),

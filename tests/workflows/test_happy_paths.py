@@ -115,9 +115,10 @@ def test_woonoverlast_not_taken_up(fire: Fire) -> None:
 
 def test_woonoverlast_stagnation_rule_fires(fire: Fire, engine: WorkflowEngine) -> None:
     rule = engine.ladder("woonoverlast").stagnation
-    result = fire("woonoverlast", rule.from_state, rule.trigger, data=dict(rule.data))
-    assert result.dest == "procesniveau"
-    assert result.data == {"escalatiereden": "stagnatie_samenwerking"}
+    assert rule.trigger is not None
+    dests = [fire("woonoverlast", state, rule.trigger, data=dict(rule.data)) for state in rule.from_states]
+    assert [r.dest for r in dests] == ["procesniveau", "managementniveau", "bestuurlijk_niveau"]
+    assert all(r.data == {"escalatiereden": "stagnatie_samenwerking"} for r in dests)
 
 
 def test_ex_gedetineerde(fire: Fire) -> None:

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from app.api.errors import problem
-from app.api.metrics import ledger_lines
+from app.api.metrics import backlog_lines, ledger_lines
 from app.api.responses import PROBLEMS
 from app.audit.anchoring import staging_state
+from app.events.backlog import Backlog, backlog
 from app.kit.migrations_state import current_revisions
 
 router = APIRouter(tags=["operations"])
@@ -75,12 +76,16 @@ async def metrics(request: Request) -> Response:
     elif settings.env != "development":
         return problem(404, "Metrics are not served: set CASUSREGIE_METRICS_TOKEN to enable them")
     staged: tuple[int, float | None] | None = None
+    work: Backlog | None = None
     try:
         async with request.app.state.db.engine.connect() as conn:
             staged = await staging_state(conn)
+            work = await backlog(conn)
     except Exception:  # the database's absence shows on /readyz; the process's own figures still render
-        staged = None
+        pass
     body = request.app.state.metrics.render() + ledger_lines(request.app.state.ledger.stats, staged)
+    if work is not None:
+        body += backlog_lines(work)
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
 
 

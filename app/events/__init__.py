@@ -1,0 +1,1 @@
+"""Events: the transactional outbox, subscriptions and their webhook delivery (issue 14)."""
