@@ -79,7 +79,9 @@ DEMO_CONVENANT: dict[str, Any] = {
     ],
 }
 
-# (case body, participants, [(trigger, data)], plan actions or None, note (category, text) or None)
+# (case body, participants, [(trigger, data)], plan actions or None, note (category, text) or None). The level
+# owner of the opening state is brought in by opening itself (DOMAIN.md "Regie and level owners": the gemeente for
+# jeugdgroep, ex_gedetineerde and IJAM's netwerkoverleg), so it is not listed again.
 DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]]], list[str] | None,
                        tuple[str, str] | None]] = [
     ({"case_type": "woonoverlast", "title": "Aanhoudende geluidsoverlast Brusselsestraat (fictief)",
@@ -102,21 +104,26 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
     ({"case_type": "jeugdgroep", "title": "Jeugdgroep Mariaberg (fictief)",
       "subjects": [{"type": "groep", "name": "Groep Mariaberg", "area": "Noordwest",
                     "members": [{"name": "Jongere A"}, {"name": "Jongere B"}]}]},
-     ["politie-limburg", "gemeente-maastricht", "school-noord"],
+     ["politie-limburg", "school-noord"],
      [("start_verkenning", {}), ("namenlijst_opstellen", {"noodzaak": "Toename incidenten rond winkelcentrum"})],
      ["Groepsscan politie", "Gesprekken met ouders"], ("politie", "Zes registraties in drie maanden.")),
     ({"case_type": "ex_gedetineerde", "title": "Terugkeer na detentie (fictief)",
       "subjects": [{"type": "persoon", "name": "B. Voorbeeld", "birth_date": "1988-04-12"}]},
-     ["reclassering-zuid", "gemeente-maastricht"],
+     ["reclassering-zuid"],
      [("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {})], None,
      ("justitie", "Reclasseringsadvies: toezicht met meldplicht.")),
     ({"case_type": "radicalisering", "title": "Signaal zorgen om online gedrag (fictief)",
       "subjects": [{"type": "persoon", "name": "C. Voorbeeld", "birth_date": "2004-10-01"}]},
      ["politie-limburg", "om-limburg"], [("voorwegen", {}), ("naar_weegtafel", {})], None, None),
-    ({"case_type": "ijam", "title": "Schoolverzuim en overlast (fictief)", "initial_state": "netwerkoverleg",
+    # Opened at the school's tier (regie: the school) and moved up: regie passes to the municipality by itself.
+    ({"case_type": "ijam", "title": "Schoolverzuim en overlast (fictief)", "initial_state": "knooppunt_school",
       "subjects": [{"type": "persoon", "name": "D. Voorbeeld", "birth_date": "2010-02-02"}]},
      ["school-noord", "politie-limburg"], [("opschalen", {})], ["Gesprek met jongere en ouders"],
      ("onderwijs", "Verzuim 40% dit kwartaal.")),
+    # Closed early, with its outflow reason (DOMAIN.md "Closing a case").
+    ({"case_type": "woonoverlast", "title": "Overlast voorbij na verhuizing (fictief)",
+      "subjects": [{"type": "adres", "postcode": "6217 KL", "house_number": "21"}]},
+     ["woonpunt"], [("triage_starten", {}), ("afsluiten", {"uitstroomreden": "verhuisd"})], None, None),
 ]
 
 
@@ -148,7 +155,8 @@ async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[st
     async with unit_of_work(db) as session:
         loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
         case_id = loaded.case.id
-        for org in partners:
+        taking_part = {p.organisation for p in loaded.case.participants}  # the level owner came in at opening
+        for org in (o for o in partners if o not in taking_part):
             await participants.add(session, regisseur, case_id, org, None)
         if plan_actions:
             await plans.put(session, regisseur, case_id, PlanPut.model_validate(

@@ -113,6 +113,50 @@ class ActionStatus(StrEnum):
     vervallen = "vervallen"
 
 
+# English codes, as issue 16 spells them; the docstrings of these two are published in the contract.
+class Direction(StrEnum):
+    """Which way a transition moves a case: up or down the ladder, sideways, closing it or reopening it."""
+
+    up = "up"
+    down = "down"
+    # Same rung, or a process step that neither escalates nor de-escalates (a self transition too).
+    lateral = "lateral"
+    close = "close"
+    reopen = "reopen"
+
+
+class Uitstroomreden(StrEnum):
+    """Why a case was closed (its outflow reason)."""
+
+    doel_bereikt = "doel_bereikt"
+    overgedragen_regulier = "overgedragen_regulier"
+    verhuisd = "verhuisd"
+    detentie = "detentie"
+    overleden = "overleden"
+    geen_medewerking = "geen_medewerking"
+    geen_grondslag = "geen_grondslag"
+    strafrechtelijk_afgedaan = "strafrechtelijk_afgedaan"
+    anders = "anders"
+
+
+class BestuurlijkeMaatregel(StrEnum):
+    """A bestuurlijke maatregel the burgemeester takes at AVE bestuurlijk niveau (woonoverlast)."""
+
+    gedragsaanwijzing = "gedragsaanwijzing"  # art. 151d Gemeentewet
+    woningsluiting = "woningsluiting"  # art. 174a Gemeentewet
+    bestuurlijke_waarschuwing = "bestuurlijke_waarschuwing"
+    anders = "anders"
+
+
+class MaatregelStatus(StrEnum):
+    """Where a bestuurlijke maatregel stands; each registration records one status, the list keeps them all."""
+
+    voorgenomen = "voorgenomen"
+    opgelegd = "opgelegd"
+    ingetrokken = "ingetrokken"
+    uitgevoerd = "uitgevoerd"
+
+
 class StagnationKind(StrEnum):
     flag = "flag"
     escalate = "escalate"

@@ -30,6 +30,16 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
         assert verify["valid"] is True and verify["entries"] > 20
         stalled = [c for c in cases if c["overdue"]]
         assert [(c["case_type"], c["state"]) for c in stalled] == [("woonoverlast", "casusniveau")]
+        # Regie moved with the level: the school's tier, then the municipality's.
+        (ijam,) = [c for c in cases if c["case_type"] == "ijam"]
+        assert (ijam["state"], ijam["regie_organisation"]) == ("netwerkoverleg", "gemeente-maastricht")
+        history = (await client.get(f"/v1/cases/{ijam['id']}/history",
+                                    headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert [h["regie_organisation"] for h in history] == ["school-noord", "gemeente-maastricht"]
+        # One case closed early, with its outflow reason.
+        (closed,) = [c for c in cases if c["state"] == "afgesloten"]
+        shown = (await client.get(f"/v1/cases/{closed['id']}", headers={"Authorization": f"Bearer {token}"})).json()
+        assert shown["uitstroomreden"] == "verhuisd"
     await app.state.db.dispose()
 
 

@@ -96,7 +96,9 @@ class World:
         r = await self.client.post("/v1/cases", json=body, headers=headers or self.regisseur)
         assert r.status_code == 201, r.text
         case = r.json()
-        for org in participants:
+        # The level owner may take part already: opening brings it in (app/cases/level_owners.py).
+        taking_part = {p["organisation"] for p in case["participants"]}
+        for org in (o for o in participants if o not in taking_part):
             p = await self.client.post(f"/v1/cases/{case['id']}/participants", json={"organisation": org},
                                        headers=headers or self.regisseur)
             assert p.status_code == 201, p.text

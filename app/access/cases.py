@@ -192,6 +192,8 @@ def permitted_transitions(
     data of a category its convenants grant (one may not write what one may not read)."""
     roles = applicable_roles(principal, Action.case_transition, case)
     categories = access.categories
+    if get_engine().ladder(case.case_type).hides_state(case.state, categories):
+        return []  # the triggers on offer would tell the state
     return [t for t in get_engine().available(case.case_type, case.state)
             if t.permits(roles, org_kind) and (t.data_category is None or t.data_category in categories)]
 

@@ -59,7 +59,9 @@ async def may_receive(session: AsyncSession, organisation: str, about: Concernin
         if about.data_category is None:
             return True
         grants = await grants_for(session, organisation, case_type, today)
-        return DataCategory(about.data_category) in categories_of(grants)
+        # Comma-separated: a note's category and that of a state revealing a decision (app/events/publish.py).
+        needed = {DataCategory(c) for c in about.data_category.split(",")}
+        return needed <= categories_of(grants)
     if about.signal_id is not None:
         stmt = readable_signals(_as_organisation(organisation), select(Signal.id), today).where(
             Signal.id == about.signal_id)

@@ -81,7 +81,7 @@ CASE = {
     "id": _CASE_ID, "reference": "AVE-2026-0042", "case_type": "woonoverlast", "state": "casusniveau",
     "state_label": "Casusniveau", "tier": 1, "step": None, "version": 4, "due_at": "2027-01-14T09:00:00Z",
     "overdue": False, "title": "Overlast Voorbeeldstraat", "summary": None, "details": {"ave_fase": 2},
-    "withheld_details": [], "opened_by_organisation": "zvh-mh", "regie_organisation": "woonpunt",
+    "withheld_details": [], "opened_by_organisation": "zvh-mh", "regie_organisation": "woonpunt", "regie_gap": False,
     "regisseur": None, "related_case_id": None,
     "participants": [{"organisation": "zvh-mh", "basis": "opener", "added_at": "2026-11-02T10:00:00Z"},
                      {"organisation": "woonpunt", "basis": "regie", "added_at": "2026-11-02T10:05:00Z"}],

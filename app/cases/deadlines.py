@@ -85,7 +85,7 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
                              GuardContext(details=case.details or {}, data=dict(rule.data), plan=None,
                                           actor_org_kind=None))
         try:
-            await level_owners.bring_in(session, case, result.source, result.dest, tdef.trigger, subject_ids, now)
+            await level_owners.enter(session, case, result.source, result.dest, tdef.trigger, subject_ids, now)
         except ValidationFailed:  # raised before anything was written: flag the case instead
             refused = {"escalation_refused": {"trigger": tdef.trigger, "to": result.dest,
                                               "missing_owner": ladder.state(result.dest).owner}}
@@ -100,7 +100,8 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
         session.add(CaseTransition(
             id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
             to_state=result.dest, reason=REASON, data=result.data, data_category=tdef.data_category,
-            actor_sub=SYSTEM.sub, actor_org=SYSTEM.org, actor_role=None, created_at=now))
+            actor_sub=SYSTEM.sub, actor_org=SYSTEM.org, actor_role=None, created_at=now,
+            regie_organisation=case.regie_organisation))
         audit.record(session, SYSTEM, Action.case_transition, object_type="case", object_id=case.id,
                      case_id=case.id, subject_ids=subject_ids,
                      detail={"trigger": tdef.trigger, "from": result.source, "to": result.dest,

@@ -32,6 +32,8 @@ class LoadedCase:
     subject_ids: tuple[uuid.UUID, ...]
     # The case's subjects in display order, loaded with the case (the view needs them, the audit their ids).
     subjects: tuple[Subject, ...] = ()
+    # The convenant epoch the case statement read (the grant cache's key).
+    epoch: str | None = None
 
     def record(
         self, session: AsyncSession, principal: Principal, action: AuditedAction, *, object_type: str,
@@ -89,7 +91,7 @@ async def load_case(
     subjects = tuple(case.subjects)
     ids = tuple(sorted((s.id for s in subjects), key=str))
     decision, case_access = await access.require_case(session, principal, action, case, facts, subject_ids=ids)
-    loaded = LoadedCase(case, decision, case_access, ids, subjects)
+    loaded = LoadedCase(case, decision, case_access, ids, subjects, facts.convenant_epoch)
     if lock:  # a change to the case: a refusal from here on (409, 412, 422) is a denied attempt on it
         audit.on_refusal(session, lambda exc: loaded.record(
             session, principal, action, object_type="case", object_id=case.id, outcome=AuditOutcome.denied,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.kit.database import Base, UtcDateTime
 from app.kit.types import Code
 from app.subjects.models import Subject
-from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
+from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus, Uitstroomreden
 
 
 class Case(Base):
@@ -36,6 +36,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the case was closed: set on entering afgesloten, cleared by heropenen (app/workflows/closing.py).
+    uitstroomreden: Mapped[Uitstroomreden | None] = mapped_column(Code(Uitstroomreden, 40))
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
 
     participants: Mapped[list[CaseParticipant]] = relationship(
@@ -93,6 +95,8 @@ class CaseTransition(Base):
     actor_org: Mapped[str] = mapped_column(String(64), nullable=False)
     actor_role: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Who held regie once this step was taken, so the history names the regie holder at every moment.
+    regie_organisation: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("case_id", "version", name="uq_casus_transition_case_id_version"),

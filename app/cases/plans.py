@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,7 @@ from app.cases.models import CasePlan, CasePlanAction
 from app.cases.schemas import PlanPut
 from app.kit import clock
 from app.kit.errors import NotFound, ValidationFailed
-from app.vocabulary import Action, AuditAction
+from app.vocabulary import Action, AuditAction, PlanStatus
 
 
 async def put(
@@ -62,3 +63,23 @@ async def versions(session: AsyncSession, principal: Principal, case_id: uuid.UU
                                        .order_by(CasePlan.version))).scalars())
     loaded.record(session, principal, AuditAction.plan_versions, object_type="plan")
     return rows
+
+
+def adopt(session: AsyncSession, plan: CasePlan, principal: Principal, now: datetime) -> CasePlan:
+    """Adopt the latest version (`plan_vaststellen`). A version adopted before stays as it was adopted: re-adopting
+    after `bijstellen`/`bijstellen_plan` without a new version makes one, the same content adopted now, so every
+    adopted version keeps its own `adopted_at` and the history shows each adoption."""
+    if plan.status != PlanStatus.vastgesteld:
+        plan.status = PlanStatus.vastgesteld
+        plan.adopted_at = now
+        return plan
+    again = CasePlan(
+        id=uuid.uuid4(), case_id=plan.case_id, version=plan.version + 1, status=PlanStatus.vastgesteld,
+        summary=plan.summary, created_at=now, created_by=principal.sub, created_by_organisation=principal.org,
+        adopted_at=now,
+        actions=[CasePlanAction(id=uuid.uuid4(), position=a.position, description=a.description,
+                                organisation=a.organisation, due_date=a.due_date, status=a.status)
+                 for a in plan.actions],
+    )
+    session.add(again)
+    return again

@@ -13,7 +13,7 @@ from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus
+from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus, Uitstroomreden
 from app.workflows.codes import HISTORY_TRIGGERS, STATES, STEPS, TRIGGERS
 
 StateCode = Annotated[str, OneOf(STATES)]
@@ -54,11 +54,17 @@ class ParticipantOut(BaseModel):
     added_at: datetime
 
 
+STATE_WITHHELD = Field(False, description="The state is left out (as are its tier, step, deadline and regie holder): "
+                                         "being in it reveals a decision of a data category the convenant does not "
+                                         "cover; `state_label` then says `In behandeling`")
+
+
 class CaseOut(BaseModel):
     id: uuid.UUID
     reference: str
     case_type: CaseType
-    state: StateCode
+    state: StateCode | None
+    state_withheld: bool = STATE_WITHHELD
     state_label: str
     tier: int | None
     step: StepCode | None
@@ -72,6 +78,9 @@ class CaseOut(BaseModel):
                                                     "their data category")
     opened_by_organisation: str
     regie_organisation: str | None
+    regie_gap: bool = Field(description="The state's level owner (an organisation kind, GET /v1/workflows) does not "
+                                        "hold regie: none or several of that kind are convenant parties, so the "
+                                        "procesregisseur names one (PATCH regie_organisation)")
     regisseur: str | None
     related_case_id: uuid.UUID | None
     participants: list[ParticipantOut]
@@ -80,6 +89,11 @@ class CaseOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    uitstroomreden: Uitstroomreden | None = Field(
+        None, description="Why the case was closed; null while it is open (heropenen clears it), and when withheld")
+    uitstroomreden_withheld: bool = Field(
+        False, description="The reason is left out: it would tell which decision closed the case, of a data category "
+                           "the convenant does not cover (as the history withholds that decision)")
 
 
 class CaseSummary(BaseModel):
@@ -88,7 +102,8 @@ class CaseSummary(BaseModel):
     id: uuid.UUID
     reference: str
     case_type: CaseType
-    state: StateCode
+    state: StateCode | None
+    state_withheld: bool = STATE_WITHHELD
     tier: int | None
     version: int
     title: str
@@ -127,7 +142,10 @@ class HistoryEntry(BaseModel):
                                                       "you (`trigger_withheld`): its name would tell the decision")
     trigger_withheld: bool
     from_state: StateCode | None
-    to_state: StateCode
+    to_state: StateCode | None
+    state_withheld: bool = Field(False, description="A state of this step is left out (null) because being in it "
+                                                    "reveals a decision of a data category the convenant does not "
+                                                    "cover, as in the case (`In behandeling`)")
     reason: str | None = Field(description="Null with the trigger: the reason of a withheld decision")
     data: dict[str, Any] | None = Field(description="Null when its data category is not covered for you")
     data_category: DataCategory | None
@@ -136,6 +154,8 @@ class HistoryEntry(BaseModel):
     actor_org: str
     actor_role: str | None
     created_at: datetime
+    regie_organisation: str | None = Field(description="The regie holder once this step was taken (DOMAIN.md "
+                                                       "\"Regie and level owners\")")
 
 
 class HistoryPage(BaseModel):

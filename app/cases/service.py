@@ -8,18 +8,20 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Integer, Row, Select, Uuid, bindparam, or_, select, tuple_
+from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
 from app.audit import record as audit
 from app.audit.masking import filters_detail
 from app.auth.principal import Principal
+from app.cases import level_owners
+from app.cases.level_owners import set_regie
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
 from app.cases.references import next_reference
 from app.cases.schemas import CaseCreate, CasePatch
-from app.convenants.grants import parties_for
+from app.convenants.grants import categories_of, grants_for, parties_for
 from app.events import publish
 from app.kit import clock
 from app.kit.database import UtcDateTime
@@ -120,6 +122,11 @@ async def open_case(
         clean_details = validate_details(ladder, details or {}, ["body", "details"])
     except ValidationFailed as exc:
         errors += exc.errors
+    if not errors:  # the ladder's conditions for starting here (IJAM pga: its criteria), on details that fit
+        for name, msg in get_engine().entry_failures(ladder.case_type, initial, clean_details):
+            given = name.split(".")[0] in clean_details
+            errors.append(_err(["body", "details", *name.split(".")],
+                               msg if given else f"required to open a case in {initial!r} ({msg})"))
     if errors:
         raise ValidationFailed("The case cannot be opened as requested", errors=errors)
 
@@ -140,14 +147,19 @@ async def open_case(
     session.add(case)
     await subjects.add_all(session, subject_rows)
     session.add_all(CaseSubject(case_id=case.id, subject_id=s.id) for s in subject_rows)
-    session.add(CaseTransition(case_id=case.id, version=1, trigger=codes.CREATED, from_state=None, to_state=initial,
-                               reason="casus geopend", data={}, actor_sub=principal.sub, actor_org=principal.org,
-                               actor_role=decision.role, created_at=now))
+    created = CaseTransition(case_id=case.id, version=1, trigger=codes.CREATED, from_state=None, to_state=initial,
+                             reason="casus geopend", data={}, actor_sub=principal.sub, actor_org=principal.org,
+                             actor_role=decision.role, created_at=now, regie_organisation=regie_organisation)
+    session.add(created)
     await session.flush()
     subject_ids = tuple(s.id for s in subject_rows)
     publish.case_created(session, case)
     audit.record(session, principal, Action.case_create, object_type="case", object_id=case.id, role=decision.role,
                  case_id=case.id, subject_ids=subject_ids, legal_basis=decision.basis)
+    if regie_organisation is None:  # the procesregisseur named none: the level owner's, when unambiguous
+        await level_owners.enter(session, case, None, initial, codes.CREATED, subject_ids, now)
+        created.regie_organisation = case.regie_organisation
+        await session.flush()
     return await load_case(session, principal, case.id, Action.case_read)
 
 
@@ -208,6 +220,22 @@ _PAGE_FIRST = _READABLE_SUMMARIES.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
 _PAGE_AFTER = _READABLE_SUMMARIES.where(_AFTER).order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
 
 
+async def _without_withheld_states(session: AsyncSession, principal: Principal, stmt: Select[*_Ts]) -> Select[*_Ts]:
+    """A filter on state or tier must not find the cases whose state the caller may not see (it would tell the
+    state): those are left out of such a list (app/cases/views.py shows them as `In behandeling`)."""
+    today = clock.today()
+    engine = get_engine()
+    for ladder in (engine.ladder(t) for t in engine.case_types):
+        categorised = [s for s in ladder.states if s.category is not None]
+        if not categorised:
+            continue
+        categories = categories_of(await grants_for(session, principal.org, ladder.case_type, today))
+        hidden = [s.code for s in categorised if ladder.hides_state(s.code, categories)]
+        if hidden:
+            stmt = stmt.where(~and_(Case.case_type == ladder.case_type, Case.state.in_(hidden)))
+    return stmt
+
+
 async def list_page(
     session: AsyncSession, principal: Principal, flt: CaseFilter, *, limit: int,
     after: tuple[datetime, uuid.UUID] | None,
@@ -224,6 +252,8 @@ async def list_page(
         stmt = _PAGE_AFTER if after is not None else _PAGE_FIRST
     else:
         stmt = _filtered(_READABLE_SUMMARIES, flt)
+        if flt.state is not None or flt.tier is not None:
+            stmt = await _without_withheld_states(session, principal, stmt)
         if after is not None:
             stmt = stmt.where(_AFTER)
         stmt = stmt.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
@@ -290,17 +320,3 @@ async def hand_regie(
         publish.participant_added(session, case, organisation)
         loaded.record(session, principal, Action.participant_create, object_type="participant",
                       object_id=organisation, role=role, detail={"via": "regie"})
-
-
-def set_regie(case: Case, organisation: str, principal: Principal, now: datetime) -> None:
-    """The regie organisation participates by construction; the previous one stays as a plain participant."""
-    for p in case.participants:
-        if p.basis == ParticipantBasis.regie:
-            p.basis = ParticipantBasis.deelnemer
-    existing = next((p for p in case.participants if p.organisation == organisation), None)
-    if existing is None:
-        case.participants.append(CaseParticipant(organisation=organisation, basis=ParticipantBasis.regie, added_at=now,
-                                                 added_by=principal.sub))
-    elif existing.basis != ParticipantBasis.opener:
-        existing.basis = ParticipantBasis.regie
-    case.regie_organisation = organisation

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
 from app.auth.principal import Principal
-from app.cases import level_owners
+from app.cases import level_owners, plans
 from app.cases.loading import LoadedCase, check_version, load_case
 from app.cases.models import CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
@@ -25,7 +25,7 @@ from app.kit import clock, deferred_writes
 from app.kit.database import table_of
 from app.kit.errors import GuardFailed, InvalidTransition
 from app.organisations import lookup as organisations
-from app.vocabulary import Action, AuditAction, DataCategory, PlanStatus
+from app.vocabulary import Action, AuditAction, DataCategory
 from app.workflows.engine import get_engine
 from app.workflows.model import GuardContext, Ladder, PlanInfo
 
@@ -87,6 +87,10 @@ async def fire(
     check_version(case, if_match)
     engine = get_engine()
     org_kind = await _org_kind(session, principal)
+    state_category = engine.ladder(case.case_type).state(case.state).category
+    if state_category is not None:  # a caller who may not know the state may not act on it (nor learn it from a 409)
+        access.require_category(session, principal, Action.case_transition, loaded.access, state_category,
+                                case_id=case.id, object_type="case", subject_ids=loaded.subject_ids)
     tdef = engine.transition(case.case_type, case.state, request.trigger)
     if tdef is None:
         allowed = sorted({t.trigger for t in access.permitted_transitions(principal, case, org_kind,
@@ -107,16 +111,19 @@ async def fire(
 
     now = clock.now()
     # Before anything is written: a required level owner that is missing refuses the escalation (422).
-    await level_owners.bring_in(session, case, result.source, result.dest, tdef.trigger, loaded.subject_ids, now)
+    if not tdef.reflexive:
+        await level_owners.enter(session, case, result.source, result.dest, tdef.trigger, loaded.subject_ids, now,
+                                 epoch=loaded.epoch)
     if tdef.sets_regie_from:
         await hand_regie(session, principal, loaded, str(result.data[tdef.sets_regie_from]), now,
                          loc=["body", "data", tdef.sets_regie_from])
     if tdef.marks_plan_vastgesteld and plan is not None:
-        plan.status = PlanStatus.vastgesteld
-        plan.adopted_at = now
+        plan = plans.adopt(session, plan, principal, now)
     ladder = engine.ladder(case.case_type)
     if not tdef.reflexive:
         enter_state(case, ladder, result.dest, now)
+        # Set on closing, cleared on leaving afgesloten (heropenen, its only way out).
+        case.uitstroomreden = result.uitstroomreden
     case.details = result.details
     loaded.changed(now)
     # Sent with the audit entry at the end of the unit of work (PostgreSQL: one statement for the three).
@@ -125,6 +132,7 @@ async def fire(
         id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
         to_state=result.dest, reason=request.reason, data=result.data, data_category=tdef.data_category,
         actor_sub=principal.sub, actor_org=principal.org, actor_role=role, created_at=now,
+        regie_organisation=case.regie_organisation,
     ))
     detail: dict[str, Any] = {"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                               "version": case.version}

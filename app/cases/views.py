@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import access
 from app.access import CaseAccess
 from app.auth.principal import Principal
+from app.cases import level_owners
 from app.cases.loading import LoadedCase, subjects_of
 from app.cases.models import Case
 from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
+from app.convenants.grants import categories_of, grants_for
 from app.kit import clock
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.workflows.engine import get_engine
+from app.workflows.model import WITHHELD_STATE_LABEL
 
 
 def is_overdue(case: Case | Row[*tuple[Any, ...]]) -> bool:
@@ -46,26 +49,51 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
             withheld.append(key)
         else:
             details[key] = value
+    reason, reason_withheld = case.uitstroomreden, False
+    if reason is not None and not ladder.uitstroomreden_categories(reason) <= categories:
+        reason, reason_withheld = None, True
     rows = subject_rows if subject_rows is not None else await subjects_of(session, case.id)
     identifying = "identificatie" in categories
+    # A state that reveals a decision of an uncovered category shows as the neutral phase, with what would
+    # tell it apart: tier, step, deadline and the regie holder (regie moves to the ZVH with a PGA decision).
+    hidden = ladder.hides_state(case.state, categories)
     return CaseOut(
-        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,
-        state_label=state.label, tier=state.tier, step=state.step, version=case.version, due_at=case.due_at,
-        overdue=is_overdue(case), title=case.title, summary=case.summary, details=details,
+        id=case.id, reference=case.reference, case_type=case.case_type, state=None if hidden else case.state,
+        state_withheld=hidden, state_label=WITHHELD_STATE_LABEL if hidden else state.label,
+        tier=None if hidden else state.tier, step=None if hidden else state.step, version=case.version,
+        due_at=None if hidden else case.due_at, overdue=False if hidden else is_overdue(case), title=case.title,
+        summary=case.summary, details=details,
         withheld_details=sorted(withheld), opened_by_organisation=case.opened_by_organisation,
-        regie_organisation=case.regie_organisation, regisseur=case.regisseur, related_case_id=related_case_id,
+        regie_organisation=None if hidden else case.regie_organisation,
+        regie_gap=False if hidden else await level_owners.regie_gap(session, case),
+        regisseur=case.regisseur, related_case_id=related_case_id,
         participants=[ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
                       for p in case.participants],
         subjects=[subjects.show(s, identifying=identifying) for s in rows],
         visible_categories=sorted(categories),
         created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
+        uitstroomreden=reason, uitstroomreden_withheld=reason_withheld,
     )
 
 
-def case_summary(case: Case | Row[*tuple[Any, ...]]) -> CaseSummary:
-    """A list row from a Case or from a row of `service.SUMMARY_COLUMNS`."""
+def case_summary(case: Case | Row[*tuple[Any, ...]], *, hidden: bool = False) -> CaseSummary:
+    """A list row from a Case or from a row of `service.SUMMARY_COLUMNS`; `hidden`: its state is withheld."""
     return CaseSummary(
-        id=case.id, reference=case.reference, case_type=case.case_type, state=case.state,
-        tier=case.tier, version=case.version, title=case.title, due_at=case.due_at, overdue=is_overdue(case),
-        regie_organisation=case.regie_organisation, created_at=case.created_at,
+        id=case.id, reference=case.reference, case_type=case.case_type, state=None if hidden else case.state,
+        state_withheld=hidden, tier=None if hidden else case.tier, version=case.version, title=case.title,
+        due_at=None if hidden else case.due_at, overdue=False if hidden else is_overdue(case),
+        regie_organisation=None if hidden else case.regie_organisation, created_at=case.created_at,
     )
+
+
+async def summaries(session: AsyncSession, principal: Principal,
+                    rows: Sequence[Case | Row[*tuple[Any, ...]]]) -> list[CaseSummary]:
+    """List rows as the caller may see them: the categories are looked up only for the case types of rows in
+    a state that carries one (radicalisering's PGA states), one statement per such type."""
+    engine = get_engine()
+    today = clock.today()
+    sensitive = {r.case_type for r in rows if engine.ladder(r.case_type).state(r.state).category is not None}
+    categories = {ct: categories_of(await grants_for(session, principal.org, ct, today)) for ct in sensitive}
+    return [case_summary(r, hidden=r.case_type in categories
+                         and engine.ladder(r.case_type).hides_state(r.state, categories[r.case_type]))
+            for r in rows]

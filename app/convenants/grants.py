@@ -27,6 +27,7 @@ from app.convenants.models import (
     ConvenantPartyCategory,
     ConvenantVersion,
 )
+from app.organisations.models import Organisation
 from app.vocabulary import CaseType, ConvenantStatus, DataCategory, PartyRole
 
 _Ts = TypeVarTuple("_Ts")  # the columns of a statement that a filter passes through
@@ -147,21 +148,51 @@ EPOCH = select(ConvenantEpoch.token).where(ConvenantEpoch.id == 1).scalar_subque
 _CACHE_ENTRIES = 4096
 
 
+# The parties covering a case type on a day, with their organisation kinds (the level owners' candidates).
+_PARTY_KINDS = (coverage(ConvenantParty.organisation, Organisation.kind, day=bindparam("today", type_=Date()))
+                .join(Organisation, Organisation.code == ConvenantParty.organisation)
+                .where(ConvenantCaseType.case_type == bindparam("case_type", type_=String())).distinct())
+
+
+async def party_kinds(session: AsyncSession, case_type: CaseType | str, day: date) -> dict[str, str]:
+    """Organisation -> kind, for the parties to a version that counts on `day` and covers `case_type`."""
+    rows = await session.execute(_PARTY_KINDS, {"today": day, "case_type": str(case_type)})
+    return {code: str(kind) for code, kind in rows}
+
+
 class GrantCache:
     """Grants of (organisation, case type, day) per process, valid while the convenant epoch token is the one
     they were read under. The caller reads the token in a statement it sends anyway, so a convenant change
     shows on the very next request, with no restart and no extra round trip. One cache per engine: the
-    tokens of two databases say nothing about each other."""
+    tokens of two databases say nothing about each other. The parties per (case type, day) likewise."""
 
     def __init__(self) -> None:
         self._token: str | None = None
         self._grants: dict[tuple[str, str, date], tuple[Grant, ...]] = {}
+        self._parties: dict[tuple[str, date], dict[str, str]] = {}
+
+    def _at(self, token: str) -> None:
+        if token != self._token:
+            self._grants.clear()
+            self._parties.clear()
+            self._token = token
+
+    async def party_kinds(self, session: AsyncSession, token: str, case_type: CaseType | str,
+                          day: date) -> dict[str, str]:
+        self._at(token)
+        key = (str(case_type), day)
+        found = self._parties.get(key)
+        if found is None:
+            found = await party_kinds(session, case_type, day)
+            if token == self._token:
+                if len(self._parties) >= _CACHE_ENTRIES:
+                    self._parties.clear()
+                self._parties[key] = found
+        return found
 
     async def grants(self, session: AsyncSession, token: str, organisation: str, case_type: CaseType | str,
                      day: date) -> tuple[Grant, ...]:
-        if token != self._token:
-            self._grants.clear()
-            self._token = token
+        self._at(token)
         key = (organisation, str(case_type), day)
         found = self._grants.get(key)
         if found is None:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.events.types import DeliveryStatus
 from app.kit.database import Base, UtcDateTime
 from app.kit.types import Code
-from app.vocabulary import DataCategory
 
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -30,7 +29,8 @@ class OutboxEvent(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     signal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     convenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    data_category: Mapped[DataCategory | None] = mapped_column(Code(DataCategory, 40))
+    # The data categories a receiver needs, comma-separated (a note's; a state's that reveals a decision).
+    data_category: Mapped[str | None] = mapped_column(String(40))
     envelope: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # Set when the worker has made the event's deliveries (one per matching subscription).

@@ -13,6 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.models import Case
 from app.events.outbox import emit, emit_many, row
 from app.events.types import EventType
+from app.workflows.engine import get_engine
+
+
+def _categories(case: Case, *states: str | None, extra: str | None = None) -> str | None:
+    """The data categories a receiver needs for this event (comma-separated): a state that reveals a decision
+    (StateDef.category, e.g. radicalisering's PGA states) and the event's own (a note's)."""
+    ladder = get_engine().ladder(case.case_type)
+    found = {c for s in states if s is not None and (c := ladder.state(s).category) is not None}
+    if extra is not None:
+        found.add(extra)
+    return ",".join(sorted(found)) or None
 
 
 def _case(case: Case) -> dict[str, object]:
@@ -21,38 +32,42 @@ def _case(case: Case) -> dict[str, object]:
 
 
 def case_created(session: AsyncSession, case: Case) -> None:
-    emit(session, EventType.case_created, case.id, _case(case), case_id=case.id)
+    emit(session, EventType.case_created, case.id, _case(case), case_id=case.id,
+         data_category=_categories(case, case.state))
 
 
 def case_transitioned(session: AsyncSession, case: Case, *, trigger: str, from_state: str, actor_org: str) -> None:
     emit(session, EventType.case_transitioned, case.id,
          _case(case) | {"trigger": trigger, "from_state": from_state, "actor_organisation": actor_org},
-         case_id=case.id)
+         case_id=case.id, data_category=_categories(case, case.state, from_state))
 
 
 def case_overdue(session: AsyncSession, case: Case, due_at: datetime) -> None:
-    emit(session, EventType.case_overdue, case.id, _case(case) | {"due_at": due_at}, case_id=case.id)
+    emit(session, EventType.case_overdue, case.id, _case(case) | {"due_at": due_at}, case_id=case.id,
+         data_category=_categories(case, case.state))
 
 
 def participant_added(session: AsyncSession, case: Case, organisation: str) -> None:
     emit(session, EventType.case_participant_added, case.id, _case(case) | {"organisation": organisation},
-         case_id=case.id)
+         case_id=case.id, data_category=_categories(case, case.state))
 
 
 def participant_removed(session: AsyncSession, case: Case, organisation: str) -> None:
     emit(session, EventType.case_participant_removed, case.id, _case(case) | {"organisation": organisation},
-         case_id=case.id)
+         case_id=case.id, data_category=_categories(case, case.state))
 
 
 def plan_adopted(session: AsyncSession, case: Case, plan_id: uuid.UUID, plan_version: int) -> None:
     emit(session, EventType.case_plan_adopted, case.id,
-         _case(case) | {"plan_id": plan_id, "plan_version": plan_version}, case_id=case.id)
+         _case(case) | {"plan_id": plan_id, "plan_version": plan_version}, case_id=case.id,
+         data_category=_categories(case, case.state))
 
 
 def note_added(session: AsyncSession, case: Case, note_id: uuid.UUID, category: str) -> None:
     """Ids and the category, never the text; delivered only to organisations that may read the category."""
     emit(session, EventType.case_note_added, case.id,
-         _case(case) | {"note_id": note_id, "data_category": category}, case_id=case.id, data_category=category)
+         _case(case) | {"note_id": note_id, "data_category": category}, case_id=case.id,
+         data_category=_categories(case, case.state, extra=category))
 
 
 def signals_received(session: AsyncSession, signals: list[dict[str, Any]]) -> None:

@@ -30,6 +30,8 @@ from app.workflows.model import FINAL_STATE
 
 
 async def _sender_joins(session: AsyncSession, principal: Principal, case: Case, organisation: str) -> bool:
+    if not get_engine().ladder(case.case_type).melder_joins:
+        return False
     if any(p.organisation == organisation for p in case.participants):
         return False
     if organisation not in await parties_for(session, case.case_type, clock.today()):

@@ -16,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from transitions import EventData, Machine
 
 from app.kit.errors import GuardFailed, InvalidTransition, NotFound
-from app.workflows import ex_gedetineerde, ijam, jeugdgroep, radicalisering, woonoverlast
+from app.vocabulary import DataCategory, Direction, Uitstroomreden
+from app.workflows import ex_gedetineerde, ijam, jeugdgroep, labels, radicalisering, woonoverlast
 from app.workflows import guards as shared_guards
 from app.workflows.model import (
+    CLOSE_TRIGGER,
     DATA_CATEGORIES,
     FINAL_STATE,
     ORGANISATION_KINDS,
@@ -41,6 +43,9 @@ LADDERS: tuple[Ladder, ...] = (
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLAN_GUARD_FUNCTIONS = (shared_guards.concept_plan_exists, shared_guards.plan_has_action)
+UITSTROOMREDEN = "uitstroomreden"
+# Published with every ladder; a ladder's own `vocabularies` may not redefine them.
+COMMON_VOCABULARIES = ("trigger", "direction", UITSTROOMREDEN)
 
 
 class LadderError(Exception):
@@ -60,6 +65,8 @@ class FireResult:
     transition: TransitionDef
     data: dict[str, Any]
     details: dict[str, Any]
+    # Why the case closes (a closing transition's data always carries it); None for every other transition.
+    uitstroomreden: Uitstroomreden | None = None
 
 
 class _CaseAdapter:
@@ -98,6 +105,8 @@ def validate_ladder(ladder: Ladder) -> None:
             add(f"state {s.code!r}: max_dagen must be positive")
         if s.owner is not None and s.owner not in ORGANISATION_KINDS:
             add(f"state {s.code!r}: unknown owner organisation kind {s.owner!r}")
+        if s.category is not None and s.category not in {c.value for c in DataCategory}:
+            add(f"state {s.code!r}: unknown data category {s.category!r}")
         if s.owner_required and s.owner is None:
             add(f"state {s.code!r}: owner_required without an owner kind")
         if s.owner_named_by is not None:
@@ -112,6 +121,14 @@ def validate_ladder(ladder: Ladder) -> None:
     for code in ladder.initial_states:
         if code not in known or code == FINAL_STATE:
             add(f"initial state {code!r} is not an open state of the ladder")
+    for code, names in ladder.initial_guards.items():
+        if code not in ladder.initial_states:
+            add(f"initial guards for {code!r}, which is no initial state")
+        for guard in names:
+            if guard not in ladder.guards:
+                add(f"initial state {code!r}: guard {guard!r} is not registered")
+            elif guard in PLAN_GUARDS or ladder.guards[guard] in _PLAN_GUARD_FUNCTIONS:
+                add(f"initial state {code!r}: guard {guard!r} reads the plan, which a case being opened lacks")
 
     seen: set[tuple[str, str]] = set()
     for t in ladder.transitions:
@@ -151,6 +168,23 @@ def validate_ladder(ladder: Ladder) -> None:
             add(f"{where}: data model {t.data_model.__name__} must forbid extra keys")
         if t.sets_regie_from is not None and t.sets_regie_from not in t.required_keys:
             add(f"{where}: sets_regie_from {t.sets_regie_from!r} is not a required data key")
+        if t.source in known and t.dest in known:
+            problems.extend(f"{where}: {p}" for p in _direction_problems(ladder, t))
+        problems.extend(f"{where}: {p}" for p in _closing_problems(t))
+        if t.trigger not in ladder.trigger_labels or not str(ladder.trigger_labels[t.trigger]).strip():
+            add(f"{where}: no label for trigger {t.trigger!r}")
+
+    for trigger in set(ladder.trigger_labels) - {t.trigger for t in ladder.transitions}:
+        add(f"trigger label for {trigger!r}, which no transition fires")
+    for name, vocabulary in ladder.vocabularies.items():
+        if name in COMMON_VOCABULARIES:
+            add(f"vocabulary {name!r} is published for every ladder; do not redefine it")
+        if not vocabulary or not all(isinstance(label, str) and label.strip() for label in vocabulary.values()):
+            add(f"vocabulary {name!r} needs a label for each of its codes")
+    for s in ladder.states:
+        if s.code != FINAL_STATE and not any(t.trigger == CLOSE_TRIGGER and t.source == s.code
+                                             and "procesregisseur" in t.roles for t in ladder.transitions):
+            add(f"state {s.code!r}: no {CLOSE_TRIGGER!r} by the procesregisseur (possible from every open state)")
 
     if ladder.states and FINAL_STATE in known:
         first = ladder.states[0].code
@@ -199,6 +233,52 @@ def validate_ladder(ladder: Ladder) -> None:
 
     if problems:
         raise LadderError(f"ladder {ladder.case_type!r}: " + "; ".join(problems))
+
+
+def _direction_problems(ladder: Ladder, t: TransitionDef) -> list[str]:
+    """The direction is data; it must agree with what the states say (tiers, afgesloten) where they say it."""
+    if t.direction is None:
+        return ["no direction"]
+    if t.direction not in set(Direction):
+        return [f"unknown direction {t.direction!r}"]
+    problems = []
+    if (t.direction == Direction.close) != t.closes:
+        problems.append(f"direction close is for exactly the transitions into {FINAL_STATE!r}")
+    if (t.direction == Direction.reopen) != (t.source == FINAL_STATE):
+        problems.append(f"direction reopen is for exactly the transitions out of {FINAL_STATE!r}")
+    if t.reflexive and t.direction != Direction.lateral:
+        problems.append("a self transition is lateral")
+    from_tier, to_tier = ladder.state(t.source).tier, ladder.state(t.dest).tier
+    if from_tier is not None and to_tier is not None:
+        expected = {Direction.up: to_tier > from_tier, Direction.down: to_tier < from_tier,
+                    Direction.lateral: to_tier == from_tier}
+        if not expected.get(t.direction, True):
+            problems.append(f"direction {t.direction} disagrees with the tiers ({from_tier} -> {to_tier})")
+    return problems
+
+
+def _closing_problems(t: TransitionDef) -> list[str]:
+    """Every closing transition's validated data carries an uitstroomreden (app/workflows/closing.py)."""
+    problems = []
+    if t.trigger == CLOSE_TRIGGER and t.dest != FINAL_STATE:
+        problems.append(f"{CLOSE_TRIGGER!r} must lead to {FINAL_STATE!r}")
+    if not t.closes:
+        if t.uitstroomreden is not None:
+            problems.append("only a closing transition records an uitstroomreden")
+        return problems
+    field = t.data_model.model_fields.get(UITSTROOMREDEN) if t.data_model is not None else None
+    if field is None:
+        problems.append(f"a closing transition's data model needs an {UITSTROOMREDEN!r} field")
+    if t.trigger == CLOSE_TRIGGER:
+        if t.uitstroomreden is not None:
+            problems.append(f"{CLOSE_TRIGGER!r} takes its uitstroomreden from its data")
+        if field is not None and not field.is_required() and field.default != Uitstroomreden.doel_bereikt:
+            problems.append(f"{CLOSE_TRIGGER!r} at the regular end defaults to doel_bereikt")
+    elif t.uitstroomreden not in set(Uitstroomreden):
+        problems.append(f"a closing trigger other than {CLOSE_TRIGGER!r} records a known uitstroomreden")
+    elif field is not None and (field.is_required() or field.default != t.uitstroomreden):
+        problems.append(f"its data model must record uitstroomreden {str(t.uitstroomreden)!r}")
+    return problems
 
 
 def _closure(start: set[str], edges: Iterable[tuple[str, str]]) -> set[str]:
@@ -316,6 +396,15 @@ class WorkflowEngine:
     def allowed_triggers(self, case_type: str, state: str) -> list[str]:
         return sorted({t.trigger for t in self.available(case_type, state)})
 
+    def entry_failures(self, case_type: str, state: str, details: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """What a case opened in `state` with these (validated) details lacks, by the ladder's initial guards:
+        (name, message) per complaint. The details are the data too: they are all the case enters with."""
+        ladder = self.ladder(case_type)
+        ctx = GuardContext(details=details, data=details)
+        return [(name, _guard_message(guard))
+                for guard in (ladder.guards[g] for g in ladder.initial_guards.get(state, ()))
+                for name in guard(ctx)]
+
     # -- firing -----------------------------------------------------------------------------------
 
     def fire(self, case_type: str, state: str, trigger: str, ctx: GuardContext) -> FireResult:
@@ -334,7 +423,9 @@ class WorkflowEngine:
         moved = self._machines[case_type].events[trigger].trigger(adapter)
         if not moved:
             self._raise_guard_failed(ladder, tdef, adapter.failures)
-        return FireResult(source=state, dest=adapter.state, transition=tdef, data=data, details=adapter.details)
+        reason = Uitstroomreden(data[UITSTROOMREDEN]) if tdef.closes else None
+        return FireResult(source=state, dest=adapter.state, transition=tdef, data=data, details=adapter.details,
+                          uitstroomreden=reason)
 
     @staticmethod
     def _validate_data(tdef: TransitionDef, data: Any) -> dict[str, Any]:
@@ -358,7 +449,8 @@ class WorkflowEngine:
                 errors.append({"loc": ["body", "data", *loc], "msg": err["msg"]})
             detail = "Transition data invalid" + (": missing " + ", ".join(missing) if missing else "")
             raise GuardFailed(detail, missing=missing, errors=errors) from None
-        return validated.model_dump(mode="json")
+        # An optional key not given stays out, as in the details: the history records what was decided.
+        return validated.model_dump(mode="json", exclude_none=True)
 
     @staticmethod
     def _raise_guard_failed(ladder: Ladder, tdef: TransitionDef, failures: list[tuple[str, list[str]]]) -> None:
@@ -396,6 +488,7 @@ class WorkflowEngine:
 
     @staticmethod
     def _describe(ladder: Ladder) -> dict[str, Any]:
+        triggers = dict.fromkeys(t.trigger for t in ladder.transitions)
         return {
             "case_type": ladder.case_type,
             "label": ladder.label,
@@ -403,12 +496,16 @@ class WorkflowEngine:
             "initial_states": list(ladder.initial_states),
             "states": [
                 {"code": s.code, "label": s.label, "tier": s.tier, "step": s.step, "max_dagen": s.max_dagen,
-                 "owner_kind": s.owner, "owner_required": s.owner_required, "owner_named_by": s.owner_named_by}
+                 "owner_kind": s.owner, "owner_required": s.owner_required, "owner_named_by": s.owner_named_by,
+                 "category": s.category}
                 for s in ladder.states
             ],
             "transitions": [
                 {
                     "trigger": t.trigger,
+                    "label": ladder.trigger_labels[t.trigger],
+                    "direction": str(t.direction),
+                    "uitstroomreden": None if t.uitstroomreden is None else str(t.uitstroomreden),
                     "from": t.source,
                     "to": t.dest,
                     "roles": list(t.roles),
@@ -420,6 +517,13 @@ class WorkflowEngine:
                 for t in ladder.transitions
             ],
             "stagnation": ladder.stagnation.as_dict(),
+            "melder_joins": ladder.melder_joins,
+            "vocabularies": {
+                "trigger": {trigger: ladder.trigger_labels[trigger] for trigger in triggers},
+                "direction": labels.vocabulary(labels.DIRECTION),
+                UITSTROOMREDEN: labels.vocabulary(labels.UITSTROOMREDEN),
+                **{name: dict(vocabulary) for name, vocabulary in ladder.vocabularies.items()},
+            },
             "mermaid": mermaid(ladder),
         }
 

@@ -8,10 +8,20 @@ from typing import Literal
 from pydantic import Field
 
 from app.kit.moments import Day
-from app.vocabulary import StagnationKind
-from app.workflows import guards
+from app.vocabulary import Direction, StagnationKind
+from app.workflows import guards, labels
+from app.workflows.closing import Afsluiten, early_closures
 from app.workflows.fields import Delictcategorie, Forbid, Text
-from app.workflows.model import GuardContext, Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
+from app.workflows.model import (
+    COMMON_TRIGGER_LABELS,
+    GuardContext,
+    Ladder,
+    StagnationRule,
+    StateDef,
+    TransitionDef,
+    heropenen,
+    reflexive,
+)
 
 # Level owners: the gemeente (nazorgcoördinator) until nazorg, the ZVH for the persoonsgerichte aanpak.
 STATES: tuple[StateDef, ...] = (
@@ -25,6 +35,19 @@ STATES: tuple[StateDef, ...] = (
 
 BASISVOORWAARDEN: tuple[str, ...] = ("identiteitsbewijs", "onderdak", "inkomen", "schulden", "zorgverzekering")
 Status = Literal["onbekend", "niet_geregeld", "in_behandeling", "geregeld"]
+BASISVOORWAARDEN_LABELS: dict[str, str] = {
+    "identiteitsbewijs": "Identiteitsbewijs",
+    "onderdak": "Onderdak",
+    "inkomen": "Inkomen",
+    "schulden": "Schulden",
+    "zorgverzekering": "Zorgverzekering",
+}
+STATUS_LABELS: dict[str, str] = {
+    "onbekend": "Onbekend",
+    "niet_geregeld": "Niet geregeld",
+    "in_behandeling": "In behandeling",
+    "geregeld": "Geregeld",
+}
 
 
 class Basisvoorwaarden(Forbid):
@@ -70,6 +93,10 @@ P = ("procesregisseur",)
 PC = ("procesregisseur", "casusregisseur")
 PB = ("procesregisseur", "bestuurder")
 
+# Directions: the way through detention to nazorg is a sequence of process steps (lateral); the tiers decide
+# between nazorg and the persoonsgerichte aanpak.
+UP, DOWN, LATERAL, CLOSE = Direction.up, Direction.down, Direction.lateral, Direction.close
+
 TRANSITIONS: tuple[TransitionDef, ...] = (
     # Detention dates come from DJI / reclassering: justitie.
     TransitionDef(
@@ -80,8 +107,9 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         data_model=Screenen,
         effect="store_verwachte_invrijheidstelling",
         data_category="justitie",
+        direction=LATERAL,
     ),
-    TransitionDef("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", PC),
+    TransitionDef("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", PC, direction=LATERAL),
     TransitionDef(
         "invrijheidstelling",
         "voorbereiding_terugkeer",
@@ -90,10 +118,13 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         data_model=Invrijheidstelling,
         effect="store_invrijheidstelling_datum",
         data_category="justitie",
+        direction=LATERAL,
     ),
-    TransitionDef("opschalen_pga", "nazorg", "pga", P),
-    TransitionDef("afschalen", "pga", "nazorg", P),
-    TransitionDef("afsluiten", "nazorg", "afgesloten", P, guards=("basisvoorwaarden_bekend",)),
+    TransitionDef("opschalen_pga", "nazorg", "pga", P, direction=UP),
+    TransitionDef("afschalen", "pga", "nazorg", P, direction=DOWN),
+    TransitionDef("afsluiten", "nazorg", "afgesloten", P, data_model=Afsluiten, guards=("basisvoorwaarden_bekend",),
+                  direction=CLOSE),
+    *early_closures(STATES, regular_end=("nazorg",)),
     *reflexive(
         "melding_18b_registreren",
         STATES,
@@ -112,6 +143,17 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
     ),
     heropenen(STATES),
 )
+
+TRIGGER_LABELS: dict[str, str] = {
+    **COMMON_TRIGGER_LABELS,
+    "screenen": "Screenen op basisvoorwaarden",
+    "terugkeer_voorbereiden": "Terugkeer voorbereiden",
+    "invrijheidstelling": "Invrijheidstelling vastleggen",
+    "opschalen_pga": "Opschalen naar de persoonsgerichte aanpak",
+    "afschalen": "Afschalen naar nazorg",
+    "melding_18b_registreren": "18b-melding registreren",
+    "beheersmaatregel_registreren": "Beheersmaatregel registreren",
+}
 
 LADDER = Ladder(
     case_type="ex_gedetineerde",
@@ -135,5 +177,11 @@ LADDER = Ladder(
         "store_invrijheidstelling_datum": guards.store("invrijheidstelling_datum"),
         "append_melding_18b": guards.append("meldingen_18b", "delictcategorie", "ontvangen_op"),
         "append_beheersmaatregel": guards.append("beheersmaatregelen", "maatregel"),
+    },
+    trigger_labels=TRIGGER_LABELS,
+    vocabularies={
+        "delictcategorie": labels.vocabulary(labels.DELICTCATEGORIE),
+        "basisvoorwaarden": BASISVOORWAARDEN_LABELS,
+        "basisvoorwaarden_status": STATUS_LABELS,
     },
 )

@@ -44,13 +44,40 @@ def store(*keys: str) -> Effect:
     return effect
 
 
+def _record(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    # An optional key left empty is left out, as the details of a new case leave out what is not set.
+    return {k: copy.deepcopy(data[k]) for k in keys if data.get(k) is not None}
+
+
 def append(list_key: str, *keys: str) -> Effect:
-    """An effect that appends {key: data[key], ...} to details[list_key]."""
+    """An effect that appends {key: data[key], ...} (the keys given) to details[list_key]."""
 
     def effect(details: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
         new = copy.deepcopy(dict(details))
-        new[list_key] = [*new.get(list_key, []), {k: copy.deepcopy(data[k]) for k in keys}]
+        new[list_key] = [*(new.get(list_key) or []), _record(data, keys)]
         return new
 
     effect.__name__ = "append_" + list_key
+    return effect
+
+
+def store_record(details_key: str, *keys: str) -> Effect:
+    """An effect that sets details[details_key] to {key: data[key], ...} (the keys given), replacing the last one."""
+
+    def effect(details: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        new = copy.deepcopy(dict(details))
+        new[details_key] = _record(data, keys)
+        return new
+
+    effect.__name__ = "store_" + details_key
+    return effect
+
+
+def clear(*keys: str) -> Effect:
+    """An effect that removes these keys from the details (what no longer holds in the state entered)."""
+
+    def effect(details: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(v) for k, v in details.items() if k not in keys}
+
+    effect.__name__ = "clear_" + "_".join(keys)
     return effect

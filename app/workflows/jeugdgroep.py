@@ -7,10 +7,11 @@ from typing import Literal
 from pydantic import Field
 
 from app.kit.moments import Day
-from app.vocabulary import StagnationKind
+from app.vocabulary import Direction, StagnationKind, Uitstroomreden
 from app.workflows import guards
+from app.workflows.closing import Afsluiten, closing, early_closures
 from app.workflows.fields import Forbid, ShortText, Text
-from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen
+from app.workflows.model import COMMON_TRIGGER_LABELS, Ladder, StagnationRule, StateDef, TransitionDef, heropenen
 
 # The level owner of every step is the gemeente (team OOV); the lokale driehoek decides on prioritisation through
 # its bestuurder, a role, not another owner. niet_geprioriteerd stays with the gemeente, which may reconsider.
@@ -62,17 +63,23 @@ class BesluitDriehoek(Forbid):
     besluit_driehoek_datum: Day
 
 
-class Evaluatie(Forbid):
+class Evaluatie(Afsluiten):
     evaluatie: Text
 
 
 P = ("procesregisseur",)
 PB = ("procesregisseur", "bestuurder")
 
+# Directions: the steps of the 7-stappenmodel are process steps (lateral); prioritising a group (or reconsidering
+# one that was not) steps the approach up, not prioritising it and afschalen step it down.
+UP, DOWN, LATERAL, CLOSE = Direction.up, Direction.down, Direction.lateral, Direction.close
+REGULAR_END = ("afschaling", "niet_geprioriteerd")
+
 TRANSITIONS: tuple[TransitionDef, ...] = (
-    TransitionDef("start_verkenning", "signalering", "verkenning", P),
-    TransitionDef("geen_groepsaanpak", "verkenning", "afgesloten", P),
-    TransitionDef("namenlijst_opstellen", "verkenning", "groepsscan", P, data_model=Noodzaak),
+    TransitionDef("start_verkenning", "signalering", "verkenning", P, direction=LATERAL),
+    # No group approach is called for: no ground for a joint approach.
+    closing("geen_groepsaanpak", "verkenning", P, Uitstroomreden.geen_grondslag),
+    TransitionDef("namenlijst_opstellen", "verkenning", "groepsscan", P, data_model=Noodzaak, direction=LATERAL),
     TransitionDef(
         "groepsscan_afronden",
         "groepsscan",
@@ -80,6 +87,7 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         P,
         org_kind_roles=(("medewerker", "politie"),),
         data_model=GroepsscanAfronden,
+        direction=LATERAL,
     ),
     # The duiding describes group dynamics and problems: a risk assessment, hence veiligheid.
     TransitionDef(
@@ -90,21 +98,42 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         data_model=DuidingAfronden,
         guards=("concept_plan_exists",),
         data_category="veiligheid",
+        direction=LATERAL,
     ),
-    TransitionDef("prioriteren", "prioritering", "planvorming", PB, data_model=BesluitDriehoek),
-    TransitionDef("niet_prioriteren", "prioritering", "niet_geprioriteerd", PB, data_model=BesluitDriehoek),
-    TransitionDef("heroverwegen", "niet_geprioriteerd", "verkenning", P),
+    TransitionDef("prioriteren", "prioritering", "planvorming", PB, data_model=BesluitDriehoek, direction=UP),
+    TransitionDef("niet_prioriteren", "prioritering", "niet_geprioriteerd", PB, data_model=BesluitDriehoek,
+                  direction=DOWN),
+    TransitionDef("heroverwegen", "niet_geprioriteerd", "verkenning", P, direction=UP),
     TransitionDef(
-        "plan_vaststellen", "planvorming", "uitvoering", P, guards=("plan_has_action",), marks_plan_vastgesteld=True
+        "plan_vaststellen", "planvorming", "uitvoering", P, guards=("plan_has_action",), marks_plan_vastgesteld=True,
+        direction=LATERAL,
     ),
-    TransitionDef("bijstellen_duiding", "uitvoering", "groepsduiding", P),
-    TransitionDef("bijstellen_plan", "uitvoering", "planvorming", P),
-    TransitionDef("afschalen", "uitvoering", "afschaling", P),
-    TransitionDef("afschalen_niet_mogelijk", "afschaling", "uitvoering", P),
-    TransitionDef("afsluiten", "afschaling", "afgesloten", P, data_model=Evaluatie),
-    TransitionDef("afsluiten", "niet_geprioriteerd", "afgesloten", P),
+    TransitionDef("bijstellen_duiding", "uitvoering", "groepsduiding", P, direction=LATERAL),
+    TransitionDef("bijstellen_plan", "uitvoering", "planvorming", P, direction=LATERAL),
+    TransitionDef("afschalen", "uitvoering", "afschaling", P, direction=DOWN),
+    TransitionDef("afschalen_niet_mogelijk", "afschaling", "uitvoering", P, direction=UP),
+    TransitionDef("afsluiten", "afschaling", "afgesloten", P, data_model=Evaluatie, direction=CLOSE),
+    TransitionDef("afsluiten", "niet_geprioriteerd", "afgesloten", P, data_model=Afsluiten, direction=CLOSE),
+    *early_closures(STATES, regular_end=REGULAR_END),
     heropenen(STATES),
 )
+
+TRIGGER_LABELS: dict[str, str] = {
+    **COMMON_TRIGGER_LABELS,
+    "start_verkenning": "Verkenning starten",
+    "geen_groepsaanpak": "Geen groepsaanpak",
+    "namenlijst_opstellen": "Namenlijst opstellen",
+    "groepsscan_afronden": "Groepsscan afronden",
+    "duiding_afronden": "Groepsduiding afronden",
+    "prioriteren": "Prioriteren",
+    "niet_prioriteren": "Niet prioriteren",
+    "heroverwegen": "Heroverwegen",
+    "plan_vaststellen": "Plan van aanpak vaststellen",
+    "bijstellen_duiding": "Groepsduiding bijstellen",
+    "bijstellen_plan": "Plan van aanpak bijstellen",
+    "afschalen": "Afschalen",
+    "afschalen_niet_mogelijk": "Afschalen niet mogelijk",
+}
 
 LADDER = Ladder(
     case_type="jeugdgroep",
@@ -119,4 +148,9 @@ LADDER = Ladder(
     stagnation=StagnationRule(StagnationKind.flag),
     guards={"concept_plan_exists": guards.concept_plan_exists, "plan_has_action": guards.plan_has_action},
     effects={},
+    trigger_labels=TRIGGER_LABELS,
+    vocabularies={
+        "classificatie_legacy": {"hinderlijk": "Hinderlijk", "overlastgevend": "Overlastgevend",
+                                 "crimineel": "Crimineel"},
+    },
 )

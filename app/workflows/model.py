@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.vocabulary import DataCategory, OrganisationKind, Role, StagnationKind, SubjectType
+from app.vocabulary import DataCategory, Direction, OrganisationKind, Role, StagnationKind, SubjectType, Uitstroomreden
 
 # The closed vocabularies of DOMAIN.md (app/vocabulary.py); the engine refuses a ladder that uses anything else.
 ROLES: frozenset[str] = frozenset(Role)
@@ -21,6 +21,10 @@ SUBJECT_TYPES: frozenset[str] = frozenset(SubjectType)
 
 FINAL_STATE = "afgesloten"
 REOPEN_TRIGGER = "heropenen"
+# Possible from every open state (DOMAIN.md "Closing a case"); app/workflows/closing.py writes its transitions.
+CLOSE_TRIGGER = "afsluiten"
+# The two triggers every ladder has, labelled once.
+COMMON_TRIGGER_LABELS: Mapping[str, str] = {CLOSE_TRIGGER: "Afsluiten", REOPEN_TRIGGER: "Heropenen"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class StateDef:
     owner: str | None = None
     owner_required: bool = False
     owner_named_by: str | None = None
+    # Being in this state reveals a decision of this data category (radicalisering `casusoverleg`/`monitoring`:
+    # the weegtafel took the person on, `veiligheid`): a participant without it sees a neutral phase.
+    category: str | None = None
+
+
+WITHHELD_STATE_LABEL = "In behandeling"
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,11 @@ class TransitionDef:
     marks_plan_vastgesteld: bool = False
     sets_regie_from: str | None = None
     reflexive: bool = False
+    # Required: a keyword with a default only so that the fields above keep theirs; the engine refuses None.
+    direction: Direction | None = None
+    # The outflow reason a closing trigger other than afsluiten records (its data model carries it, fixed);
+    # afsluiten takes the reason from its data instead.
+    uitstroomreden: Uitstroomreden | None = None
 
     def permits(self, roles: Iterable[str], org_kind: str | None = None) -> bool:
         """Whether a principal with these roles, in an organisation of this kind, is named by this transition."""
@@ -94,6 +109,10 @@ class TransitionDef:
         if held & set(self.roles):
             return True
         return any(role in held and kind == org_kind for role, kind in self.org_kind_roles)
+
+    @property
+    def closes(self) -> bool:
+        return self.dest == FINAL_STATE and self.source != FINAL_STATE
 
     @property
     def needs_plan(self) -> bool:
@@ -149,6 +168,19 @@ class Ladder:
     stagnation: StagnationRule
     guards: Mapping[str, Guard]
     effects: Mapping[str, Effect]
+    # Dutch label of every trigger of the ladder (COMMON_TRIGGER_LABELS included).
+    trigger_labels: Mapping[str, str]
+    # The ladder's own closed vocabularies, by the data or details key they fill: code -> Dutch label. Every ladder
+    # also publishes `trigger`, `direction` and `uitstroomreden` (the engine adds those).
+    vocabularies: Mapping[str, Mapping[str, str]]
+    # Whether the reporting organisation of a signal triaged into (or linked to) a case becomes a participant.
+    # False where the reporter is to learn the outcome of its signal, not the case (radicalisering: the school
+    # that reported sees the status of its signal; DOMAIN.md).
+    melder_joins: bool = True
+    # initial state -> the guards a case opened there must pass, run on the details given at opening (as the
+    # transition's data and as the details): opening straight into a state asks what climbing into it asks
+    # (IJAM `pga`: the criteria of `opschalen`).
+    initial_guards: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def state(self, code: str) -> StateDef:
         for s in self.states:
@@ -168,12 +200,24 @@ class Ladder:
     def state_codes(self) -> tuple[str, ...]:
         return tuple(s.code for s in self.states)
 
+    def hides_state(self, state: str, categories: frozenset[str] | frozenset[Any]) -> bool:
+        """Whether a caller with `categories` sees `state` only as the neutral phase (WITHHELD_STATE_LABEL)."""
+        category = self.state(state).category
+        return category is not None and category not in categories
+
     def escalates(self, source: str, dest: str) -> bool:
         """Whether moving from `source` to `dest` climbs the ladder: both are rungs (have a tier) and `dest` is
         higher. Entering the ladder from an untiered state (AVE `oppakken`, radicalisering `besluit_pga`) is
         not an escalation; neither is staying in the same state."""
         from_tier, to_tier = self.state(source).tier, self.state(dest).tier
         return from_tier is not None and to_tier is not None and to_tier > from_tier
+
+    def uitstroomreden_categories(self, reason: str) -> frozenset[str]:
+        """The data categories of this ladder's closing decisions that record `reason`. A reader lacking one of
+        them is not shown the case's reason: it would tell which decision closed the case (radicalisering
+        `besluit_strafrechtelijk`: veiligheid), which the history withholds from that reader."""
+        return frozenset(t.data_category for t in self.transitions
+                         if t.closes and t.uitstroomreden == reason and t.data_category is not None)
 
 
 # Helpers for writing ladders: DOMAIN.md's "any open state -> same" rows and the common heropenen row.
@@ -185,12 +229,14 @@ def reflexive(
     roles: tuple[str, ...],
     **kwargs: Any,
 ) -> tuple[TransitionDef, ...]:
-    """One self transition per open (non-afgesloten) state."""
+    """One self transition per open (non-afgesloten) state: lateral, the case stays where it is."""
     return tuple(
-        TransitionDef(trigger, s.code, s.code, roles, reflexive=True, **kwargs) for s in states if s.code != FINAL_STATE
+        TransitionDef(trigger, s.code, s.code, roles, reflexive=True, direction=Direction.lateral, **kwargs)
+        for s in states if s.code != FINAL_STATE
     )
 
 
 def heropenen(states: tuple[StateDef, ...], data_model: type[BaseModel] | None = None) -> TransitionDef:
     """afgesloten -> the ladder's first state; the reason is the trigger's own `reason`, not data."""
-    return TransitionDef(REOPEN_TRIGGER, FINAL_STATE, states[0].code, ("procesregisseur",), data_model=data_model)
+    return TransitionDef(REOPEN_TRIGGER, FINAL_STATE, states[0].code, ("procesregisseur",), data_model=data_model,
+                         direction=Direction.reopen)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.code_fields import OneOf
-from app.vocabulary import CaseType, DataCategory, OrganisationKind, Role, SubjectType
+from app.vocabulary import CaseType, DataCategory, Direction, OrganisationKind, Role, SubjectType, Uitstroomreden
 from app.workflows.codes import STATES, STEPS, TRIGGERS
 
 
@@ -33,6 +33,9 @@ class WorkflowState(BaseModel):
     owner_named_by: str | None = Field(
         None, description="The transition data key that names the owning organisation per case, where the owner "
                           "is no fixed kind (AVE casusniveau and monitoring: casusregie_organisatie at oppakken)")
+    category: DataCategory | None = Field(
+        None, description="Being in this state reveals a decision of this data category: a participant without it "
+                          "sees the neutral phase `In behandeling` (`state_withheld`) in cases, lists and history")
 
 
 class OrgKindRole(BaseModel):
@@ -46,6 +49,13 @@ class WorkflowTransition(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     trigger: Annotated[str, OneOf(TRIGGERS)]
+    label: str = Field(description="The trigger's Dutch label")
+    direction: Direction = Field(description="up or down the ladder (by tier where both states have one), lateral "
+                                             "(a process step or a self transition), close (into afgesloten), "
+                                             "reopen (out of afgesloten)")
+    uitstroomreden: Uitstroomreden | None = Field(
+        description="The outflow reason this closing trigger records; null for afsluiten (its data names the "
+                    "reason) and for every transition that does not close")
     from_: Annotated[str, OneOf(STATES)] = Field(alias="from", serialization_alias="from")
     to: Annotated[str, OneOf(STATES)]
     roles: list[Role]
@@ -81,4 +91,12 @@ class Workflow(BaseModel):
     states: list[WorkflowState]
     transitions: list[WorkflowTransition]
     stagnation: StagnationFlag | StagnationEscalate = Field(discriminator="kind")
+    melder_joins: bool = Field(description="Whether the organisation that reported a signal becomes a participant "
+                                           "when the signal is triaged into a case of this type; if false it sees "
+                                           "its signal's status only")
+    vocabularies: dict[str, dict[str, str]] = Field(
+        description="Dutch labels of the ladder's codes, per vocabulary: code -> label. Every ladder has `trigger`, "
+                    "`direction` and `uitstroomreden`; besides, the data and details keys with a closed set of codes "
+                    "(e.g. `escalatiereden`, `ave_fase`, `criteria`, `delictcategorie`). State labels are in "
+                    "`states`")
     mermaid: str = Field(description="The ladder as a Mermaid state diagram")

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from app.vocabulary import StagnationKind
-from app.workflows import guards
+from pydantic import Field, ValidationInfo, field_validator
+
+from app.kit.moments import Day
+from app.vocabulary import BestuurlijkeMaatregel, Direction, MaatregelStatus, StagnationKind, Uitstroomreden
+from app.workflows import guards, labels
+from app.workflows.closing import Afsluiten, closing, early_closures
 from app.workflows.fields import AveFase, Criteria, Escalatiereden, Forbid, OrganisationCode, Text
-from app.workflows.model import Ladder, StagnationRule, StateDef, TransitionDef, heropenen, reflexive
+from app.workflows.model import (
+    COMMON_TRIGGER_LABELS,
+    Ladder,
+    StagnationRule,
+    StateDef,
+    TransitionDef,
+    heropenen,
+    reflexive,
+)
 
 # Level owners: the ZVH (procesregie) outside casusniveau and monitoring, where the organisation named at
 # `oppakken` holds casusregie; managementniveau is the ZVH with the partners' managers; at bestuurlijk_niveau the
@@ -24,9 +36,51 @@ STATES: tuple[StateDef, ...] = (
 )
 
 
+class Doorzettingsbesluit(Forbid):
+    besluit: Text
+    # The day the bestuurder decided, where it is recorded later (the transition has the moment of recording).
+    datum: Day | None = None
+
+
+class MaatregelRegistreren(Forbid):
+    """One bestuurlijke maatregel in one status; a later status of the same maatregel is a new registration."""
+
+    maatregel: BestuurlijkeMaatregel
+    datum: Day
+    status: MaatregelStatus
+    toelichting: Text | None = Field(None, validate_default=True,
+                                     description="Required when maatregel is `anders`: which measure")
+
+    @field_validator("toelichting")
+    @classmethod
+    def anders_is_explained(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `anders` alone would tell the partners nothing about what the burgemeester imposed.
+        if value is None and info.data.get("maatregel") == BestuurlijkeMaatregel.anders:
+            raise ValueError("required when maatregel is anders")
+        return value
+
+
+MAATREGEL_LABELS: dict[BestuurlijkeMaatregel, str] = {
+    BestuurlijkeMaatregel.gedragsaanwijzing: "Gedragsaanwijzing (art. 151d Gemeentewet)",
+    BestuurlijkeMaatregel.woningsluiting: "Woningsluiting (art. 174a Gemeentewet)",
+    BestuurlijkeMaatregel.bestuurlijke_waarschuwing: "Bestuurlijke waarschuwing",
+    BestuurlijkeMaatregel.anders: "Anders (zie de toelichting)",
+}
+MAATREGEL_STATUS_LABELS: dict[MaatregelStatus, str] = {
+    MaatregelStatus.voorgenomen: "Voorgenomen",
+    MaatregelStatus.opgelegd: "Opgelegd",
+    MaatregelStatus.ingetrokken: "Ingetrokken",
+    MaatregelStatus.uitgevoerd: "Uitgevoerd",
+}
+
+
 class Details(Forbid):
     ave_fase: AveFase | None = None
     criteria: Criteria | None = None
+    # The last doorzettingsbesluit, so that the case shows what the bestuurder decided (the history has them all).
+    doorzettingsbesluit: Doorzettingsbesluit | None = None
+    # None rather than []: a new case has no such key, so that it withholds nothing from anyone.
+    maatregelen: list[MaatregelRegistreren] | None = None
 
 
 class Oppakken(Forbid):
@@ -39,20 +93,28 @@ class Escaleren(Forbid):
     escalatiereden: Escalatiereden
 
 
-class Doorzettingsbesluit(Forbid):
-    besluit: Text
-
-
 class AveFaseWijzigen(Forbid):
     ave_fase: AveFase
 
 
 P = ("procesregisseur",)
 CP = ("casusregisseur", "procesregisseur")
+B = ("bestuurder",)
+BESTUURLIJK = "bestuurlijk_niveau"
+# The doorzettingsbesluit directs the joint approach of the nuisance (often the corporation's part in it, which
+# must read it to carry it out): wonen, like the corporation measures it weighs. The bestuurlijke maatregelen are
+# control measures (DOMAIN.md: veiligheid), for those whose convenant grants that.
+WONEN, VEILIGHEID = "wonen", "veiligheid"
+
+# Directions: the tiers decide where both states have one (escaleren, deescaleren, doorzettingsbesluit); taking a
+# case up from triage is an intake, not an escalation (as in Ladder.escalates); afschalen to monitoring steps down
+# and heropschalen back up.
+UP, DOWN, LATERAL, CLOSE = Direction.up, Direction.down, Direction.lateral, Direction.close
 
 TRANSITIONS: tuple[TransitionDef, ...] = (
-    TransitionDef("triage_starten", "melding", "triage", P),
-    TransitionDef("niet_in_behandeling", "triage", "afgesloten", P),
+    TransitionDef("triage_starten", "melding", "triage", P, direction=LATERAL),
+    # Not taken up after screening: no ground for a joint approach.
+    closing("niet_in_behandeling", "triage", P, Uitstroomreden.geen_grondslag),
     TransitionDef(
         "oppakken",
         "triage",
@@ -62,22 +124,48 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         guards=("criteria_met",),
         effect="store_ave_fase_criteria",
         sets_regie_from=CASUSREGIE,
+        direction=LATERAL,
     ),
-    TransitionDef("escaleren", "casusniveau", "procesniveau", CP, data_model=Escaleren),
-    TransitionDef("escaleren", "procesniveau", "managementniveau", CP, data_model=Escaleren),
-    TransitionDef("escaleren", "managementniveau", "bestuurlijk_niveau", P, data_model=Escaleren),
-    TransitionDef("deescaleren", "procesniveau", "casusniveau", P),
-    TransitionDef("deescaleren", "managementniveau", "procesniveau", P),
-    TransitionDef("deescaleren", "bestuurlijk_niveau", "managementniveau", ("bestuurder",)),
+    TransitionDef("escaleren", "casusniveau", "procesniveau", CP, data_model=Escaleren, direction=UP),
+    TransitionDef("escaleren", "procesniveau", "managementniveau", P, data_model=Escaleren, direction=UP),
+    TransitionDef("escaleren", "managementniveau", "bestuurlijk_niveau", P, data_model=Escaleren, direction=UP),
+    TransitionDef("deescaleren", "procesniveau", "casusniveau", P, direction=DOWN),
+    TransitionDef("deescaleren", "managementniveau", "procesniveau", P, direction=DOWN),
+    TransitionDef("deescaleren", BESTUURLIJK, "managementniveau", B, direction=DOWN),
     TransitionDef(
-        "doorzettingsbesluit", "bestuurlijk_niveau", "procesniveau", ("bestuurder",), data_model=Doorzettingsbesluit
+        "doorzettingsbesluit", BESTUURLIJK, "procesniveau", B, data_model=Doorzettingsbesluit,
+        effect="store_doorzettingsbesluit", data_category=WONEN, direction=DOWN,
     ),
-    TransitionDef("afschalen", "casusniveau", "monitoring", CP),
-    TransitionDef("heropschalen", "monitoring", "casusniveau", CP),
-    TransitionDef("afsluiten", "monitoring", "afgesloten", P),
+    TransitionDef("afschalen", "casusniveau", "monitoring", CP, direction=DOWN),
+    TransitionDef("heropschalen", "monitoring", "casusniveau", CP, direction=UP),
+    TransitionDef("afsluiten", "monitoring", "afgesloten", P, data_model=Afsluiten, direction=CLOSE),
+    *early_closures(STATES, regular_end=("monitoring",)),
     *reflexive("ave_fase_wijzigen", STATES, CP, data_model=AveFaseWijzigen, effect="store_ave_fase"),
+    # Where the burgemeester holds doorzettingsmacht, the measures only the burgemeester can take.
+    *reflexive(
+        "maatregel_registreren",
+        (s for s in STATES if s.code == BESTUURLIJK),
+        B,
+        data_model=MaatregelRegistreren,
+        effect="append_maatregel",
+        data_category=VEILIGHEID,
+    ),
     heropenen(STATES),
 )
+
+TRIGGER_LABELS: dict[str, str] = {
+    **COMMON_TRIGGER_LABELS,
+    "triage_starten": "Screening starten",
+    "niet_in_behandeling": "Niet in behandeling nemen",
+    "oppakken": "Oppakken op casusniveau",
+    "escaleren": "Escaleren naar het volgende niveau",
+    "deescaleren": "De-escaleren naar het vorige niveau",
+    "doorzettingsbesluit": "Doorzettingsbesluit nemen",
+    "afschalen": "Afschalen naar monitoring",
+    "heropschalen": "Heropschalen naar casusniveau",
+    "ave_fase_wijzigen": "AVE-fase wijzigen",
+    "maatregel_registreren": "Bestuurlijke maatregel registreren",
+}
 
 LADDER = Ladder(
     case_type="woonoverlast",
@@ -88,7 +176,7 @@ LADDER = Ladder(
     initial_states=(STATES[0].code,),
     details_model=Details,
     # ave_fase and the intake criteria are AVE's shared working vocabulary: process data for every participant.
-    details_categories={},
+    details_categories={"doorzettingsbesluit": WONEN, "maatregelen": VEILIGHEID},
     # Breaking stagnation is AVE's purpose: on every rung that has a next one, not only the first.
     stagnation=StagnationRule(
         StagnationKind.escalate,
@@ -100,5 +188,15 @@ LADDER = Ladder(
     effects={
         "store_ave_fase_criteria": guards.store("ave_fase", "criteria"),
         "store_ave_fase": guards.store("ave_fase"),
+        "store_doorzettingsbesluit": guards.store_record("doorzettingsbesluit", "besluit", "datum"),
+        "append_maatregel": guards.append("maatregelen", *MaatregelRegistreren.model_fields),
+    },
+    trigger_labels=TRIGGER_LABELS,
+    vocabularies={
+        "ave_fase": labels.vocabulary(labels.AVE_FASE),
+        "criteria": labels.vocabulary(labels.CRITERIA),
+        "escalatiereden": labels.vocabulary(labels.ESCALATIEREDEN),
+        "maatregel": labels.vocabulary(MAATREGEL_LABELS),
+        "maatregel_status": labels.vocabulary(MAATREGEL_STATUS_LABELS),
     },
 )

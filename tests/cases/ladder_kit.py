@@ -3,6 +3,9 @@
 A test file transcribes DOMAIN.md's table of its ladder as a list of `Row`s (valid data for each
 trigger, who fires it here and what makes its guard true), wraps it with its states and principals
 in a `Ladder`, and from that walks the happy path and checks every refusal of every trigger.
+Regie moves with the level owner (DOMAIN.md "Regie and level owners"), and a casusregisseur acts only
+where its organisation holds regie: a test file states who holds regie per state in its test world
+(`regie`), derives the casusregisseur's rows from it, and every move checks it.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class Ladder:
     participants: tuple[str, ...]  # the organisations invited into every new case
     rows: Sequence[Row]
     steps: bool = False  # the states give a step (7-stappenmodel) and no tier, instead of a tier
+    # state -> the organisation holding regie there in these tests (DOMAIN.md "Regie and level owners"); a state
+    # left out (afgesloten: regie stays where it was) is not checked
+    regie: Mapping[str, str] = field(default_factory=dict)
 
     def assert_in_state(self, case: dict[str, Any], state: str) -> None:
         """State, step/tier and the deadline of DOMAIN.md: due_at is entry + max_dagen, closed_at only at afgesloten."""
@@ -88,7 +94,7 @@ class Ladder:
         """A new case in which every principal takes part; its `version` counts the invitations."""
         case = await world.case(self.case_type, **extra)
         self.assert_in_state(case, case["state"])
-        for org in self.participants:
+        for org in (o for o in self.participants if o not in {p["organisation"] for p in case["participants"]}):
             r = await world.client.post(f"/v1/cases/{case['id']}/participants", json={"organisation": org},
                                         headers=world.regisseur)
             assert r.status_code == 201, r.text
@@ -134,6 +140,8 @@ class Ladder:
             assert (moved["state"], moved["due_at"]) == (case["state"], case["due_at"])
         else:
             self.assert_in_state(moved, r.dest)
+        if r.dest in self.regie:
+            assert moved["regie_organisation"] == self.regie[r.dest], (r.id, moved["regie_organisation"])
         assert moved["version"] == version + 1
         assert res.headers["etag"] == f'"{moved["version"]}"'
         return moved

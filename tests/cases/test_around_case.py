@@ -60,7 +60,11 @@ async def test_case_shape_reference_etag_and_location(world: World) -> None:
     assert r.headers["etag"] == '"1"' and r.headers["location"] == f"/v1/cases/{case['id']}"
     assert case["reference"].startswith("JG-") and case["state"] == "signalering" and case["step"] == "1"
     assert case["due_at"] is not None and case["overdue"] is False
-    assert [p["organisation"] for p in case["participants"]] == ["zvh-mh"]
+    # The level owner of every jeugdgroep step is the gemeente (DOMAIN.md "Regie and level owners"): opening
+    # without a named regie brings the one gemeente party in and gives it regie, in the same version.
+    assert [(p["organisation"], p["basis"]) for p in case["participants"]] == [("gemeente", "regie"),
+                                                                               ("zvh-mh", "opener")]
+    assert (case["regie_organisation"], case["regie_gap"], case["version"]) == ("gemeente", False, 1)
     group = [s for s in case["subjects"] if s["type"] == "groep"]
     members = [s for s in case["subjects"] if s["member_of"] == group[0]["id"]]
     assert group[0]["name"] == "De Hangplek" and [m["name"] for m in members] == ["Lid Een"]
@@ -120,13 +124,23 @@ async def test_participants_rules(world: World) -> None:
 
 
 async def test_regie_and_details_patch(world: World) -> None:
+    # aangemeld's level owner is the gemeente (DOMAIN.md "Regie and level owners"): opening gives it regie.
     case = await world.case("ex_gedetineerde", participants=("gemeente",))
     cid = case["id"]
+    assert (case["regie_organisation"], case["regie_gap"], case["version"]) == ("gemeente", False, 1)
+    casusregisseur = world.h("gemeente", "casusregisseur")
+    # The procesregisseur may name another regie organisation; the gemeente's casusregisseur then may not write.
+    r = await world.client.patch(f"/v1/cases/{cid}", json={"regie_organisation": "zvh-mh"},
+                                 headers=world.regisseur | {"If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    assert (r.json()["regie_organisation"], r.json()["regie_gap"], r.headers["etag"]) == ("zvh-mh", True, '"2"')
+    r = await world.client.patch(f"/v1/cases/{cid}", json={"details": {"basisvoorwaarden": {"onderdak": "geregeld"}}},
+                                 headers=casusregisseur)
+    assert r.status_code == 403, r.text
     r = await world.client.patch(f"/v1/cases/{cid}", json={"regie_organisation": "gemeente"},
                                  headers=world.regisseur | {"If-Match": '"2"'})
     assert r.status_code == 200, r.text
     assert r.json()["regie_organisation"] == "gemeente" and r.headers["etag"] == '"3"'
-    casusregisseur = world.h("gemeente", "casusregisseur")
     r = await world.client.patch(f"/v1/cases/{cid}", json={"details": {"basisvoorwaarden": {"onderdak": "geregeld"}}},
                                  headers=casusregisseur)
     assert r.status_code == 200, r.text

@@ -68,9 +68,17 @@ async def test_an_overdue_ave_case_at_casusniveau_is_escalated_once_by_systeem(
     assert (last["trigger"], last["from_state"], last["to_state"], last["actor_sub"], last["actor_org"]) == (
         "escaleren", "casusniveau", "procesniveau", "systeem", "systeem")
     assert last["data"] == {"escalatiereden": "stagnatie_samenwerking"}
+    assert after["regie_organisation"] == "zvh-mh"  # procesniveau's level owner (DOMAIN.md "Regie and level owners")
     entries = [r for r in await audit_rows(db_url) if r.actor_sub == "systeem"]
-    assert [(e.action, e.outcome, str(e.case_id)) for e in entries] == [("case:transition", "allowed", case["id"])]
-    assert entries[0].detail["reason"] == "stagnatie" and sorted(map(str, entries[0].subject_ids)) == sorted(
+    # Regie by level owner: the ZVH at opening (melding), the ZVH again on entering procesniveau; then the escalation.
+    assert [(e.action, e.outcome, str(e.case_id)) for e in entries] == [
+        ("case:update", "allowed", case["id"]), ("case:update", "allowed", case["id"]),
+        ("case:transition", "allowed", case["id"])]
+    assert [(e.detail["trigger"], e.detail["state"], e.detail["regie_organisation"], e.detail["previous"])
+            for e in entries[:2]] == [("aanmaken", "melding", "zvh-mh", None),
+                                      ("escaleren", "procesniveau", "zvh-mh", "woonpunt")]
+    escalation = entries[2]
+    assert escalation.detail["reason"] == "stagnatie" and sorted(map(str, escalation.subject_ids)) == sorted(
         s["id"] for s in case["subjects"])
 
 
@@ -91,9 +99,12 @@ async def test_an_overdue_case_on_another_ladder_is_flagged_once_and_a_new_state
     acts = await deadline_pass(app.state.db, now=_after(moved))
     assert [(str(a.case_id), a.action) for a in acts] == [(case["id"], "flagged")]
     entries = [r for r in await audit_rows(db_url) if r.actor_sub == "systeem"]
-    # Between the flags, opschalen into netwerkoverleg brought that rung's level owner (the gemeente) in.
+    # Between the flags, opschalen into netwerkoverleg brought that rung's level owner (the gemeente) in and gave
+    # it regie (DOMAIN.md "Regie and level owners"); knooppunt_school's owner (onderwijs) is no party here.
     assert [(e.action, str(e.case_id)) for e in entries] == [
-        ("case:overdue", case["id"]), ("participant:create", case["id"]), ("case:overdue", case["id"])]
+        ("case:overdue", case["id"]), ("participant:create", case["id"]), ("case:update", case["id"]),
+        ("case:overdue", case["id"])]
+    assert (entries[2].detail["regie_organisation"], entries[2].detail["state"]) == ("gemeente", "netwerkoverleg")
     flags = [e for e in entries if e.action == "case:overdue"]
     assert [f.detail["state"] for f in flags] == [case["state"], moved["state"]]
 

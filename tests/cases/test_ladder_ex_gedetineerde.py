@@ -65,22 +65,36 @@ async def basisvoorwaarden_bekend(world: World, case_id: str) -> httpx.Response:
                                   inkomen="geregeld", schulden="niet_geregeld", zorgverzekering="geregeld")
 
 
+# Who holds regie in each state here (DOMAIN.md "Regie and level owners": regie moves with the level owner): the
+# gemeente (nazorgcoördinator) from aangemeld to nazorg, the ZVH at the pga. afgesloten keeps whatever it had.
+REGIE_IN: dict[str, str] = {s: REGIE for s in OPEN_STATES} | {"pga": "zvh-mh"}
+
 P = frozenset({"procesregisseur"})
-PC = frozenset({"procesregisseur", "casusregisseur"})
+
+
+def pc(state: str) -> frozenset[str]:
+    """The procesregisseur, and the casusregisseur where its organisation holds regie (app/access/cases.py)."""
+    return P | ({"casusregisseur"} if REGIE_IN[state] == PRINCIPALS["casusregisseur"][0] else set())
+
+
 PB = frozenset({"procesregisseur", "bestuurder"})
 MELDING_18B = {"delictcategorie": "geweld", "ontvangen_op": "2025-03-01"}
 BEHEERSMAATREGEL = {"maatregel": "Gebiedsverbod binnenstad"}
 
+VROEGTIJDIG = {"uitstroomreden": "detentie"}
+
 ROWS: list[Row] = [
-    Row("screenen", "aangemeld", "in_detentie", PC, {"verwachte_invrijheidstelling": "2025-09-01"},
+    Row("screenen", "aangemeld", "in_detentie", pc("aangemeld"), {"verwachte_invrijheidstelling": "2025-09-01"},
         by="casusregisseur"),
-    Row("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", PC),
-    Row("invrijheidstelling", "voorbereiding_terugkeer", "nazorg", PC, {"invrijheidstelling_datum": "2025-09-03"},
-        by="casusregisseur"),
+    Row("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", pc("in_detentie")),
+    Row("invrijheidstelling", "voorbereiding_terugkeer", "nazorg", pc("voorbereiding_terugkeer"),
+        {"invrijheidstelling_datum": "2025-09-03"}, by="casusregisseur"),
     Row("opschalen_pga", "nazorg", "pga", P),
     Row("afschalen", "pga", "nazorg", P),
     Row("afsluiten", "nazorg", "afgesloten", P, prepare=basisvoorwaarden_bekend,
         guard_missing=tuple(f"basisvoorwaarden.{k}" for k in BASISVOORWAARDEN)),
+    # Closing early (DOMAIN.md "Closing a case"): from every other open state, with an uitstroomreden.
+    *(Row("afsluiten", s, "afgesloten", P, VROEGTIJDIG) for s in OPEN_STATES if s != "nazorg"),
     *(Row("melding_18b_registreren", s, s, PB, MELDING_18B) for s in OPEN_STATES),
     *(Row("beheersmaatregel_registreren", s, s, PB, BEHEERSMAATREGEL) for s in OPEN_STATES),
     Row("heropenen", "afgesloten", "aangemeld", P),
@@ -100,7 +114,7 @@ HAPPY: list[tuple[str, str, str]] = [
 ]
 
 # The ladder kit on this ladder; the tests below use its checks by their short names.
-LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS)
+LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, regie=REGIE_IN)
 headers, fire, get_case, open_case = LADDER.headers, LADDER.fire, LADDER.get_case, LADDER.open_case
 assert_in_state, route, move = LADDER.assert_in_state, LADDER.route, LADDER.move
 check_happy_path, check_refusals = LADDER.check_happy_path, LADDER.check_refusals

@@ -36,9 +36,12 @@ PRINCIPALS: dict[str, tuple[str, str]] = {
     "bestuurder": ("gemeente", "bestuurder"),
     "medewerker": ("gemeente", "medewerker"),
     "medewerker_politie": ("politie", "medewerker"),
-    "casusregisseur": ("gemeente", "casusregisseur"),  # a jeugdgroep case has no regie organisation
+    "casusregisseur": ("gemeente", "casusregisseur"),  # holds regie (REGIE_IN), yet no trigger is its
 }
 PARTICIPANTS = ("gemeente", "politie")
+# Who holds regie in each state here (DOMAIN.md "Regie and level owners"): the gemeente (team OOV) at every step,
+# from opening. afgesloten keeps it.
+REGIE_IN: dict[str, str] = {s: "gemeente" for s in STATES if s != "afgesloten"}
 
 
 async def concept_plan(world: World, case_id: str) -> httpx.Response:
@@ -56,6 +59,8 @@ P = frozenset({"procesregisseur"})
 PB = frozenset({"procesregisseur", "bestuurder"})
 P_POLITIE = frozenset({"procesregisseur", "medewerker_politie"})
 DRIEHOEK = {"besluit_driehoek_datum": "2025-05-01"}
+
+VROEGTIJDIG = {"uitstroomreden": "verhuisd"}
 
 ROWS: list[Row] = [
     Row("start_verkenning", "signalering", "verkenning", P),
@@ -76,6 +81,9 @@ ROWS: list[Row] = [
     Row("afschalen_niet_mogelijk", "afschaling", "uitvoering", P),
     Row("afsluiten", "afschaling", "afgesloten", P, {"evaluatie": "Groep uiteengevallen, overlast gestopt"}),
     Row("afsluiten", "niet_geprioriteerd", "afgesloten", P),
+    # Closing early (DOMAIN.md "Closing a case"): from every other open state, with an uitstroomreden.
+    *(Row("afsluiten", s, "afgesloten", P, VROEGTIJDIG) for s in STATES
+      if s not in ("afschaling", "niet_geprioriteerd", "afgesloten")),
     Row("heropenen", "afgesloten", "signalering", P),
 ]
 
@@ -93,7 +101,7 @@ HAPPY: list[tuple[str, str, str]] = [
 ]
 
 # The ladder kit on this ladder; the tests below use its checks by their short names.
-LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, steps=True)
+LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, steps=True, regie=REGIE_IN)
 fire, open_case, row, route, move = LADDER.fire, LADDER.open_case, LADDER.row, LADDER.route, LADDER.move
 check_happy_path, check_refusals = LADDER.check_happy_path, LADDER.check_refusals
 

@@ -48,9 +48,16 @@ async def plan_with_action(world: World, case_id: str) -> httpx.Response:
     return await plan(world, case_id, "Gesprek met mentor")
 
 
+# Who holds regie in each state here (DOMAIN.md "Regie and level owners": regie moves with the level owner): the
+# gemeente at signaal, voorweging and weegtafel, the ZVH at casusoverleg and monitoring. afgesloten keeps it.
+REGIE_IN: dict[str, str] = {"signaal": REGIE, "voorweging": REGIE, "weegtafel": REGIE,
+                            "casusoverleg": "zvh-mh", "monitoring": "zvh-mh"}
+
 P = frozenset({"procesregisseur"})
 MOTIVERING = {"motivering": "Besproken aan de regionale weegtafel"}
 WEGING = {"weegcriteria": {"ideologie": True, "geweldsbereidheid": "laag"}, **MOTIVERING}
+
+VROEGTIJDIG = {"uitstroomreden": "verhuisd"}
 
 ROWS: list[Row] = [
     Row("voorwegen", "signaal", "voorweging", P),
@@ -63,6 +70,8 @@ ROWS: list[Row] = [
     Row("plan_vaststellen", "casusoverleg", "monitoring", P, prepare=plan_with_action, guard_missing=("plan",)),
     Row("bijstellen", "monitoring", "casusoverleg", P),
     Row("afsluiten", "monitoring", "afgesloten", P),
+    # Closing early (DOMAIN.md "Closing a case"): from every other open state, with an uitstroomreden.
+    *(Row("afsluiten", s, "afgesloten", P, VROEGTIJDIG) for s in STATES if s not in ("monitoring", "afgesloten")),
     Row("heropenen", "afgesloten", "signaal", P),
 ]
 
@@ -81,7 +90,7 @@ HAPPY: list[tuple[str, str, str]] = [
 ]
 
 # The ladder kit on this ladder; the tests below use its checks by their short names.
-LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS)
+LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, regie=REGIE_IN)
 fire, open_case, row, route, move = LADDER.fire, LADDER.open_case, LADDER.row, LADDER.route, LADDER.move
 check_happy_path, check_refusals = LADDER.check_happy_path, LADDER.check_refusals
 

@@ -34,7 +34,7 @@ PRINCIPALS: dict[str, tuple[str, str]] = {
     "procesregisseur": ("zvh-mh", "procesregisseur"),
     "bestuurder": ("gemeente", "bestuurder"),
     "medewerker": ("gemeente", "medewerker"),
-    "casusregisseur": ("woonpunt", "casusregisseur"),  # its organisation gets regie by `oppakken`
+    "casusregisseur": ("woonpunt", "casusregisseur"),  # its organisation gets regie by `oppakken` (REGIE_IN)
     "casusregisseur_zonder_regie": ("politie", "casusregisseur"),
 }
 PARTICIPANTS = ("gemeente", "woonpunt", "politie")
@@ -44,29 +44,53 @@ def criteria(a: bool, b: bool, c: bool, d: bool) -> dict[str, bool]:
     return {"a": a, "b": b, "c": c, "d": d}
 
 
+# Who holds regie in each state here (DOMAIN.md "Regie and level owners": regie moves with the level owner): the
+# ZVH (procesregie) at melding, triage, procesniveau and managementniveau, the gemeente at bestuurlijk_niveau, and
+# at casusniveau and monitoring the casusregie organisation named at `oppakken` (REGIE), also when the case comes
+# back down. afgesloten keeps whatever regie the case had.
+REGIE_IN: dict[str, str] = {
+    "melding": "zvh-mh",
+    "triage": "zvh-mh",
+    "casusniveau": REGIE,
+    "procesniveau": "zvh-mh",
+    "managementniveau": "zvh-mh",
+    "bestuurlijk_niveau": "gemeente",
+    "monitoring": REGIE,
+}
+
 P = frozenset({"procesregisseur"})
-CP = frozenset({"procesregisseur", "casusregisseur"})
 B = frozenset({"bestuurder"})
+
+
+def cp(state: str) -> frozenset[str]:
+    """The procesregisseur, and the casusregisseur where its organisation holds regie (app/access/cases.py)."""
+    return P | ({"casusregisseur"} if REGIE_IN[state] == PRINCIPALS["casusregisseur"][0] else set())
+
+
 ESCALATIE = {"escalatiereden": "oneenigheid"}
 OPPAKKEN = {"ave_fase": 3, "casusregie_organisatie": REGIE, "criteria": criteria(True, True, True, False)}
+
+VROEGTIJDIG = {"uitstroomreden": "verhuisd"}
 
 ROWS: list[Row] = [
     Row("triage_starten", "melding", "triage", P),
     Row("niet_in_behandeling", "triage", "afgesloten", P),
     Row("oppakken", "triage", "casusniveau", P, OPPAKKEN, guard_missing=("criteria",),
         guard_data={**OPPAKKEN, "criteria": criteria(True, True, False, False)}),
-    Row("escaleren", "casusniveau", "procesniveau", CP, ESCALATIE, by="casusregisseur"),
-    Row("escaleren", "procesniveau", "managementniveau", CP, ESCALATIE),
+    Row("escaleren", "casusniveau", "procesniveau", cp("casusniveau"), ESCALATIE, by="casusregisseur"),
+    Row("escaleren", "procesniveau", "managementniveau", P, ESCALATIE),  # the procesregisseur's only (DOMAIN.md)
     Row("escaleren", "managementniveau", "bestuurlijk_niveau", P, ESCALATIE),
     Row("deescaleren", "procesniveau", "casusniveau", P),
     Row("deescaleren", "managementniveau", "procesniveau", P),
     Row("deescaleren", "bestuurlijk_niveau", "managementniveau", B, by="bestuurder"),
     Row("doorzettingsbesluit", "bestuurlijk_niveau", "procesniveau", B, {"besluit": "Woonpunt zet de huur op"},
         by="bestuurder"),
-    Row("afschalen", "casusniveau", "monitoring", CP),
-    Row("heropschalen", "monitoring", "casusniveau", CP, by="casusregisseur"),
+    Row("afschalen", "casusniveau", "monitoring", cp("casusniveau")),
+    Row("heropschalen", "monitoring", "casusniveau", cp("monitoring"), by="casusregisseur"),
     Row("afsluiten", "monitoring", "afgesloten", P),
-    *(Row("ave_fase_wijzigen", s, s, CP, {"ave_fase": 2}) for s in STATES if s != "afgesloten"),
+    # Closing early (DOMAIN.md "Closing a case"): from every other open state, with an uitstroomreden.
+    *(Row("afsluiten", s, "afgesloten", P, VROEGTIJDIG) for s in STATES if s not in ("monitoring", "afgesloten")),
+    *(Row("ave_fase_wijzigen", s, s, cp(s), {"ave_fase": 2}) for s in STATES if s != "afgesloten"),
     Row("heropenen", "afgesloten", "melding", P),
 ]
 
@@ -86,7 +110,7 @@ HAPPY: list[tuple[str, str, str]] = [
 ]
 
 # The ladder kit on this ladder; the tests below use its checks by their short names.
-LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS)
+LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, regie=REGIE_IN)
 headers, fire, get_case, open_case, row = LADDER.headers, LADDER.fire, LADDER.get_case, LADDER.open_case, LADDER.row
 route, move, check_happy_path = LADDER.route, LADDER.move, LADDER.check_happy_path
 check_refusals = LADDER.check_refusals
@@ -96,9 +120,9 @@ check_refusals = LADDER.check_refusals
 
 
 async def test_happy_path(world: World) -> None:
-    case_id = await check_happy_path(world, HAPPY)
+    case_id = await check_happy_path(world, HAPPY)  # each move checks REGIE_IN: oppakken gave REGIE regie
     case = await get_case(world, case_id)
-    assert case["regie_organisation"] == REGIE
+    assert (case["state"], case["regie_organisation"], case["regie_gap"]) == ("melding", "zvh-mh", False)
     assert case["details"]["ave_fase"] == 2
 
 
@@ -139,7 +163,8 @@ async def test_oppakken_intake_criteria(world: World) -> None:
 
 async def test_oppakken_hands_regie_to_a_convenant_party(world: World) -> None:
     case = await world.case(CASE_TYPE, participants=("gemeente", "politie"))
-    assert case["regie_organisation"] is None
+    assert case["regie_organisation"] == "zvh-mh"  # melding's level owner, at opening
+    assert REGIE not in [p["organisation"] for p in case["participants"]]
     assert (await fire(world, case["id"], "triage_starten", {})).status_code == 200
     # `om` is a known organisation but no party to the convenant; `nergens` does not exist.
     for organisation in ("om", "nergens"):
@@ -149,22 +174,27 @@ async def test_oppakken_hands_regie_to_a_convenant_party(world: World) -> None:
     r = await fire(world, case["id"], "oppakken", OPPAKKEN)
     assert r.status_code == 200, r.text
     taken = r.json()
-    assert taken["regie_organisation"] == REGIE
+    assert (taken["regie_organisation"], taken["regie_gap"]) == (REGIE, False)
     assert {"organisation": REGIE, "basis": "regie"} in [
+        {"organisation": p["organisation"], "basis": p["basis"]} for p in taken["participants"]]
+    assert {"organisation": "zvh-mh", "basis": "opener"} in [
         {"organisation": p["organisation"], "basis": p["basis"]} for p in taken["participants"]]
     assert taken["details"] == {"ave_fase": 3, "criteria": criteria(True, True, True, False)}
     # Now the casusregisseur of the regie organisation may escalate; one of another participant may not.
     problem(await fire(world, case["id"], "escaleren", ESCALATIE, "casusregisseur_zonder_regie"), 403)
     r = await fire(world, case["id"], "escaleren", ESCALATIE, "casusregisseur")
     assert r.status_code == 200, r.text
-    assert r.json()["state"] == "procesniveau"
+    # At procesniveau regie is the ZVH's again: the casusregisseur may not even change the fase there.
+    assert (r.json()["state"], r.json()["regie_organisation"]) == ("procesniveau", "zvh-mh")
+    problem(await fire(world, case["id"], "ave_fase_wijzigen", {"ave_fase": 2}, "casusregisseur"), 403)
 
 
 async def test_bestuurlijk_niveau_belongs_to_procesregisseur_and_bestuurder(world: World) -> None:
     case = await open_case(world)
     for step in route(FIRST, lambda s: s == "managementniveau"):
         case = await move(world, case, step)
-    # Only the procesregisseur escalates to bestuurlijk niveau, not the casusregisseur holding regie.
+    # Only the procesregisseur escalates to bestuurlijk niveau, not a casusregisseur (nor the one holding regie at
+    # casusniveau: regie is the ZVH's here).
     problem(await fire(world, case["id"], "escaleren", ESCALATIE, "casusregisseur"), 403)
     problem(await fire(world, case["id"], "escaleren", ESCALATIE, "bestuurder"), 403)
     case = await move(world, case, row("escaleren", "managementniveau"))
@@ -174,9 +204,10 @@ async def test_bestuurlijk_niveau_belongs_to_procesregisseur_and_bestuurder(worl
         problem(await fire(world, case["id"], "deescaleren", {}, who), 403)
         problem(await fire(world, case["id"], "doorzettingsbesluit", besluit, who), 403)
     listed = await world.client.get(f"/v1/cases/{case['id']}/transitions", headers=headers(world, "bestuurder"))
-    assert sorted(t["trigger"] for t in listed.json()) == ["deescaleren", "doorzettingsbesluit"]
+    assert sorted(t["trigger"] for t in listed.json()) == [
+        "deescaleren", "doorzettingsbesluit", "maatregel_registreren"]
     listed = await world.client.get(f"/v1/cases/{case['id']}/transitions", headers=world.regisseur)
-    assert [t["trigger"] for t in listed.json()] == ["ave_fase_wijzigen"]
+    assert [t["trigger"] for t in listed.json()] == ["afsluiten", "ave_fase_wijzigen"]  # closing early, and the fase
     case = await move(world, case, row("doorzettingsbesluit", "bestuurlijk_niveau"))
     hist = (await world.client.get(f"/v1/cases/{case['id']}/history", headers=world.regisseur)).json()["items"]
     assert (hist[-1]["actor_org"], hist[-1]["actor_role"], hist[-1]["data"]) == ("gemeente", "bestuurder", besluit)
@@ -188,8 +219,9 @@ async def test_ave_fase_wijzigen_in_every_open_state(world: World) -> None:
         for step in route(case["state"], lambda s, state=state: s == state):
             case = await move(world, case, step)
         ave_fase = 4 - fase % 4  # never the fase the case already has
-        # Before `oppakken` no organisation holds regie, so no casusregisseur may change the fase.
-        who = "casusregisseur" if case["regie_organisation"] == REGIE else "procesregisseur"
+        # Only where its organisation holds regie (REGIE_IN) may the casusregisseur change the fase.
+        assert case["regie_organisation"] == REGIE_IN[state]
+        who = "casusregisseur" if REGIE_IN[state] == REGIE else "procesregisseur"
         if who == "procesregisseur":
             problem(await fire(world, case["id"], "ave_fase_wijzigen", {"ave_fase": ave_fase}, "casusregisseur"), 403)
         if state in (FIRST, "casusniveau"):  # before and after `oppakken` gave regie
@@ -197,7 +229,7 @@ async def test_ave_fase_wijzigen_in_every_open_state(world: World) -> None:
                 problem(await fire(world, case["id"], "ave_fase_wijzigen", {"ave_fase": 1}, other), 403)
             for wrong in ({}, {"ave_fase": 5}, {"ave_fase": "2"}):
                 problem(await fire(world, case["id"], "ave_fase_wijzigen", wrong, who), 422)
-        case = await move(world, case, Row("ave_fase_wijzigen", state, state, CP, {"ave_fase": ave_fase}), who)
+        case = await move(world, case, Row("ave_fase_wijzigen", state, state, cp(state), {"ave_fase": ave_fase}), who)
         assert case["details"]["ave_fase"] == ave_fase
     for step in route(case["state"], lambda s: s == "afgesloten"):
         case = await move(world, case, step)

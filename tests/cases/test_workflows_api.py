@@ -22,6 +22,7 @@ PB = ("procesregisseur", "bestuurder")
 PC = ("procesregisseur", "casusregisseur")
 B = ("bestuurder",)
 ANY_OPEN = "*"  # "any open state -> same"
+EARLY = "early"  # "Closing a case": afsluiten from every open state without an afsluiten row of its own
 
 # case type -> subject type, initial states, states (code, label, tier or step, max_dagen),
 # transitions (trigger, from, to, roles, needs).
@@ -59,6 +60,7 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("afschalen_niet_mogelijk", "afschaling", "uitvoering", P, ()),
             ("afsluiten", "afschaling", "afgesloten", P, ("evaluatie",)),
             ("afsluiten", "niet_geprioriteerd", "afgesloten", P, ()),
+            ("afsluiten", EARLY, "afgesloten", P, ("uitstroomreden",)),
             ("heropenen", "afgesloten", "signalering", P, ()),
         ],
     },
@@ -81,15 +83,17 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("oppakken", "triage", "casusniveau", P,
              ("ave_fase", "casusregie_organisatie", "criteria.a", "criteria.b", "criteria.c", "criteria.d")),
             ("escaleren", "casusniveau", "procesniveau", PC, ("escalatiereden",)),
-            ("escaleren", "procesniveau", "managementniveau", PC, ("escalatiereden",)),
+            ("escaleren", "procesniveau", "managementniveau", P, ("escalatiereden",)),
             ("escaleren", "managementniveau", "bestuurlijk_niveau", P, ("escalatiereden",)),
             ("deescaleren", "procesniveau", "casusniveau", P, ()),
             ("deescaleren", "managementniveau", "procesniveau", P, ()),
             ("deescaleren", "bestuurlijk_niveau", "managementniveau", B, ()),
             ("doorzettingsbesluit", "bestuurlijk_niveau", "procesniveau", B, ("besluit",)),
+            ("maatregel_registreren", "bestuurlijk_niveau", "bestuurlijk_niveau", B, ("datum", "maatregel", "status")),
             ("afschalen", "casusniveau", "monitoring", PC, ()),
             ("heropschalen", "monitoring", "casusniveau", PC, ()),
             ("afsluiten", "monitoring", "afgesloten", P, ()),
+            ("afsluiten", EARLY, "afgesloten", P, ("uitstroomreden",)),
             ("ave_fase_wijzigen", ANY_OPEN, ANY_OPEN, PC, ("ave_fase",)),
             ("heropenen", "afgesloten", "melding", P, ()),
         ],
@@ -112,6 +116,7 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("opschalen_pga", "nazorg", "pga", P, ()),
             ("afschalen", "pga", "nazorg", P, ()),
             ("afsluiten", "nazorg", "afgesloten", P, ()),
+            ("afsluiten", EARLY, "afgesloten", P, ("uitstroomreden",)),
             ("melding_18b_registreren", ANY_OPEN, ANY_OPEN, PB, ("delictcategorie", "ontvangen_op")),
             ("beheersmaatregel_registreren", ANY_OPEN, ANY_OPEN, PB, ("maatregel",)),
             ("heropenen", "afgesloten", "aangemeld", P, ()),
@@ -139,6 +144,7 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("plan_vaststellen", "casusoverleg", "monitoring", P, ()),
             ("bijstellen", "monitoring", "casusoverleg", P, ()),
             ("afsluiten", "monitoring", "afgesloten", P, ()),
+            ("afsluiten", EARLY, "afgesloten", P, ("uitstroomreden",)),
             ("heropenen", "afgesloten", "signaal", P, ()),
         ],
     },
@@ -190,9 +196,16 @@ VEILIGHEID = {("ex_gedetineerde", "melding_18b_registreren"), ("ex_gedetineerde"
 def expected_transitions(case_type: str) -> set[tuple[str, str, str, frozenset[str], frozenset[str]]]:
     ladder = DOMAIN[case_type]
     open_states = [code for code, *_ in ladder["states"] if code != "afgesloten"]
+    regular_end = {source for trigger, source, *_ in ladder["transitions"] if trigger == "afsluiten"}
     out = set()
     for trigger, source, dest, roles, needs in ladder["transitions"]:
-        for s, d in ([(s, s) for s in open_states] if source == ANY_OPEN else [(source, dest)]):
+        if source == ANY_OPEN:
+            pairs = [(s, s) for s in open_states]
+        elif source == EARLY:
+            pairs = [(s, dest) for s in open_states if s not in regular_end]
+        else:
+            pairs = [(source, dest)]
+        for s, d in pairs:
             out.add((trigger, s, d, frozenset(roles), frozenset(needs)))
     return out
 

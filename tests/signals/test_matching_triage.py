@@ -148,8 +148,11 @@ async def test_triage_input_is_validated(world: World, db_url: str) -> None:
 
 async def test_koppelen_needs_a_case_the_caller_can_see(world: World) -> None:
     ids = await _three_reports(world)
-    # A case opened by gemeente without zvh-mh taking part: the procesregisseur of zvh-mh cannot see it.
-    hidden = await world.case("woonoverlast", headers=world.h("gemeente", "procesregisseur"))
+    # A case opened by gemeente without zvh-mh taking part: the procesregisseur of zvh-mh cannot see it. Regie is
+    # named at opening, so melding's level owner (the ZVH) is not brought in (DOMAIN.md "Regie and level owners").
+    hidden = await world.case("woonoverlast", headers=world.h("gemeente", "procesregisseur"),
+                              regie_organisation="gemeente")
+    assert [p["organisation"] for p in hidden["participants"]] == ["gemeente"]
     for case_id in (hidden["id"], "00000000-0000-4000-8000-000000000000"):
         r = await world.client.post(f"/v1/signals/{ids['politie']}/triage", headers=world.regisseur,
                                     json={"decision": "koppelen", "case_id": case_id, "reason": "x"})

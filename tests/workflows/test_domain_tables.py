@@ -111,6 +111,12 @@ def any_open_state(case_type: str, trigger: str, roles: frozenset[str], needs: s
     return [(trigger, s, s, roles, frozenset(needs)) for s in open_states(case_type)]
 
 
+def early_closures(case_type: str, regular_end: set[str]) -> list[Row]:
+    """DOMAIN.md "Closing a case": afsluiten from every other open state, by the procesregisseur, with a reason."""
+    return [("afsluiten", s, "afgesloten", P, frozenset({"uitstroomreden"}))
+            for s in open_states(case_type) if s not in regular_end]
+
+
 # (trigger, from, to, roles, required data keys)
 TRANSITIONS: dict[str, list[Row]] = {
     "jeugdgroep": [
@@ -129,6 +135,7 @@ TRANSITIONS: dict[str, list[Row]] = {
         ("afschalen_niet_mogelijk", "afschaling", "uitvoering", P, NONE),
         ("afsluiten", "afschaling", "afgesloten", P, frozenset({"evaluatie"})),
         ("afsluiten", "niet_geprioriteerd", "afgesloten", P, NONE),
+        *early_closures("jeugdgroep", {"afschaling", "niet_geprioriteerd"}),
         ("heropenen", "afgesloten", "signalering", P, NONE),
     ],
     "woonoverlast": [
@@ -136,15 +143,18 @@ TRANSITIONS: dict[str, list[Row]] = {
         ("niet_in_behandeling", "triage", "afgesloten", P, NONE),
         ("oppakken", "triage", "casusniveau", P, frozenset({"ave_fase", "casusregie_organisatie", "criteria"})),
         ("escaleren", "casusniveau", "procesniveau", PC, frozenset({"escalatiereden"})),
-        ("escaleren", "procesniveau", "managementniveau", PC, frozenset({"escalatiereden"})),
+        ("escaleren", "procesniveau", "managementniveau", P, frozenset({"escalatiereden"})),
         ("escaleren", "managementniveau", "bestuurlijk_niveau", P, frozenset({"escalatiereden"})),
         ("deescaleren", "procesniveau", "casusniveau", P, NONE),
         ("deescaleren", "managementniveau", "procesniveau", P, NONE),
         ("deescaleren", "bestuurlijk_niveau", "managementniveau", B, NONE),
         ("doorzettingsbesluit", "bestuurlijk_niveau", "procesniveau", B, frozenset({"besluit"})),
+        ("maatregel_registreren", "bestuurlijk_niveau", "bestuurlijk_niveau", B,
+         frozenset({"maatregel", "datum", "status"})),
         ("afschalen", "casusniveau", "monitoring", PC, NONE),
         ("heropschalen", "monitoring", "casusniveau", PC, NONE),
         ("afsluiten", "monitoring", "afgesloten", P, NONE),
+        *early_closures("woonoverlast", {"monitoring"}),
         *any_open_state("woonoverlast", "ave_fase_wijzigen", PC, {"ave_fase"}),
         ("heropenen", "afgesloten", "melding", P, NONE),
     ],
@@ -155,6 +165,7 @@ TRANSITIONS: dict[str, list[Row]] = {
         ("opschalen_pga", "nazorg", "pga", P, NONE),
         ("afschalen", "pga", "nazorg", P, NONE),
         ("afsluiten", "nazorg", "afgesloten", P, NONE),
+        *early_closures("ex_gedetineerde", {"nazorg"}),
         *any_open_state("ex_gedetineerde", "melding_18b_registreren", PB, {"delictcategorie", "ontvangen_op"}),
         *any_open_state("ex_gedetineerde", "beheersmaatregel_registreren", PB, {"maatregel"}),
         ("heropenen", "afgesloten", "aangemeld", P, NONE),
@@ -170,6 +181,7 @@ TRANSITIONS: dict[str, list[Row]] = {
         ("plan_vaststellen", "casusoverleg", "monitoring", P, NONE),
         ("bijstellen", "monitoring", "casusoverleg", P, NONE),
         ("afsluiten", "monitoring", "afgesloten", P, NONE),
+        *early_closures("radicalisering", {"monitoring"}),
         ("heropenen", "afgesloten", "signaal", P, NONE),
     ],
     "ijam": [
@@ -220,6 +232,10 @@ def test_case_types(engine: WorkflowEngine) -> None:
     assert all(s["label"] for s in engine.summary())
 
 
+# States whose being-in reveals a decision of a data category (issue 16 item 5; DOMAIN.md radicalisering).
+STATE_CATEGORIES = {("radicalisering", "casusoverleg"): "veiligheid", ("radicalisering", "monitoring"): "veiligheid"}
+
+
 @pytest.mark.parametrize("case_type", sorted(STATES))
 def test_states_equal_domain_table(engine: WorkflowEngine, case_type: str) -> None:
     published = engine.describe(case_type)["states"]
@@ -227,7 +243,8 @@ def test_states_equal_domain_table(engine: WorkflowEngine, case_type: str) -> No
     expected = [
         {"code": code, "label": label, "tier": tier, "step": step, "max_dagen": max_dagen,
          **dict(zip(("owner_kind", "owner_required", "owner_named_by"), owners.get(code, (None, False, None)),
-                    strict=True))}
+                    strict=True)),
+        "category": STATE_CATEGORIES.get((case_type, code))}
         for code, label, tier, step, max_dagen in STATES[case_type]
     ]
     assert published == expected
@@ -289,6 +306,8 @@ def test_data_categories_of_transitions(engine: WorkflowEngine) -> None:
         ("radicalisering", "besluit_meer_informatie"): "veiligheid",
         ("radicalisering", "besluit_strafrechtelijk"): "veiligheid",
         ("radicalisering", "besluit_pga"): "veiligheid",
+        ("woonoverlast", "doorzettingsbesluit"): "wonen",
+        ("woonoverlast", "maatregel_registreren"): "veiligheid",
     }
 
 
@@ -324,7 +343,7 @@ def test_plan_marking_and_regie(engine: WorkflowEngine) -> None:
 def test_details_categories(engine: WorkflowEngine) -> None:
     assert {c: dict(engine.ladder(c).details_categories) for c in engine.case_types} == {
         "jeugdgroep": {"leden": "identificatie", "classificatie_legacy": "politie"},
-        "woonoverlast": {},
+        "woonoverlast": {"doorzettingsbesluit": "wonen", "maatregelen": "veiligheid"},
         "ex_gedetineerde": {
             "basisvoorwaarden": "sociaal_domein",
             "verwachte_invrijheidstelling": "justitie",
@@ -332,6 +351,7 @@ def test_details_categories(engine: WorkflowEngine) -> None:
             "meldingen_18b": "veiligheid",
             "beheersmaatregelen": "veiligheid",
         },
-        "radicalisering": {"weegcriteria": "veiligheid", "weegtafel_besluit": "veiligheid"},
+        "radicalisering": {"weegcriteria": "veiligheid", "weegtafel_besluit": "veiligheid",
+                           "ook_strafrechtelijk": "veiligheid"},
         "ijam": {},
     }

@@ -237,9 +237,11 @@ def test_describe_is_json_with_mermaid(engine: WorkflowEngine) -> None:
             "label",
             "subject_type",
             "initial_states",
+            "melder_joins",
             "states",
             "transitions",
             "stagnation",
+            "vocabularies",
             "mermaid",
         }
         lines = described["mermaid"].splitlines()
@@ -248,6 +250,9 @@ def test_describe_is_json_with_mermaid(engine: WorkflowEngine) -> None:
             assert f"    {t['from']} --> {t['to']} : {t['trigger']}" in lines
             assert set(t) == {
                 "trigger",
+                "label",
+                "direction",
+                "uitstroomreden",
                 "from",
                 "to",
                 "roles",

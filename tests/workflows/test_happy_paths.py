@@ -106,7 +106,9 @@ def test_woonoverlast(fire: Fire) -> None:
             ("heropenen", {}, None, "melding"),
         ],
     )
-    assert details == {"ave_fase": 3, "criteria": {"a": True, "b": True, "c": True, "d": False}}
+    # The doorzettingsbesluit stays on the case (DOMAIN.md woonoverlast).
+    assert details == {"ave_fase": 3, "criteria": {"a": True, "b": True, "c": True, "d": False},
+                       "doorzettingsbesluit": {"besluit": "Corporatie zet huurovereenkomst voort"}}
 
 
 def test_woonoverlast_not_taken_up(fire: Fire) -> None:
@@ -215,7 +217,7 @@ def test_ijam(fire: Fire) -> None:
             ("heropenen", {}, None, "knooppunt_school"),
         ],
     )
-    assert details == {"criteria": {"a": False, "b": False, "c": False, "d": True}}
+    assert details == {}  # afschalen below pga cleared the criteria (DOMAIN.md ijam)
 
 
 @pytest.mark.parametrize("tier", ["knooppunt_school", "netwerkoverleg", "jonge_aanwas", "pga"])

@@ -25,22 +25,23 @@ ALL_CRITERIA = [dict(zip("abcd", values, strict=True)) for values in itertools.p
 @pytest.mark.parametrize(
     ("case_type", "state", "trigger", "allowed"),
     [
-        ("jeugdgroep", "signalering", "plan_vaststellen", ["start_verkenning"]),
-        ("jeugdgroep", "prioritering", "vliegen", ["niet_prioriteren", "prioriteren"]),
+        # afsluiten is possible from every open state (DOMAIN.md "Closing a case").
+        ("jeugdgroep", "signalering", "plan_vaststellen", ["afsluiten", "start_verkenning"]),
+        ("jeugdgroep", "prioritering", "vliegen", ["afsluiten", "niet_prioriteren", "prioriteren"]),
         ("jeugdgroep", "afgesloten", "afsluiten", ["heropenen"]),
-        ("woonoverlast", "casusniveau", "deescaleren", ["afschalen", "ave_fase_wijzigen", "escaleren"]),
+        ("woonoverlast", "casusniveau", "deescaleren", ["afschalen", "afsluiten", "ave_fase_wijzigen", "escaleren"]),
         ("woonoverlast", "afgesloten", "ave_fase_wijzigen", ["heropenen"]),
         (
             "ex_gedetineerde",
             "pga",
-            "afsluiten",
-            ["afschalen", "beheersmaatregel_registreren", "melding_18b_registreren"],
+            "opschalen_pga",
+            ["afschalen", "afsluiten", "beheersmaatregel_registreren", "melding_18b_registreren"],
         ),
         (
             "radicalisering",
             "weegtafel",
             "voorwegen",
-            ["besluit_geen_actie", "besluit_meer_informatie", "besluit_pga", "besluit_strafrechtelijk"],
+            ["afsluiten", "besluit_geen_actie", "besluit_meer_informatie", "besluit_pga", "besluit_strafrechtelijk"],
         ),
         ("ijam", "pga", "opschalen", ["afschalen", "afsluiten"]),
         ("ijam", "knooppunt_school", "afschalen", ["afsluiten", "opschalen"]),
@@ -81,6 +82,7 @@ def test_transition_and_available(engine: WorkflowEngine) -> None:
         "bijstellen_duiding",
         "bijstellen_plan",
         "afschalen",
+        "afsluiten",
     ]
 
 

@@ -40,7 +40,7 @@ from app.cases.schemas import (
     PlanVersions,
     TransitionRequest,
 )
-from app.cases.views import case_summary, loaded_view
+from app.cases.views import loaded_view, summaries
 from app.vocabulary import CaseType, DataCategory
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -86,7 +86,7 @@ async def list_cases(
     flt = cases.CaseFilter(case_type=case_type.value if case_type else None, state=state, tier=tier,
                            overdue=overdue, organisation=organisation, subject_id=subject_id, q=q)
     page = await cases.list_page(session, principal, flt, limit=limit, after=after_time_id(cursor))
-    return CasePage(items=[case_summary(c) for c in page.items], next_cursor=next_cursor(page, time_id_key))
+    return CasePage(items=await summaries(session, principal, page.items), next_cursor=next_cursor(page, time_id_key))
 
 
 @router.get("/{case_id}", response_model=CaseOut, responses=PROBLEMS(401, 404, 422))
