@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, or_, select, tuple_
+from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -177,6 +177,8 @@ class CaseFilter:
     overdue: bool | None = None
     organisation: str | None = None
     subject_id: uuid.UUID | None = None
+    # The cases that name this case as their related case (a group case's IJAM referrals).
+    related_case_id: uuid.UUID | None = None
     q: str | None = None
 
 
@@ -196,6 +198,8 @@ def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
                                       .where(CaseParticipant.organisation == flt.organisation)))
     if flt.subject_id:
         stmt = stmt.where(Case.id.in_(select(CaseSubject.case_id).where(CaseSubject.subject_id == flt.subject_id)))
+    if flt.related_case_id:
+        stmt = stmt.where(Case.related_case_id == flt.related_case_id)
     if flt.q:
         pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Case.title.ilike(pattern, escape="\\"), Case.reference.ilike(pattern, escape="\\")))
@@ -252,6 +256,10 @@ async def list_page(
         stmt = _PAGE_AFTER if after is not None else _PAGE_FIRST
     else:
         stmt = _filtered(_READABLE_SUMMARIES, flt)
+        if flt.related_case_id is not None and await access.visible_case_id(session, principal,
+                                                                             flt.related_case_id) is None:
+            # Referrals to a case the caller may not read would tell that the case exists: an empty list.
+            stmt = stmt.where(false())
         if flt.state is not None or flt.tier is not None:
             stmt = await _without_withheld_states(session, principal, stmt)
         if after is not None:

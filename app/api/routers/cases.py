@@ -79,12 +79,16 @@ async def list_cases(
     overdue: bool | None = None,
     organisation: Annotated[str | None, Query(max_length=64)] = None,
     subject_id: uuid.UUID | None = None,
+    related_case_id: Annotated[uuid.UUID | None, Query(
+        description="The cases that name this case as their related case (a group case's IJAM referrals); "
+                    "empty when you may not read that case")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> CasePage:
     flt = cases.CaseFilter(case_type=case_type.value if case_type else None, state=state, tier=tier,
-                           overdue=overdue, organisation=organisation, subject_id=subject_id, q=q)
+                           overdue=overdue, organisation=organisation, subject_id=subject_id,
+                           related_case_id=related_case_id, q=q)
     page = await cases.list_page(session, principal, flt, limit=limit, after=after_time_id(cursor))
     return CasePage(items=await summaries(session, principal, page.items), next_cursor=next_cursor(page, time_id_key))
 
