@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -83,6 +84,11 @@ class Invrijheidstelling(Forbid):
     invrijheidstelling_datum: date
 
 
+def _redetained(details: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The new expected release date replaces the old one; the last release date is cleared."""
+    return guards.clear("invrijheidstelling_datum")(guards.store("verwachte_invrijheidstelling")(details, data), data)
+
+
 def basisvoorwaarden_bekend(ctx: GuardContext) -> list[str]:
     """Every basisvoorwaarde must have a status other than onbekend."""
     current = ctx.details.get("basisvoorwaarden") or {}
@@ -121,6 +127,11 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         direction=LATERAL,
     ),
     TransitionDef("opschalen_pga", "nazorg", "pga", P, direction=UP),
+    # Detained again (from nazorg or the PGA): back to detention with the new expected release date; the last
+    # release date no longer holds. A process step, not a rung: lateral.
+    *(TransitionDef("opnieuw_gedetineerd", source, "in_detentie", PC, data_model=Screenen,
+                    effect="opnieuw_gedetineerd", data_category="justitie", direction=LATERAL)
+      for source in ("nazorg", "pga")),
     TransitionDef("afschalen", "pga", "nazorg", P, direction=DOWN),
     TransitionDef("afsluiten", "nazorg", "afgesloten", P, data_model=Afsluiten, guards=("basisvoorwaarden_bekend",),
                   direction=CLOSE),
@@ -148,6 +159,7 @@ TRIGGER_LABELS: dict[str, str] = {
     **COMMON_TRIGGER_LABELS,
     "screenen": "Screenen op basisvoorwaarden",
     "terugkeer_voorbereiden": "Terugkeer voorbereiden",
+    "opnieuw_gedetineerd": "Opnieuw gedetineerd",
     "invrijheidstelling": "Invrijheidstelling vastleggen",
     "opschalen_pga": "Opschalen naar de persoonsgerichte aanpak",
     "afschalen": "Afschalen naar nazorg",
@@ -174,6 +186,7 @@ LADDER = Ladder(
     guards={"basisvoorwaarden_bekend": basisvoorwaarden_bekend},
     effects={
         "store_verwachte_invrijheidstelling": guards.store("verwachte_invrijheidstelling"),
+        "opnieuw_gedetineerd": _redetained,
         "store_invrijheidstelling_datum": guards.store("invrijheidstelling_datum"),
         "append_melding_18b": guards.append("meldingen_18b", "delictcategorie", "ontvangen_op"),
         "append_beheersmaatregel": guards.append("beheersmaatregelen", "maatregel"),

@@ -91,6 +91,9 @@ ROWS: list[Row] = [
         {"invrijheidstelling_datum": "2025-09-03"}, by="casusregisseur"),
     Row("opschalen_pga", "nazorg", "pga", P),
     Row("afschalen", "pga", "nazorg", P),
+    # Re-detention (issue 16): back to in_detentie with the new expected release date.
+    *(Row("opnieuw_gedetineerd", s, "in_detentie", pc(s), {"verwachte_invrijheidstelling": "2026-09-01"})
+      for s in ("nazorg", "pga")),
     Row("afsluiten", "nazorg", "afgesloten", P, prepare=basisvoorwaarden_bekend,
         guard_missing=tuple(f"basisvoorwaarden.{k}" for k in BASISVOORWAARDEN)),
     # Closing early (DOMAIN.md "Closing a case"): from every other open state, with an uitstroomreden.
@@ -221,3 +224,13 @@ async def test_veiligheid_self_transitions_in_every_open_state(world: World) -> 
         case = await move(world, case, step)
     for trigger, data, _ in SELF_TRANSITIONS:
         assert problem(await fire(world, case["id"], trigger, data), 409)["allowed"] == ["heropenen"]
+
+
+async def test_redetention_takes_the_new_release_date_and_clears_the_last(world: World) -> None:
+    case = await open_case(world, regie_organisation=REGIE)
+    for step in route(case["state"], lambda s: s == "nazorg"):
+        case = await move(world, case, step)
+    assert case["details"]["invrijheidstelling_datum"] == "2025-09-03"
+    case = await move(world, case, LADDER.row("opnieuw_gedetineerd", "nazorg"), who="casusregisseur")
+    assert case["details"]["verwachte_invrijheidstelling"] == "2026-09-01"
+    assert "invrijheidstelling_datum" not in case["details"]

@@ -115,6 +115,8 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("invrijheidstelling", "voorbereiding_terugkeer", "nazorg", PC, ("invrijheidstelling_datum",)),
             ("opschalen_pga", "nazorg", "pga", P, ()),
             ("afschalen", "pga", "nazorg", P, ()),
+            ("opnieuw_gedetineerd", "nazorg", "in_detentie", PC, ("verwachte_invrijheidstelling",)),
+            ("opnieuw_gedetineerd", "pga", "in_detentie", PC, ("verwachte_invrijheidstelling",)),
             ("afsluiten", "nazorg", "afgesloten", P, ()),
             ("afsluiten", EARLY, "afgesloten", P, ("uitstroomreden",)),
             ("melding_18b_registreren", ANY_OPEN, ANY_OPEN, PB, ("delictcategorie", "ontvangen_op")),

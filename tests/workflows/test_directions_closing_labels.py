@@ -36,6 +36,7 @@ DIRECTIONS: dict[str, dict[str, str]] = {
     },
     "ex_gedetineerde": {
         "screenen": LATERAL, "terugkeer_voorbereiden": LATERAL, "invrijheidstelling": LATERAL, "opschalen_pga": UP,
+        "opnieuw_gedetineerd": LATERAL,
         "afschalen": DOWN, "afsluiten": CLOSE, "melding_18b_registreren": LATERAL,
         "beheersmaatregel_registreren": LATERAL, "heropenen": REOPEN,
     },

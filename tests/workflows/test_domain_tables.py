@@ -164,6 +164,8 @@ TRANSITIONS: dict[str, list[Row]] = {
         ("invrijheidstelling", "voorbereiding_terugkeer", "nazorg", PC, frozenset({"invrijheidstelling_datum"})),
         ("opschalen_pga", "nazorg", "pga", P, NONE),
         ("afschalen", "pga", "nazorg", P, NONE),
+        *(("opnieuw_gedetineerd", s, "in_detentie", PC, frozenset({"verwachte_invrijheidstelling"}))
+          for s in ("nazorg", "pga")),
         ("afsluiten", "nazorg", "afgesloten", P, NONE),
         *early_closures("ex_gedetineerde", {"nazorg"}),
         *any_open_state("ex_gedetineerde", "melding_18b_registreren", PB, {"delictcategorie", "ontvangen_op"}),
@@ -300,6 +302,7 @@ def test_data_categories_of_transitions(engine: WorkflowEngine) -> None:
         ("jeugdgroep", "duiding_afronden"): "veiligheid",
         ("ex_gedetineerde", "screenen"): "justitie",
         ("ex_gedetineerde", "invrijheidstelling"): "justitie",
+        ("ex_gedetineerde", "opnieuw_gedetineerd"): "justitie",
         ("ex_gedetineerde", "melding_18b_registreren"): "veiligheid",
         ("ex_gedetineerde", "beheersmaatregel_registreren"): "veiligheid",
         ("radicalisering", "besluit_geen_actie"): "veiligheid",

@@ -35,7 +35,8 @@ ALL_CRITERIA = [dict(zip("abcd", values, strict=True)) for values in itertools.p
             "ex_gedetineerde",
             "pga",
             "opschalen_pga",
-            ["afschalen", "afsluiten", "beheersmaatregel_registreren", "melding_18b_registreren"],
+            ["afschalen", "afsluiten", "beheersmaatregel_registreren", "melding_18b_registreren",
+             "opnieuw_gedetineerd"],
         ),
         (
             "radicalisering",
