@@ -36,9 +36,6 @@ class Lid(Forbid):
     birth_date: Day | None = None
 
 
-class Details(Forbid):
-    leden: list[Lid] = Field(default_factory=list)
-    classificatie_legacy: Literal["hinderlijk", "overlastgevend", "crimineel"] | None = None
 
 
 class Noodzaak(Forbid):
@@ -57,6 +54,13 @@ class Groepsduiding(Forbid):
 
 class DuidingAfronden(Forbid):
     groepsduiding: Groepsduiding
+
+
+class Details(Forbid):
+    leden: list[Lid] = Field(default_factory=list)
+    classificatie_legacy: Literal["hinderlijk", "overlastgevend", "crimineel"] | None = None
+    # The step-3 duiding, kept on the case (not only in history) for whoever holds veiligheid.
+    groepsduiding: Groepsduiding | None = None
 
 
 class BesluitDriehoek(Forbid):
@@ -97,6 +101,7 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         P,
         data_model=DuidingAfronden,
         guards=("concept_plan_exists",),
+        effect="store_groepsduiding",
         data_category="veiligheid",
         direction=LATERAL,
     ),
@@ -144,10 +149,10 @@ LADDER = Ladder(
     initial_states=(STATES[0].code,),
     details_model=Details,
     # Members are names and birth dates; the legacy Shortlist classification is a police assessment.
-    details_categories={"leden": "identificatie", "classificatie_legacy": "politie"},
+    details_categories={"leden": "identificatie", "classificatie_legacy": "politie", "groepsduiding": "veiligheid"},
     stagnation=StagnationRule(StagnationKind.flag),
     guards={"concept_plan_exists": guards.concept_plan_exists, "plan_has_action": guards.plan_has_action},
-    effects={},
+    effects={"store_groepsduiding": guards.store("groepsduiding")},
     trigger_labels=TRIGGER_LABELS,
     vocabularies={
         "classificatie_legacy": {"hinderlijk": "Hinderlijk", "overlastgevend": "Overlastgevend",

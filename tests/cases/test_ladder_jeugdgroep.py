@@ -155,3 +155,20 @@ async def test_duiding_and_plan_guards(world: World) -> None:
     await move(world, case, row("plan_vaststellen", "planvorming"))
     versions = (await world.client.get(f"/v1/cases/{case_id}/plan/versions", headers=world.regisseur)).json()
     assert [(p["version"], p["status"]) for p in versions["items"]] == [(1, "concept"), (2, "vastgesteld")]
+
+
+async def test_the_groepsduiding_is_on_the_case_for_veiligheid_holders(world: World) -> None:
+    """Step 3's duiding is readable on the case (issue 16, jeugdgroep), under veiligheid: the gemeente and the
+    politie (veiligheid in the default convenant) see it, a partner without veiligheid does not."""
+    case = await open_case(world)
+    for step in route(FIRST, lambda s: s == "prioritering"):
+        case = await move(world, case, step)
+    duiding = LADDER.row("duiding_afronden", "groepsduiding").data["groepsduiding"]
+    for org, role, sees in (("gemeente", "medewerker", True), ("politie", "medewerker", True)):
+        shown = (await world.client.get(f"/v1/cases/{case['id']}", headers=world.h(org, role))).json()
+        assert (shown["details"].get("groepsduiding") == duiding) is sees, org
+    r = await world.client.post(f"/v1/cases/{case['id']}/participants", json={"organisation": "woonpunt"},
+                                headers=world.regisseur)
+    assert r.status_code == 201, r.text
+    shown = (await world.client.get(f"/v1/cases/{case['id']}", headers=world.h("woonpunt", "medewerker"))).json()
+    assert "groepsduiding" not in shown["details"] and "groepsduiding" in shown["withheld_details"]
