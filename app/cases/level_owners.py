@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,6 +75,17 @@ async def regie_gap(session: AsyncSession, case: Case) -> bool:
     return case.regie_organisation is None or await organisations.kind_of(session, case.regie_organisation) != kind
 
 
+def _hand_over(session: AsyncSession, case: Case, organisation: str, detail: dict[str, Any],
+               subject_ids: Iterable[uuid.UUID], now: datetime) -> None:
+    """Regie to `organisation` by `systeem`, audited as a case update naming the previous holder."""
+    previous = case.regie_organisation
+    set_regie(case, organisation, SYSTEM, now)
+    audit.record(session, SYSTEM, Action.case_update, object_type="case", object_id=case.id, case_id=case.id,
+                 subject_ids=list(subject_ids),
+                 detail=detail | {"fields": ["regie_organisation"], "regie_organisation": organisation,
+                                  "previous": previous})
+
+
 async def _back_to_named(
     session: AsyncSession, case: Case, key: str, dest: str, trigger: str, subject_ids: Iterable[uuid.UUID],
     now: datetime,
@@ -87,12 +99,7 @@ async def _back_to_named(
     named = (data or {}).get(key)
     if not isinstance(named, str) or named == case.regie_organisation:
         return None  # not named yet: the naming transition itself hands regie (app/cases/service.py hand_regie)
-    previous = case.regie_organisation
-    set_regie(case, named, SYSTEM, now)
-    audit.record(session, SYSTEM, Action.case_update, object_type="case", object_id=case.id, case_id=case.id,
-                 subject_ids=list(subject_ids),
-                 detail={"via": "niveau", "trigger": trigger, "state": dest, "fields": ["regie_organisation"],
-                         "regie_organisation": named, "previous": previous})
+    _hand_over(session, case, named, {"via": "niveau", "trigger": trigger, "state": dest}, subject_ids, now)
     return named
 
 
@@ -130,10 +137,5 @@ async def enter(
         audit.record(session, SYSTEM, Action.participant_create, object_type="participant", object_id=organisation,
                      case_id=case.id, subject_ids=subject_ids, detail=detail)
         publish.participant_added(session, case, organisation)
-    previous = case.regie_organisation
-    set_regie(case, organisation, SYSTEM, now)
-    audit.record(session, SYSTEM, Action.case_update, object_type="case", object_id=case.id, case_id=case.id,
-                 subject_ids=subject_ids,
-                 detail=detail | {"fields": ["regie_organisation"], "regie_organisation": organisation,
-                                  "previous": previous})
+    _hand_over(session, case, organisation, detail, subject_ids, now)
     return organisation
