@@ -91,7 +91,7 @@ async def _back_to_named(
     now: datetime,
 ) -> str | None:
     """A state owned by the organisation a transition's data named (AVE `casusniveau`/`monitoring`: the
-    `casusregie_organisatie` of `oppakken`): regie returns to it when the case comes back down."""
+    `regie_organisation` of `oppakken`): regie returns to it when the case comes back down."""
     triggers = [t.trigger for t in get_engine().ladder(case.case_type).transitions if t.sets_regie_from == key]
     data = await session.scalar(
         select(CaseTransition.data).where(CaseTransition.case_id == case.id, CaseTransition.trigger.in_(triggers))

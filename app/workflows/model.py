@@ -33,7 +33,7 @@ class StateDef:
 
     `owner` is the level owner (DOMAIN.md "Regie and level owners"): the organisation *kind* that holds regie or
     decides on this rung. None is no fixed kind: either the owner is named per case by a transition's data
-    (`owner_named_by`, e.g. AVE's `casusregie_organisatie` at `oppakken`), or nobody owns the state
+    (`owner_named_by`, e.g. AVE's `regie_organisation` at `oppakken`), or nobody owns the state
     (`afgesloten`). `owner_required`: escalating into the state without a convenant party of that kind is
     refused, because no one else can act there (AVE `bestuurlijk_niveau`: doorzettingsmacht).
     """

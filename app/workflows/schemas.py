@@ -32,7 +32,7 @@ class WorkflowState(BaseModel):
                            "party to an active convenant covering the case type (AVE bestuurlijk_niveau)")
     owner_named_by: str | None = Field(
         None, description="The transition data key that names the owning organisation per case, where the owner "
-                          "is no fixed kind (AVE casusniveau and monitoring: casusregie_organisatie at oppakken)")
+                          "is no fixed kind (AVE casusniveau and monitoring: regie_organisation at oppakken)")
     category: DataCategory | None = Field(
         None, description="Being in this state reveals a decision of this data category: a participant without it "
                           "sees the neutral phase `In behandeling` (`state_withheld`) in cases, lists and history")

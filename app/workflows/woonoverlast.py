@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from app.kit.moments import Day
 from app.vocabulary import BestuurlijkeMaatregel, Direction, MaatregelStatus, StagnationKind, Uitstroomreden
@@ -22,16 +24,16 @@ from app.workflows.model import (
 # Level owners: the ZVH (procesregie) outside casusniveau and monitoring, where the organisation named at
 # `oppakken` holds casusregie; managementniveau is the ZVH with the partners' managers; at bestuurlijk_niveau the
 # gemeente (burgemeester) is required, since no one else holds doorzettingsmacht.
-CASUSREGIE = "casusregie_organisatie"
+REGIE = "regie_organisation"
 STATES: tuple[StateDef, ...] = (
     StateDef("melding", "Melding ontvangen", max_dagen=7, owner="zvh"),
     StateDef("triage", "Screening en weging", max_dagen=14, owner="zvh"),
-    StateDef("casusniveau", "Casusniveau (casusregie)", tier=1, max_dagen=42, owner_named_by=CASUSREGIE),
+    StateDef("casusniveau", "Casusniveau (casusregie)", tier=1, max_dagen=42, owner_named_by=REGIE),
     StateDef("procesniveau", "Procesniveau (procesregie ZVH)", tier=2, max_dagen=28, owner="zvh"),
     StateDef("managementniveau", "Managementniveau", tier=3, max_dagen=14, owner="zvh"),
     StateDef("bestuurlijk_niveau", "Bestuurlijk niveau (doorzettingsmacht)", tier=4, max_dagen=14, owner="gemeente",
              owner_required=True),
-    StateDef("monitoring", "Afgeschaald, monitoring", max_dagen=90, owner_named_by=CASUSREGIE),
+    StateDef("monitoring", "Afgeschaald, monitoring", max_dagen=90, owner_named_by=REGIE),
     StateDef("afgesloten", "Afgesloten"),
 )
 
@@ -85,8 +87,17 @@ class Details(Forbid):
 
 class Oppakken(Forbid):
     ave_fase: AveFase
-    casusregie_organisatie: OrganisationCode
+    # One term for the regie holder everywhere (#16); the key this trigger first had is still read, so that a
+    # partner's client written against it keeps working. It is stored and answered as `regie_organisation`.
+    regie_organisation: OrganisationCode
     criteria: Criteria
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "casusregie_organisatie" in data and "regie_organisation" not in data:
+            data = {("regie_organisation" if k == "casusregie_organisatie" else k): v for k, v in data.items()}
+        return data
 
 
 class Escaleren(Forbid):
@@ -123,7 +134,7 @@ TRANSITIONS: tuple[TransitionDef, ...] = (
         data_model=Oppakken,
         guards=("criteria_met",),
         effect="store_ave_fase_criteria",
-        sets_regie_from=CASUSREGIE,
+        sets_regie_from=REGIE,
         direction=LATERAL,
     ),
     TransitionDef("escaleren", "casusniveau", "procesniveau", CP, data_model=Escaleren, direction=UP),

@@ -19,7 +19,7 @@ from app.worker import deadline_pass
 from tests.audit_helpers import audit_rows
 from tests.world import World
 
-OPPAKKEN = {"ave_fase": 3, "casusregie_organisatie": "woonpunt",
+OPPAKKEN = {"ave_fase": 3, "regie_organisation": "woonpunt",
             "criteria": {"a": True, "b": True, "c": True, "d": False}}
 
 

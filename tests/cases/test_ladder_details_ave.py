@@ -13,7 +13,7 @@ from tests.world import DEFAULT_PARTIES, World
 
 CASE_TYPE = "woonoverlast"
 CRITERIA = {"a": True, "b": True, "c": True, "d": False}
-OPPAKKEN = {"ave_fase": 4, "casusregie_organisatie": "woonpunt", "criteria": CRITERIA}
+OPPAKKEN = {"ave_fase": 4, "regie_organisation": "woonpunt", "criteria": CRITERIA}
 GEDRAGSAANWIJZING = {"maatregel": "gedragsaanwijzing", "datum": "2025-03-03", "status": "opgelegd"}
 WONINGSLUITING = {"maatregel": "woningsluiting", "datum": "2025-03-10", "status": "voorgenomen",
                   "toelichting": "Sluiting voor drie maanden na vondst hennepkwekerij"}

@@ -68,7 +68,7 @@ def cp(state: str) -> frozenset[str]:
 
 
 ESCALATIE = {"escalatiereden": "oneenigheid"}
-OPPAKKEN = {"ave_fase": 3, "casusregie_organisatie": REGIE, "criteria": criteria(True, True, True, False)}
+OPPAKKEN = {"ave_fase": 3, "regie_organisation": REGIE, "criteria": criteria(True, True, True, False)}
 
 VROEGTIJDIG = {"uitstroomreden": "verhuisd"}
 
@@ -168,9 +168,9 @@ async def test_oppakken_hands_regie_to_a_convenant_party(world: World) -> None:
     assert (await fire(world, case["id"], "triage_starten", {})).status_code == 200
     # `om` is a known organisation but no party to the convenant; `nergens` does not exist.
     for organisation in ("om", "nergens"):
-        body = problem(await fire(world, case["id"], "oppakken", {**OPPAKKEN, "casusregie_organisatie": organisation}),
+        body = problem(await fire(world, case["id"], "oppakken", {**OPPAKKEN, "regie_organisation": organisation}),
                        422)
-        assert ["body", "data", "casusregie_organisatie"] in [e["loc"] for e in body["errors"]]
+        assert ["body", "data", "regie_organisation"] in [e["loc"] for e in body["errors"]]
     r = await fire(world, case["id"], "oppakken", OPPAKKEN)
     assert r.status_code == 200, r.text
     taken = r.json()
@@ -187,6 +187,24 @@ async def test_oppakken_hands_regie_to_a_convenant_party(world: World) -> None:
     # At procesniveau regie is the ZVH's again: the casusregisseur may not even change the fase there.
     assert (r.json()["state"], r.json()["regie_organisation"]) == ("procesniveau", "zvh-mh")
     problem(await fire(world, case["id"], "ave_fase_wijzigen", {"ave_fase": 2}, "casusregisseur"), 403)
+
+
+async def test_oppakken_still_reads_the_key_it_first_had(world: World) -> None:
+    """A client written before the one term (`casusregie_organisatie`) keeps working; the history says
+    `regie_organisation`, and regie comes back to that organisation at casusniveau."""
+    case = await world.case(CASE_TYPE, participants=("gemeente", "politie"))
+    assert (await fire(world, case["id"], "triage_starten", {})).status_code == 200
+    old = {k: v for k, v in OPPAKKEN.items() if k != "regie_organisation"} | {"casusregie_organisatie": REGIE}
+    r = await fire(world, case["id"], "oppakken", old)
+    assert r.status_code == 200, r.text
+    assert r.json()["regie_organisation"] == REGIE
+    hist = (await world.client.get(f"/v1/cases/{case['id']}/history", headers=world.regisseur)).json()
+    taken = [e for e in hist["items"] if e["trigger"] == "oppakken"]
+    assert [e["data"] for e in taken] == [OPPAKKEN]
+    for trigger, state in (("escaleren", "procesniveau"), ("deescaleren", "casusniveau")):
+        r = await fire(world, case["id"], trigger, ESCALATIE if trigger == "escaleren" else {})
+        assert r.json()["state"] == state, r.text
+    assert r.json()["regie_organisation"] == REGIE
 
 
 async def test_bestuurlijk_niveau_belongs_to_procesregisseur_and_bestuurder(world: World) -> None:

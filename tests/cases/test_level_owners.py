@@ -1,7 +1,7 @@
 """Regie moves with the level owner (issue 14 item 2; DOMAIN.md "Regie and level owners"): opening a case without a
 named regie, and entering any state by any transition, give regie to the one organisation of the state's owner kind
 that takes part or is party to a covering convenant, making it a participant if needed, by `systeem`; AVE
-`casusniveau`/`monitoring` give it back to the `casusregie_organisatie` named at `oppakken`; AVE
+`casusniveau`/`monitoring` give it back to the `regie_organisation` named at `oppakken`; AVE
 `bestuurlijk_niveau` without a gemeente party is refused (422) and, from the worker, flagged instead. And AVE's
 stagnation rule escalates on every rung with a next one (issue 14 item 1a). On SQLite and PostgreSQL.
 """
@@ -20,7 +20,7 @@ from tests.audit_helpers import audit_rows
 from tests.cases.ladder_kit import problem
 from tests.world import DEFAULT_PARTIES, ORGANISATIONS, World
 
-OPPAKKEN = {"ave_fase": 3, "casusregie_organisatie": "woonpunt",
+OPPAKKEN = {"ave_fase": 3, "regie_organisation": "woonpunt",
             "criteria": {"a": True, "b": True, "c": True, "d": False}}
 ESCALATIE = {"escalatiereden": "oneenigheid"}
 # The woonoverlast convenant of a region whose gemeente signed no AVE convenant (it signed the IJAM one).
@@ -289,11 +289,11 @@ async def test_the_published_workflow_shows_owners_and_the_stagnation_rungs(worl
     assert owners == {
         "melding": ("zvh", False, None),
         "triage": ("zvh", False, None),
-        "casusniveau": (None, False, "casusregie_organisatie"),
+        "casusniveau": (None, False, "regie_organisation"),
         "procesniveau": ("zvh", False, None),
         "managementniveau": ("zvh", False, None),
         "bestuurlijk_niveau": ("gemeente", True, None),
-        "monitoring": (None, False, "casusregie_organisatie"),
+        "monitoring": (None, False, "regie_organisation"),
         "afgesloten": (None, False, None),
     }
     assert body["stagnation"] == {"kind": "escalate", "from_states": ["casusniveau", "procesniveau",

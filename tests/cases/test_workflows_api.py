@@ -81,7 +81,7 @@ DOMAIN: dict[str, dict[str, Any]] = {
             ("triage_starten", "melding", "triage", P, ()),
             ("niet_in_behandeling", "triage", "afgesloten", P, ()),
             ("oppakken", "triage", "casusniveau", P,
-             ("ave_fase", "casusregie_organisatie", "criteria.a", "criteria.b", "criteria.c", "criteria.d")),
+             ("ave_fase", "regie_organisation", "criteria.a", "criteria.b", "criteria.c", "criteria.d")),
             ("escaleren", "casusniveau", "procesniveau", PC, ("escalatiereden",)),
             ("escaleren", "procesniveau", "managementniveau", P, ("escalatiereden",)),
             ("escaleren", "managementniveau", "bestuurlijk_niveau", P, ("escalatiereden",)),

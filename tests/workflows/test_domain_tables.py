@@ -65,8 +65,8 @@ STATES: dict[str, list[tuple[str, str, int | None, str | None, int | None]]] = {
 
 # DOMAIN.md "Regie and level owners": state -> (owner kind, required, data key naming the owner per case). A
 # state not listed has no owner (afgesloten). AVE casusniveau and monitoring have no fixed kind: the
-# casusregie_organisatie named at oppakken owns them. jeugdgroep: "all steps" (niet_geprioriteerd included).
-CASUSREGIE = (None, False, "casusregie_organisatie")
+# regie_organisation named at oppakken owns them. jeugdgroep: "all steps" (niet_geprioriteerd included).
+CASUSREGIE = (None, False, "regie_organisation")
 OWNERS: dict[str, dict[str, tuple[str | None, bool, str | None]]] = {
     "jeugdgroep": {code: ("gemeente", False, None) for code, *_ in STATES["jeugdgroep"] if code != "afgesloten"},
     "woonoverlast": {
@@ -141,7 +141,7 @@ TRANSITIONS: dict[str, list[Row]] = {
     "woonoverlast": [
         ("triage_starten", "melding", "triage", P, NONE),
         ("niet_in_behandeling", "triage", "afgesloten", P, NONE),
-        ("oppakken", "triage", "casusniveau", P, frozenset({"ave_fase", "casusregie_organisatie", "criteria"})),
+        ("oppakken", "triage", "casusniveau", P, frozenset({"ave_fase", "regie_organisation", "criteria"})),
         ("escaleren", "casusniveau", "procesniveau", PC, frozenset({"escalatiereden"})),
         ("escaleren", "procesniveau", "managementniveau", P, frozenset({"escalatiereden"})),
         ("escaleren", "managementniveau", "bestuurlijk_niveau", P, frozenset({"escalatiereden"})),
@@ -340,7 +340,7 @@ def test_plan_marking_and_regie(engine: WorkflowEngine) -> None:
     }
     assert marks == {("jeugdgroep", "plan_vaststellen"), ("radicalisering", "plan_vaststellen")}
     regie = {(lad, t.trigger): t.sets_regie_from for lad in engine.case_types for t in engine.ladder(lad).transitions}
-    assert {k: v for k, v in regie.items() if v} == {("woonoverlast", "oppakken"): "casusregie_organisatie"}
+    assert {k: v for k, v in regie.items() if v} == {("woonoverlast", "oppakken"): "regie_organisation"}
 
 
 def test_details_categories(engine: WorkflowEngine) -> None:

@@ -85,7 +85,7 @@ def test_woonoverlast(fire: Fire) -> None:
                 "oppakken",
                 {
                     "ave_fase": 2,
-                    "casusregie_organisatie": "woonpunt",
+                    "regie_organisation": "woonpunt",
                     "criteria": {"a": True, "b": True, "c": True, "d": False},
                 },
                 None,

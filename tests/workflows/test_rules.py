@@ -15,7 +15,7 @@ from app.workflows.model import GuardContext, PlanInfo
 
 Fire = Callable[..., FireResult]
 
-OPPAKKEN = {"ave_fase": 2, "casusregie_organisatie": "woonpunt"}
+OPPAKKEN = {"ave_fase": 2, "regie_organisation": "woonpunt"}
 ALL_CRITERIA = [dict(zip("abcd", values, strict=True)) for values in itertools.product([False, True], repeat=4)]
 
 
@@ -102,9 +102,9 @@ def test_permits_org_kind_role(engine: WorkflowEngine) -> None:
 def test_missing_data_names_keys(fire: Fire) -> None:
     with pytest.raises(GuardFailed) as exc:
         fire("woonoverlast", "triage", "oppakken", data={"ave_fase": 2})
-    assert sorted(exc.value.missing) == ["casusregie_organisatie", "criteria"]
+    assert sorted(exc.value.missing) == ["criteria", "regie_organisation"]
     assert {tuple(e["loc"]) for e in exc.value.errors} == {
-        ("body", "data", "casusregie_organisatie"),
+        ("body", "data", "regie_organisation"),
         ("body", "data", "criteria"),
     }
 
@@ -164,8 +164,8 @@ def test_every_need_is_required(fire: Fire, case_type: str, state: str, trigger:
             "woonoverlast",
             "triage",
             "oppakken",
-            {**OPPAKKEN, "casusregie_organisatie": "Woonpunt BV", "criteria": ALL_CRITERIA[-1]},
-            ["casusregie_organisatie"],
+            {**OPPAKKEN, "regie_organisation": "Woonpunt BV", "criteria": ALL_CRITERIA[-1]},
+            ["regie_organisation"],
         ),
         (
             "woonoverlast",
@@ -317,8 +317,8 @@ def test_transition_without_effect_returns_details_unchanged_copy(fire: Fire) ->
 
 def test_oppakken_carries_regie_organisation(fire: Fire) -> None:
     result = fire("woonoverlast", "triage", "oppakken", data={**OPPAKKEN, "criteria": ALL_CRITERIA[1]})
-    assert result.transition.sets_regie_from == "casusregie_organisatie"
-    assert result.data["casusregie_organisatie"] == "woonpunt"
+    assert result.transition.sets_regie_from == "regie_organisation"
+    assert result.data["regie_organisation"] == "woonpunt"
     assert result.details == {"ave_fase": 2, "criteria": {"a": False, "b": False, "c": False, "d": True}}
 
 
