@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # dead-lettered.
     webhook_retry_first: float = Field(default=30.0, gt=0, le=3600)
     webhook_retry_for: float = Field(default=24 * 3600.0, gt=0, le=7 * 24 * 3600)
+    # ex_gedetineerde (app/workflows/release_dates.py): the voorbereiding terugkeer is due this many days before
+    # the expected release; a screened release date may lie at most so far ahead or back.
+    return_preparation_days: int = Field(default=90, ge=0, le=730)
+    release_date_max_ahead_days: int = Field(default=5 * 365 + 1, ge=1, le=40 * 366)
+    release_date_max_past_days: int = Field(default=14, ge=0, le=366)
     # `casusregie migrate` connects as the schema owner; the service runs as a role that may not rewrite
     # the audit log (README "Running as a restricted database role"). Unset: CASUSREGIE_DATABASE_URL.
     migration_database_url: str | None = None

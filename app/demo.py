@@ -82,6 +82,8 @@ DEMO_CONVENANT: dict[str, Any] = {
 # (case body, participants, [(trigger, data)], plan actions or None, note (category, text) or None). The level
 # owner of the opening state is brought in by opening itself (DOMAIN.md "Regie and level owners": the gemeente for
 # jeugdgroep, ex_gedetineerde and IJAM's netwerkoverleg), so it is not listed again.
+# Relative to the day the demo runs: a screened release date must be plausible (app/workflows/release_dates.py).
+_EXPECTED_RELEASE = (date.today() + timedelta(days=120)).isoformat()
 DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]]], list[str] | None,
                        tuple[str, str] | None]] = [
     ({"case_type": "woonoverlast", "title": "Aanhoudende geluidsoverlast Brusselsestraat (fictief)",
@@ -110,7 +112,7 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
     ({"case_type": "ex_gedetineerde", "title": "Terugkeer na detentie (fictief)",
       "subjects": [{"type": "persoon", "name": "B. Voorbeeld", "birth_date": "1988-04-12"}]},
      ["reclassering-zuid"],
-     [("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {})], None,
+     [("screenen", {"verwachte_invrijheidstelling": _EXPECTED_RELEASE}), ("terugkeer_voorbereiden", {})], None,
      ("justitie", "Reclasseringsadvies: toezicht met meldplicht.")),
     ({"case_type": "radicalisering", "title": "Signaal zorgen om online gedrag (fictief)",
       "subjects": [{"type": "persoon", "name": "C. Voorbeeld", "birth_date": "2004-10-01"}]},

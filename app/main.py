@@ -36,6 +36,7 @@ from app.events import delivery, outbox
 from app.kit.database import Database
 from app.kit.logs import configure_logging
 from app.kit.migrations_state import head_revisions
+from app.workflows import release_dates
 from app.workflows.engine import get_engine
 
 DESCRIPTION = """Case-management backend for Zorg- en Veiligheidshuizen: escalation ladders, convenants
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "server (production is the default without --dev and CASUSREGIE_ENV=development)")
     access.configure(access.load_policies(settings.policies_dir))
     outbox.configure(settings.event_source)
+    release_dates.configure(settings)
     get_engine()  # builds and validates every ladder now: a bad ladder refuses to start
 
     @asynccontextmanager

@@ -29,6 +29,7 @@ from app.events.delivery import DeliveryConfig, events_pass
 from app.kit import clock
 from app.kit.database import Database
 from app.unit_of_work import unit_of_work
+from app.workflows import release_dates
 
 log = logging.getLogger("casusregie.worker")
 
@@ -76,6 +77,7 @@ async def events_loop(db: Database, config: DeliveryConfig, interval: float, sto
 
 async def run(settings: Settings, *, once: bool) -> int:
     outbox.configure(settings.event_source)
+    release_dates.configure(settings)
     config = DeliveryConfig.of(settings)
     db = Database(settings)
     ledger = Ledger(settings, db)

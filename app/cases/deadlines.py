@@ -93,8 +93,8 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
             escalation = (tdef, result)
     if escalation is not None:
         tdef, result = escalation
-        enter_state(case, ladder, result.dest, now)
         case.details = result.details
+        enter_state(case, ladder, result.dest, now)
         case.version += 1
         case.updated_at = now
         session.add(CaseTransition(

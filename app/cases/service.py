@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
@@ -74,12 +74,13 @@ def uncovered_details(
 
 
 def enter_state(case: Case, ladder: Ladder, state: str, now: datetime) -> None:
-    """Move to `state` at `now`: its tier, and its deadline (entry + max_dagen)."""
+    """Move to `state` at `now`: its tier, and its deadline (entry + max_dagen, or before a date of the case's
+    details: set the details first)."""
     definition = ladder.state(state)
     case.state = state
     case.tier = definition.tier
     case.state_entered_at = now
-    case.due_at = now + timedelta(days=definition.max_dagen) if definition.max_dagen else None
+    case.due_at = definition.due_at(case.details or {}, now)
     case.closed_at = now if state == FINAL_STATE else None
 
 
@@ -289,6 +290,8 @@ async def patch(
     if data.details is not None:
         case.details = validate_details(ladder, merge_details(case.details or {}, data.details), ["body", "details"])
         changed += [f"details.{k}" for k in sorted(data.details)]
+        if (state := ladder.state(case.state)).due_before in data.details:  # a corrected release date moves it
+            case.due_at = state.due_at(case.details, case.state_entered_at)
     for name in ("title", "summary", "regisseur"):
         value = getattr(data, name)
         if value is not None and value != getattr(case, name):

@@ -120,11 +120,11 @@ async def fire(
     if tdef.marks_plan_vastgesteld and plan is not None:
         plan = plans.adopt(session, plan, principal, now)
     ladder = engine.ladder(case.case_type)
+    case.details = result.details  # first: a state's deadline may follow a date the transition brings
     if not tdef.reflexive:
         enter_state(case, ladder, result.dest, now)
         # Set on closing, cleared on leaving afgesloten (heropenen, its only way out).
         case.uitstroomreden = result.uitstroomreden
-    case.details = result.details
     loaded.changed(now)
     # Sent with the audit entry at the end of the unit of work (PostgreSQL: one statement for the three).
     deferred_writes.defer_changes(session, case)

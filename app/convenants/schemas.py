@@ -91,6 +91,17 @@ class PartyOut(BaseModel):
     data_categories: list[DataCategory]
 
 
+class ConvenantWarningOut(BaseModel):
+    """Something the administrator should know; it does not stop activation."""
+
+    code: str = Field(description="`regie_zonder_categorie`: a party that may hold regie on cases of case_type "
+                                  "is not granted the category that ladder asks of its regie holder")
+    case_type: CaseType
+    organisation: str
+    category: DataCategory
+    message: str
+
+
 class ConvenantOut(BaseModel):
     """One version of a convenant; `id` is the convenant's stable id, the same for every version."""
 
@@ -113,6 +124,7 @@ class ConvenantOut(BaseModel):
     pending_version: int | None = Field(
         default=None, description="Number of a newer concept version awaiting activation, if any"
     )
+    warnings: list[ConvenantWarningOut] = Field(default_factory=list)
 
     @classmethod
     def from_view(cls, view: ConvenantView) -> ConvenantOut:
@@ -129,6 +141,9 @@ class ConvenantOut(BaseModel):
             ],
             created_at=v.created_at, activated_at=v.activated_at, ended_at=v.ended_at,
             termination_reason=v.termination_reason, pending_version=view.pending_version,
+            warnings=[ConvenantWarningOut(code=w.code, case_type=CaseType(w.case_type), organisation=w.organisation,
+                                          category=DataCategory(w.category), message=w.message)
+                      for w in view.warnings],
         )
 
 

@@ -33,6 +33,7 @@ from app.convenants.models import (
 )
 from app.convenants.schemas import ConvenantCreate, ConvenantUpdate, PartyIn
 from app.convenants.views import ConvenantView
+from app.convenants.warnings import warned
 from app.events import publish
 from app.events.types import EventType
 from app.kit import clock
@@ -187,7 +188,7 @@ async def create(session: AsyncSession, principal: Principal, data: ConvenantCre
         raise Conflict(f"Convenant {data.code!r} already exists") from exc
     audit.record(session, principal, Action.convenant_create, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, version))
-    return ConvenantView(convenant, version)
+    return await warned(session, ConvenantView(convenant, version))
 
 
 async def list_page(
@@ -227,7 +228,7 @@ async def list_page(
         stmt = stmt.where(exists().where(ConvenantCaseType.version_id == ConvenantVersion.id,
                                          ConvenantCaseType.case_type == case_type.value))
     page = window([
-        ConvenantView(c, v, p if p is not None and p > v.version else None)
+        await warned(session, ConvenantView(c, v, p if p is not None and p > v.version else None))
         for c, v, p in (await session.execute(stmt)).all()
     ], limit)
     audit.record(session, principal, AuditAction.convenant_list, object_type=OBJECT_TYPE, role=decision.role,
@@ -242,7 +243,7 @@ async def get(session: AsyncSession, principal: Principal, convenant_id: uuid.UU
     current = _current(versions)
     audit.record(session, principal, Action.convenant_read, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, current))
-    return ConvenantView(convenant, current, _pending(versions, current))
+    return await warned(session, ConvenantView(convenant, current, _pending(versions, current)))
 
 
 async def versions(session: AsyncSession, principal: Principal, convenant_id: uuid.UUID) -> list[ConvenantView]:
@@ -253,7 +254,7 @@ async def versions(session: AsyncSession, principal: Principal, convenant_id: uu
     audit.record(session, principal, AuditAction.convenant_versions, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, current),
                  detail={"versions": [v.version for v in all_versions]})
-    return [ConvenantView(convenant, v, _pending(all_versions, v)) for v in all_versions]
+    return [await warned(session, ConvenantView(convenant, v, _pending(all_versions, v))) for v in all_versions]
 
 
 async def update(
@@ -306,7 +307,7 @@ async def update(
     audit.record(session, principal, Action.convenant_update, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, target),
                  detail={"fields": sorted(changes), "new_version": created})
-    return ConvenantView(convenant, target)
+    return await warned(session, ConvenantView(convenant, target))
 
 
 async def activate(session: AsyncSession, principal: Principal, convenant_id: uuid.UUID) -> ConvenantView:
@@ -341,7 +342,7 @@ async def activate(session: AsyncSession, principal: Principal, convenant_id: uu
     audit.record(session, principal, Action.convenant_activate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, concept),
                  detail={"replaced_version": previous.version if previous is not None else None})
-    return ConvenantView(convenant, concept)
+    return await warned(session, ConvenantView(convenant, concept))
 
 
 async def terminate(
@@ -365,4 +366,4 @@ async def terminate(
     audit.record(session, principal, Action.convenant_terminate, object_type=OBJECT_TYPE, object_id=convenant.id,
                  role=decision.role, legal_basis=_basis(convenant, active),
                  detail={"ended_versions": [v.version for v in ended]})
-    return ConvenantView(convenant, active)
+    return await warned(session, ConvenantView(convenant, active))

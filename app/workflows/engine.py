@@ -109,6 +109,11 @@ def validate_ladder(ladder: Ladder) -> None:
             add(f"state {s.code!r}: unknown data category {s.category!r}")
         if s.owner_required and s.owner is None:
             add(f"state {s.code!r}: owner_required without an owner kind")
+        if s.due_before is not None:
+            if s.max_dagen is not None:
+                add(f"state {s.code!r}: due_before and max_dagen exclude each other")
+            if s.due_before not in ladder.details_model.model_fields:
+                add(f"state {s.code!r}: due_before {s.due_before!r} is no details field")
         if s.owner_named_by is not None:
             if s.owner is not None:
                 add(f"state {s.code!r}: an owner kind and owner_named_by exclude each other")
@@ -116,6 +121,8 @@ def validate_ladder(ladder: Ladder) -> None:
                 add(f"state {s.code!r}: owner_named_by {s.owner_named_by!r} is no transition's sets_regie_from")
     if FINAL_STATE not in known:
         add(f"no {FINAL_STATE!r} state")
+    if ladder.regie_category is not None and ladder.regie_category not in {c.value for c in DataCategory}:
+        add(f"unknown regie_category {ladder.regie_category!r}")
     if not ladder.initial_states:
         add("no initial state")
     for code in ladder.initial_states:
@@ -497,7 +504,7 @@ class WorkflowEngine:
             "states": [
                 {"code": s.code, "label": s.label, "tier": s.tier, "step": s.step, "max_dagen": s.max_dagen,
                  "owner_kind": s.owner, "owner_required": s.owner_required, "owner_named_by": s.owner_named_by,
-                 "category": s.category}
+                 "category": s.category, "due_before": s.due_before}
                 for s in ladder.states
             ],
             "transitions": [
@@ -518,6 +525,7 @@ class WorkflowEngine:
             ],
             "stagnation": ladder.stagnation.as_dict(),
             "melder_joins": ladder.melder_joins,
+            "regie_category": ladder.regie_category,
             "vocabularies": {
                 "trigger": {trigger: ladder.trigger_labels[trigger] for trigger in triggers},
                 "direction": labels.vocabulary(labels.DIRECTION),

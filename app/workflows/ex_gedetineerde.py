@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app.kit.moments import Day
 from app.vocabulary import Direction, StagnationKind
-from app.workflows import guards, labels
+from app.workflows import guards, labels, release_dates
 from app.workflows.closing import Afsluiten, early_closures
 from app.workflows.fields import Delictcategorie, Forbid, Text
 from app.workflows.model import (
@@ -27,7 +27,9 @@ from app.workflows.model import (
 # Level owners: the gemeente (nazorgcoördinator) until nazorg, the ZVH for the persoonsgerichte aanpak.
 STATES: tuple[StateDef, ...] = (
     StateDef("aangemeld", "Aangemeld (detentie gestart)", max_dagen=14, owner="gemeente"),
-    StateDef("in_detentie", "Tijdens detentie: screening basisvoorwaarden", owner="gemeente"),
+    # No fixed length: due when the voorbereiding terugkeer should start, before the expected release.
+    StateDef("in_detentie", "Tijdens detentie: screening basisvoorwaarden", owner="gemeente",
+             due_before="verwachte_invrijheidstelling"),
     StateDef("voorbereiding_terugkeer", "Voorbereiding terugkeer", max_dagen=30, owner="gemeente"),
     StateDef("nazorg", "Nazorg na detentie", tier=1, max_dagen=180, owner="gemeente"),
     StateDef("pga", "Persoonsgerichte aanpak ZVH", tier=2, max_dagen=90, owner="zvh"),
@@ -78,6 +80,13 @@ class Details(Forbid):
 
 class Screenen(Forbid):
     verwachte_invrijheidstelling: Day
+
+    @field_validator("verwachte_invrijheidstelling")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        if (why := release_dates.current().implausible(value)) is not None:
+            raise ValueError(f"the expected release date {why}")
+        return value
 
 
 class Invrijheidstelling(Forbid):
@@ -183,6 +192,8 @@ LADDER = Ladder(
         "beheersmaatregelen": "veiligheid",
     },
     stagnation=StagnationRule(StagnationKind.flag),
+    # The regie holder directs the response to 18b meldingen and beheersmaatregelen (DOMAIN.md).
+    regie_category="veiligheid",
     guards={"basisvoorwaarden_bekend": basisvoorwaarden_bekend},
     effects={
         "store_verwachte_invrijheidstelling": guards.store("verwachte_invrijheidstelling"),

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from app.vocabulary import DataCategory, Direction, OrganisationKind, Role, StagnationKind, SubjectType, Uitstroomreden
+from app.workflows import release_dates
 
 # The closed vocabularies of DOMAIN.md (app/vocabulary.py); the engine refuses a ladder that uses anything else.
 ROLES: frozenset[str] = frozenset(Role)
@@ -49,6 +51,17 @@ class StateDef:
     # Being in this state reveals a decision of this data category (radicalisering `casusoverleg`/`monitoring`:
     # the weegtafel took the person on, `veiligheid`): a participant without it sees a neutral phase.
     category: str | None = None
+    # A state whose length follows a date of the case rather than a fixed number of days (ex_gedetineerde
+    # `in_detentie`): the details key of that date; the deadline is the preparation lead before it
+    # (app/workflows/release_dates.py).
+    due_before: str | None = None
+
+    def due_at(self, details: Mapping[str, Any], entered: datetime) -> datetime | None:
+        """The deadline of a case that entered this state at `entered` with these details."""
+        if self.due_before is not None:
+            day = details.get(self.due_before)
+            return release_dates.current().due_before_release(date.fromisoformat(day), entered) if day else None
+        return entered + timedelta(days=self.max_dagen) if self.max_dagen else None
 
 
 WITHHELD_STATE_LABEL = "In behandeling"
@@ -177,6 +190,10 @@ class Ladder:
     # False where the reporter is to learn the outcome of its signal, not the case (radicalisering: the school
     # that reported sees the status of its signal; DOMAIN.md).
     melder_joins: bool = True
+    # The data category whoever holds regie on this ladder's cases should be granted (ex_gedetineerde:
+    # `veiligheid`, for the 18b meldingen on its cases); a convenant that does not grant it to a party of a
+    # level-owner kind says so (app/convenants/warnings.py).
+    regie_category: str | None = None
     # initial state -> the guards a case opened there must pass, run on the details given at opening (as the
     # transition's data and as the details): opening straight into a state asks what climbing into it asks
     # (IJAM `pga`: the criteria of `opschalen`).

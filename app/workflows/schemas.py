@@ -36,6 +36,10 @@ class WorkflowState(BaseModel):
     category: DataCategory | None = Field(
         None, description="Being in this state reveals a decision of this data category: a participant without it "
                           "sees the neutral phase `In behandeling` (`state_withheld`) in cases, lists and history")
+    due_before: str | None = Field(
+        None, description="The case details date this state's deadline follows instead of max_dagen: due the "
+                          "deployment's preparation lead (default 90 days) before it (ex_gedetineerde in_detentie: "
+                          "verwachte_invrijheidstelling)")
 
 
 class OrgKindRole(BaseModel):
@@ -94,6 +98,10 @@ class Workflow(BaseModel):
     melder_joins: bool = Field(description="Whether the organisation that reported a signal becomes a participant "
                                            "when the signal is triaged into a case of this type; if false it sees "
                                            "its signal's status only")
+    regie_category: DataCategory | None = Field(
+        None, description="The data category the regie holder of this ladder's cases should be granted "
+                          "(ex_gedetineerde: veiligheid, for 18b meldingen); a convenant version that does not grant "
+                          "it to a party of a level-owner kind carries a warning")
     vocabularies: dict[str, dict[str, str]] = Field(
         description="Dutch labels of the ladder's codes, per vocabulary: code -> label. Every ladder has `trigger`, "
                     "`direction` and `uitstroomreden`; besides, the data and details keys with a closed set of codes "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -62,6 +62,8 @@ class Ladder:
     # state -> the organisation holding regie there in these tests (DOMAIN.md "Regie and level owners"); a state
     # left out (afgesloten: regie stays where it was) is not checked
     regie: Mapping[str, str] = field(default_factory=dict)
+    # state -> the details date its deadline follows (ex_gedetineerde in_detentie: 90 days before the release)
+    due_before: Mapping[str, str] = field(default_factory=dict)
 
     def assert_in_state(self, case: dict[str, Any], state: str) -> None:
         """State, step/tier and the deadline of DOMAIN.md: due_at is entry + max_dagen, closed_at only at afgesloten."""
@@ -71,8 +73,13 @@ class Ladder:
         else:
             assert (case["state"], case["tier"]) == (state, position)
         entered = datetime.fromisoformat(case["updated_at"])
-        due = datetime.fromisoformat(case["due_at"]) - entered if case["due_at"] else None
-        assert due == (timedelta(days=max_dagen) if max_dagen else None)
+        if state in self.due_before:
+            release = date.fromisoformat(case["details"][self.due_before[state]])
+            expected = max(datetime.combine(release - timedelta(days=90), time(0), tzinfo=UTC), entered)
+            assert datetime.fromisoformat(case["due_at"]) == expected
+        else:
+            due = datetime.fromisoformat(case["due_at"]) - entered if case["due_at"] else None
+            assert due == (timedelta(days=max_dagen) if max_dagen else None)
         assert (case["closed_at"] is not None) == (state == "afgesloten")
 
     def headers(self, world: World, who: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ veiligheid information in every open state, withheld from partners whose convena
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,10 @@ import pytest
 
 from tests.cases.ladder_kit import Ladder, Row, problem
 from tests.world import DEFAULT_PARTIES, World
+
+# Expected release dates must be plausible today (app/workflows/release_dates.py): relative to the real date.
+RELEASE = (date.today() + timedelta(days=200)).isoformat()
+RELEASE_AGAIN = (date.today() + timedelta(days=400)).isoformat()
 
 CASE_TYPE = "ex_gedetineerde"
 FIRST = "aangemeld"
@@ -84,7 +89,7 @@ BEHEERSMAATREGEL = {"maatregel": "Gebiedsverbod binnenstad"}
 VROEGTIJDIG = {"uitstroomreden": "detentie"}
 
 ROWS: list[Row] = [
-    Row("screenen", "aangemeld", "in_detentie", pc("aangemeld"), {"verwachte_invrijheidstelling": "2025-09-01"},
+    Row("screenen", "aangemeld", "in_detentie", pc("aangemeld"), {"verwachte_invrijheidstelling": RELEASE},
         by="casusregisseur"),
     Row("terugkeer_voorbereiden", "in_detentie", "voorbereiding_terugkeer", pc("in_detentie")),
     Row("invrijheidstelling", "voorbereiding_terugkeer", "nazorg", pc("voorbereiding_terugkeer"),
@@ -92,7 +97,7 @@ ROWS: list[Row] = [
     Row("opschalen_pga", "nazorg", "pga", P),
     Row("afschalen", "pga", "nazorg", P),
     # Re-detention (issue 16): back to in_detentie with the new expected release date.
-    *(Row("opnieuw_gedetineerd", s, "in_detentie", pc(s), {"verwachte_invrijheidstelling": "2026-09-01"})
+    *(Row("opnieuw_gedetineerd", s, "in_detentie", pc(s), {"verwachte_invrijheidstelling": RELEASE_AGAIN})
       for s in ("nazorg", "pga")),
     Row("afsluiten", "nazorg", "afgesloten", P, prepare=basisvoorwaarden_bekend,
         guard_missing=tuple(f"basisvoorwaarden.{k}" for k in BASISVOORWAARDEN)),
@@ -117,7 +122,8 @@ HAPPY: list[tuple[str, str, str]] = [
 ]
 
 # The ladder kit on this ladder; the tests below use its checks by their short names.
-LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, regie=REGIE_IN)
+LADDER = Ladder(CASE_TYPE, FIRST, STATES, PRINCIPALS, PARTICIPANTS, ROWS, regie=REGIE_IN,
+                due_before={"in_detentie": "verwachte_invrijheidstelling"})
 headers, fire, get_case, open_case = LADDER.headers, LADDER.fire, LADDER.get_case, LADDER.open_case
 assert_in_state, route, move = LADDER.assert_in_state, LADDER.route, LADDER.move
 check_happy_path, check_refusals = LADDER.check_happy_path, LADDER.check_refusals
@@ -129,7 +135,7 @@ check_happy_path, check_refusals = LADDER.check_happy_path, LADDER.check_refusal
 async def test_happy_path(world: World) -> None:
     case_id = await check_happy_path(world, HAPPY, regie_organisation=REGIE)
     details = (await get_case(world, case_id))["details"]
-    assert details["verwachte_invrijheidstelling"] == "2025-09-01"
+    assert details["verwachte_invrijheidstelling"] == RELEASE
     assert details["invrijheidstelling_datum"] == "2025-09-03"
     assert details["meldingen_18b"] == [MELDING_18B]
     assert details["beheersmaatregelen"] == [BEHEERSMAATREGEL]
@@ -232,5 +238,5 @@ async def test_redetention_takes_the_new_release_date_and_clears_the_last(world:
         case = await move(world, case, step)
     assert case["details"]["invrijheidstelling_datum"] == "2025-09-03"
     case = await move(world, case, LADDER.row("opnieuw_gedetineerd", "nazorg"), who="casusregisseur")
-    assert case["details"]["verwachte_invrijheidstelling"] == "2026-09-01"
+    assert case["details"]["verwachte_invrijheidstelling"] == RELEASE_AGAIN
     assert "invrijheidstelling_datum" not in case["details"]

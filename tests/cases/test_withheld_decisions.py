@@ -3,11 +3,15 @@ not name its trigger or reason, and a guard's refusal does not name case details
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
 from tests.world import DEFAULT_PARTIES, World
+
+# A plausible expected release date today (app/workflows/release_dates.py).
+RELEASE = (date.today() + timedelta(days=90)).isoformat()
 
 
 async def _history(world: World, case_id: str, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -41,7 +45,7 @@ async def test_a_guard_names_no_details_the_caller_may_not_read(client: httpx.As
     await world.convenant("c-buur", case_types=["ex_gedetineerde"],
                           parties={"zvh-mh": ["identificatie"], "buur": ["identificatie", "justitie"]})
     case = await world.case("ex_gedetineerde", participants=("buur",))
-    steps = [("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {}),
+    steps = [("screenen", {"verwachte_invrijheidstelling": RELEASE}), ("terugkeer_voorbereiden", {}),
              ("invrijheidstelling", {"invrijheidstelling_datum": "2027-03-02"})]
     for trigger, data in steps:
         assert (await world.fire(case["id"], trigger, data)).status_code == 200

@@ -3,9 +3,13 @@ of such a category, and firing a trigger whose data is of it, are refused like P
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from tests.world import ALL_CATEGORIES, World
+
+# A plausible expected release date today (app/workflows/release_dates.py).
+RELEASE = (date.today() + timedelta(days=90)).isoformat()
 
 
 async def _audit(world: World, case_id: str) -> list[dict[str, Any]]:
@@ -34,7 +38,7 @@ async def test_firing_a_trigger_whose_data_is_of_an_uncovered_category_is_403_an
     assert "justitie" in ALL_CATEGORIES
     case = await world.case("ex_gedetineerde", regie_organisation="gemeente")
     casusregisseur = world.h("gemeente", "casusregisseur")  # holds regie, but no justitie
-    data = {"verwachte_invrijheidstelling": "2027-03-01"}  # detention dates come from DJI: justitie
+    data = {"verwachte_invrijheidstelling": RELEASE}  # detention dates come from DJI: justitie
     r = await world.fire(case["id"], "screenen", data, headers=casusregisseur)
     assert r.status_code == 403, r.text
     state = await world.client.get(f"/v1/cases/{case['id']}", headers=world.regisseur)

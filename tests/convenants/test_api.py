@@ -55,6 +55,10 @@ async def test_create_returns_version_1_as_concept(client: httpx.AsyncClient, ad
         ],
         "created_at": None, "activated_at": None, "ended_at": None, "termination_reason": None,
         "pending_version": None,
+        # The DESIGN.md example lets the ZVH (regie at ex_gedetineerde `pga`) go without veiligheid.
+        "warnings": [{"code": "regie_zonder_categorie", "case_type": "ex_gedetineerde", "organisation": "zvh-mh",
+                      "category": "veiligheid",
+                      "message": "zvh-mh may hold regie on ex_gedetineerde cases but is not granted veiligheid"}],
     }
     assert body["created_at"].endswith("Z")
 

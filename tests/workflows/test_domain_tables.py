@@ -235,6 +235,8 @@ def test_case_types(engine: WorkflowEngine) -> None:
 
 
 # States whose being-in reveals a decision of a data category (issue 16 item 5; DOMAIN.md radicalisering).
+# States whose deadline follows a date of the case instead of max_dagen (issue 16, ex_gedetineerde).
+DUE_BEFORE = {("ex_gedetineerde", "in_detentie"): "verwachte_invrijheidstelling"}
 STATE_CATEGORIES = {("radicalisering", "casusoverleg"): "veiligheid", ("radicalisering", "monitoring"): "veiligheid"}
 
 
@@ -246,7 +248,7 @@ def test_states_equal_domain_table(engine: WorkflowEngine, case_type: str) -> No
         {"code": code, "label": label, "tier": tier, "step": step, "max_dagen": max_dagen,
          **dict(zip(("owner_kind", "owner_required", "owner_named_by"), owners.get(code, (None, False, None)),
                     strict=True)),
-        "category": STATE_CATEGORIES.get((case_type, code))}
+        "category": STATE_CATEGORIES.get((case_type, code)), "due_before": DUE_BEFORE.get((case_type, code))}
         for code, label, tier, step, max_dagen in STATES[case_type]
     ]
     assert published == expected

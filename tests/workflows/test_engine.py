@@ -238,6 +238,7 @@ def test_describe_is_json_with_mermaid(engine: WorkflowEngine) -> None:
             "subject_type",
             "initial_states",
             "melder_joins",
+            "regie_category",
             "states",
             "transitions",
             "stagnation",

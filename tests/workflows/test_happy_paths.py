@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from app.workflows.engine import FireResult, WorkflowEngine
 from app.workflows.model import PlanInfo
+
+# A plausible expected release date today (app/workflows/release_dates.py).
+RELEASE = (date.today() + timedelta(days=200)).isoformat()
 
 Fire = Callable[..., FireResult]
 
@@ -129,7 +133,7 @@ def test_ex_gedetineerde(fire: Fire) -> None:
         "ex_gedetineerde",
         "aangemeld",
         [
-            ("screenen", {"verwachte_invrijheidstelling": "2025-09-01"}, None, "in_detentie"),
+            ("screenen", {"verwachte_invrijheidstelling": RELEASE}, None, "in_detentie"),
             ("terugkeer_voorbereiden", {}, None, "voorbereiding_terugkeer"),
             ("invrijheidstelling", {"invrijheidstelling_datum": "2025-09-03"}, None, "nazorg"),
             ("opschalen_pga", {}, None, "pga"),
@@ -139,7 +143,7 @@ def test_ex_gedetineerde(fire: Fire) -> None:
         ],
     )
     assert details == {
-        "verwachte_invrijheidstelling": "2025-09-01",
+        "verwachte_invrijheidstelling": RELEASE,
         "invrijheidstelling_datum": "2025-09-03",
         "meldingen_18b": [{"delictcategorie": "geweld", "ontvangen_op": "2025-10-01"}],
         "beheersmaatregelen": [{"maatregel": "Gebiedsverbod"}],

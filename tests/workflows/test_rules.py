@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from app.kit.errors import GuardFailed, InvalidTransition, NotFound
 from app.workflows.engine import FireResult, WorkflowEngine
 from app.workflows.model import GuardContext, PlanInfo
+
+# A plausible expected release date today (app/workflows/release_dates.py).
+RELEASE = (date.today() + timedelta(days=200)).isoformat()
 
 Fire = Callable[..., FireResult]
 
@@ -196,8 +200,8 @@ def test_malformed_data(
 def test_data_is_returned_validated_and_json_shaped(fire: Fire) -> None:
     result = fire("jeugdgroep", "verkenning", "namenlijst_opstellen", data={"noodzaak": "  Overlast centrum  "})
     assert result.data == {"noodzaak": "Overlast centrum"}
-    result = fire("ex_gedetineerde", "aangemeld", "screenen", data={"verwachte_invrijheidstelling": "2025-09-01"})
-    assert result.data == {"verwachte_invrijheidstelling": "2025-09-01"}
+    result = fire("ex_gedetineerde", "aangemeld", "screenen", data={"verwachte_invrijheidstelling": RELEASE})
+    assert result.data == {"verwachte_invrijheidstelling": RELEASE}
 
 
 # -- guards --------------------------------------------------------------------------------------
