@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, false, or_, select, tuple_
+from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.cases import level_owners
 from app.cases.level_owners import set_regie
 from app.cases.loading import LoadedCase, check_version, load_case
-from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
+from app.cases.models import Case, CaseParticipant, CasePlan, CasePlanAction, CaseSubject, CaseTransition
 from app.cases.references import next_reference
 from app.cases.schemas import CaseCreate, CasePatch
 from app.convenants.grants import categories_of, grants_for, parties_for
@@ -29,7 +29,7 @@ from app.kit.errors import ValidationFailed
 from app.kit.paging import Window, window
 from app.subjects import service as subjects
 from app.subjects.models import Subject
-from app.vocabulary import Action, CaseType, DataCategory, ParticipantBasis
+from app.vocabulary import UNFINISHED_ACTION_STATUSES, Action, CaseType, DataCategory, ParticipantBasis
 from app.workflows import codes
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
@@ -208,8 +208,16 @@ def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
 
 # The columns of a list row (CaseSummary): rows as plain tuples, not ORM objects with identity-map
 # bookkeeping (a third of a list page's CPU time went to building 51 Case objects; bench/).
+# `open_actions`: the unfinished actions of the case's latest plan version, a correlated subquery in the page's one
+# statement (a list page stays one round trip; app/cases/views.py shows it).
+_LATEST_PLAN_ID = (select(CasePlan.id).where(CasePlan.case_id == Case.id).order_by(CasePlan.version.desc()).limit(1)
+                   .correlate(Case).scalar_subquery())
+OPEN_ACTIONS = (select(func.count()).select_from(CasePlanAction)
+                .where(CasePlanAction.plan_id == _LATEST_PLAN_ID,
+                       CasePlanAction.status.in_(sorted(UNFINISHED_ACTION_STATUSES)))
+                .correlate(Case).scalar_subquery().label("open_actions"))
 SUMMARY_COLUMNS = (Case.id, Case.reference, Case.case_type, Case.state, Case.tier, Case.version, Case.title,
-                   Case.due_at, Case.closed_at, Case.regie_organisation, Case.created_at)
+                   Case.due_at, Case.closed_at, Case.regie_organisation, Case.created_at, OPEN_ACTIONS)
 
 
 NO_FILTER = CaseFilter()

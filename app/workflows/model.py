@@ -50,6 +50,13 @@ class StateDef:
     # the weegtafel took the person on, `veiligheid`): a participant without it sees a neutral phase.
     category: str | None = None
 
+    @property
+    def level_label(self) -> str | None:
+        """The rung in Dutch, in the ladder's own word: a step of the 7-stappenmodel or a tier; None off the rungs."""
+        if self.step is not None:
+            return f"Stap {self.step}"
+        return f"Niveau {self.tier}" if self.tier is not None else None
+
 
 WITHHELD_STATE_LABEL = "In behandeling"
 

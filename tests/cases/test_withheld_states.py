@@ -51,6 +51,15 @@ async def test_the_pga_state_is_withheld_without_veiligheid(world: World) -> Non
     listed = (await world.client.get("/v1/cases", headers=world.h(*GGZ))).json()["items"]
     (row,) = [c for c in listed if c["id"] == case_id]
     assert (row["state"], row["state_withheld"], row["tier"]) == (None, True, None)
+    # The worklist fields withhold it too: no label, rung, deadline or regie holder that would tell the state.
+    assert (row["state_label"], row["step"], row["level_label"]) == ("In behandeling", None, None)
+    assert (row["due_at"], row["overdue"], row["regie_organisation"]) == (None, False, None)
+    assert "casusoverleg" not in str(row) and "Persoonsgerichte" not in str(row)
+    listed = (await world.client.get("/v1/cases", headers=world.h(*POLITIE))).json()["items"]
+    (row,) = [c for c in listed if c["id"] == case_id]
+    assert (row["state"], row["state_label"], row["tier"], row["level_label"]) == (
+        "casusoverleg", "Persoonsgerichte aanpak: casusoverleg en plan", 1, "Niveau 1")
+    assert row["due_at"] is not None and row["regie_organisation"] == "zvh-mh"
     for params in ({"state": "casusoverleg"}, {"tier": 1}, {"case_type": "radicalisering", "tier": 1}):
         found = (await world.client.get("/v1/cases", params=params, headers=world.h(*GGZ))).json()["items"]
         assert case_id not in [c["id"] for c in found], params
