@@ -5,12 +5,14 @@ case by filtering on the state or tier, and cannot act on it; a participant with
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from app.events.delivery import DeliveryConfig, events_pass
+from app.kit import clock
 from tests.cases.test_ladder_radicalisering import WEGING
 from tests.conftest import make_settings
 from tests.events.receiver import Receiver
@@ -65,6 +67,15 @@ async def test_the_pga_state_is_withheld_without_veiligheid(world: World) -> Non
         assert case_id not in [c["id"] for c in found], params
         found = (await world.client.get("/v1/cases", params=params, headers=world.h(*POLITIE))).json()["items"]
         assert case_id in [c["id"] for c in found], params
+    # Past the casusoverleg deadline (28 days) but not another state's: its deadline would tell the state, so to
+    # the ggz the case is not overdue, in the filter as in its row.
+    with clock.frozen(clock.now() + timedelta(days=40)):
+        for who, late in ((GGZ, False), (POLITIE, True)):
+            found = {overdue: [c for c in (await world.client.get(
+                "/v1/cases", params={"overdue": overdue}, headers=world.h(*who))).json()["items"]
+                if c["id"] == case_id] for overdue in ("true", "false")}
+            assert (len(found["true"]), len(found["false"])) == ((1, 0) if late else (0, 1)), who
+            assert [c["overdue"] for c in found["true"] + found["false"]] == [late], who
 
     history = (await world.client.get(f"/v1/cases/{case_id}/history", headers=world.h(*GGZ))).json()["items"]
     last = history[-1]
