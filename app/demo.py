@@ -126,6 +126,28 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
     ({"case_type": "woonoverlast", "title": "Overlast voorbij na verhuizing (fictief)",
       "subjects": [{"type": "adres", "postcode": "6217 KL", "house_number": "21"}]},
      ["woonpunt"], [("triage_starten", {}), ("afsluiten", {"uitstroomreden": "verhuisd"})], None, None),
+    # Cases waiting on something of their own (GET …/transitions: `ready: false` with what is `missing`): a group
+    # whose duiding waits for a concept plan, a PGA without a plan to adopt (withheld from the ggz, which lacks
+    # veiligheid), and a nazorg case that cannot close while basisvoorwaarden are unknown.
+    ({"case_type": "jeugdgroep", "title": "Jeugdgroep Wittevrouwenveld (fictief)",
+      "subjects": [{"type": "groep", "name": "Groep Wittevrouwenveld", "area": "Noordoost",
+                    "members": [{"name": "Jongere C"}]}]},
+     ["politie-limburg"],
+     [("start_verkenning", {}), ("namenlijst_opstellen", {"noodzaak": "Intimidatie bij de bushalte"}),
+      ("groepsscan_afronden", {"groepsscan_datum": "2026-11-20"})], None, None),
+    ({"case_type": "radicalisering", "title": "Weegtafel besloot tot persoonsgerichte aanpak (fictief)",
+      "subjects": [{"type": "persoon", "name": "E. Voorbeeld", "birth_date": "2001-06-06"}]},
+     ["politie-limburg", "ggz-zuid"],
+     [("voorwegen", {}), ("naar_weegtafel", {}),
+      ("besluit_pga", {"weegcriteria": {"ideologie": "zorgelijk"}, "motivering": "Risico op verdere radicalisering"})],
+     None, None),
+    ({"case_type": "ex_gedetineerde", "title": "Nazorg na vrijlating (fictief)",
+      "subjects": [{"type": "persoon", "name": "F. Voorbeeld", "birth_date": "1979-07-07"}],
+      "details": {"basisvoorwaarden": {"identiteitsbewijs": "geregeld", "onderdak": "in_behandeling"}}},
+     ["reclassering-zuid"],
+     [("screenen", {"verwachte_invrijheidstelling": "2026-10-01"}), ("terugkeer_voorbereiden", {}),
+      ("invrijheidstelling", {"invrijheidstelling_datum": "2026-10-01"})], ["Woning zoeken", "Uitkering aanvragen"],
+     None),
 ]
 
 

@@ -113,6 +113,10 @@ class ActionStatus(StrEnum):
     vervallen = "vervallen"
 
 
+# The statuses of an action still to be done: a list row's `open_actions` counts these (app/cases/service.py).
+UNFINISHED_ACTION_STATUSES: frozenset[ActionStatus] = frozenset({ActionStatus.open, ActionStatus.lopend})
+
+
 # English codes, as issue 16 spells them; the docstrings of these two are published in the contract.
 class Direction(StrEnum):
     """Which way a transition moves a case: up or down the ladder, sideways, closing it or reopening it."""

@@ -38,6 +38,7 @@ from app.kit.errors import ValidationFailed
 from app.organisations import lookup as organisations
 from app.vocabulary import Action, ParticipantBasis
 from app.workflows.engine import get_engine
+from app.workflows.model import Ladder
 
 
 def set_regie(case: Case, organisation: str, principal: Principal, now: datetime) -> None:
@@ -103,6 +104,27 @@ async def _back_to_named(
     return named
 
 
+def _owner_required(ladder: Ladder, source: str | None, dest: str) -> str | None:
+    """The owner kind without which entering `dest` from `source` is refused: escalating into a state whose owner
+    is required (AVE `bestuurlijk_niveau`); None where a missing owner only leaves a regie gap."""
+    state = ladder.state(dest)
+    if state.owner is None or not state.owner_required or source is None or not ladder.escalates(source, dest):
+        return None
+    return state.owner
+
+
+async def missing_owner(session: AsyncSession, case: Case, source: str, dest: str, now: datetime, *,
+                        epoch: str | None = None) -> str | None:
+    """The owner kind whose absence `enter` would refuse moving the case from `source` to `dest` for, without
+    changing anything (readiness of a trigger, app/cases/transitions.py); None when it would not refuse."""
+    kind = _owner_required(get_engine().ladder(case.case_type), source, dest)
+    if kind is None:
+        return None
+    if case.regie_organisation is not None and await organisations.kind_of(session, case.regie_organisation) == kind:
+        return None
+    return None if await owner_candidates(session, case, kind, now, epoch) else kind
+
+
 async def enter(
     session: AsyncSession, case: Case, source: str | None, dest: str, trigger: str,
     subject_ids: Iterable[uuid.UUID], now: datetime, *, epoch: str | None = None,
@@ -121,7 +143,7 @@ async def enter(
         return None
     found = await owner_candidates(session, case, kind, now, epoch)
     if not found:
-        if state.owner_required and source is not None and ladder.escalates(source, dest):
+        if _owner_required(ladder, source, dest) is not None:
             raise ValidationFailed(
                 f"Escalation to {dest} needs a {kind} party to an active convenant covering {case.case_type}",
                 errors=[{"loc": ["body", "trigger"],

@@ -58,6 +58,10 @@ STATE_WITHHELD = Field(False, description="The state is left out (as are its tie
                                          "being in it reveals a decision of a data category the convenant does not "
                                          "cover; `state_label` then says `In behandeling`")
 
+LEVEL_LABEL = Field(None, description="The rung in Dutch, in the ladder's own word (DOMAIN.md): `Stap 2A` where the "
+                                      "ladder has steps (`step`, jeugdgroep), `Niveau 2` where it has tiers (`tier`); "
+                                      "null in a state off the rungs and when the state is withheld")
+
 
 class CaseOut(BaseModel):
     id: uuid.UUID
@@ -68,6 +72,7 @@ class CaseOut(BaseModel):
     state_label: str
     tier: int | None
     step: StepCode | None
+    level_label: str | None = LEVEL_LABEL
     version: int
     due_at: datetime | None
     overdue: bool
@@ -97,19 +102,25 @@ class CaseOut(BaseModel):
 
 
 class CaseSummary(BaseModel):
-    """A list row: no subjects or details (those are read one case at a time, audited per case)."""
+    """A list row, enough for a worklist: no subjects or details (those are read one case at a time, audited per
+    case). A withheld state withholds with it its label, tier, step, deadline and regie holder."""
 
     id: uuid.UUID
     reference: str
     case_type: CaseType
     state: StateCode | None
     state_withheld: bool = STATE_WITHHELD
+    state_label: str = Field(description="The state's Dutch label; `In behandeling` when the state is withheld")
     tier: int | None
+    step: StepCode | None
+    level_label: str | None = LEVEL_LABEL
     version: int
     title: str
     due_at: datetime | None
     overdue: bool
     regie_organisation: str | None
+    open_actions: int = Field(description="Actions of the latest plan van aanpak version still to be done (status "
+                                          "`open` or `lopend`); 0 without a plan")
     created_at: datetime
 
 
@@ -133,6 +144,14 @@ class AvailableTransition(BaseModel):
     required_data: list[str]
     data_schema: dict[str, Any]
     data_category: DataCategory | None
+    ready: bool = Field(description="Whether the case itself lets this trigger fire now, by the guards firing runs: "
+                                    "its details, its plan van aanpak, the level owner the next rung needs. The "
+                                    "request's own data (`required_data`) is not judged: a trigger that only needs "
+                                    "data in its body is ready")
+    missing: list[str] = Field(description="When not ready: what the case lacks, named as a 422 on firing would name "
+                                           "it (`plan`, `plan.actions`, `basisvoorwaarden.onderdak`, "
+                                           "`level_owner.gemeente`); `withheld` stands for conditions on details "
+                                           "of a category your convenant does not cover. Empty when ready")
 
 
 class HistoryEntry(BaseModel):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Integer, Row, Select, Uuid, and_, bindparam, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Row, Select, Uuid, and_, bindparam, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.cases import level_owners
 from app.cases.level_owners import set_regie
 from app.cases.loading import LoadedCase, check_version, load_case
-from app.cases.models import Case, CaseParticipant, CaseSubject, CaseTransition
+from app.cases.models import Case, CaseParticipant, CasePlan, CasePlanAction, CaseSubject, CaseTransition
 from app.cases.references import next_reference
 from app.cases.schemas import CaseCreate, CasePatch
 from app.convenants.grants import categories_of, grants_for, parties_for
@@ -29,7 +29,7 @@ from app.kit.errors import ValidationFailed
 from app.kit.paging import Window, window
 from app.subjects import service as subjects
 from app.subjects.models import Subject
-from app.vocabulary import Action, CaseType, DataCategory, ParticipantBasis
+from app.vocabulary import UNFINISHED_ACTION_STATUSES, Action, CaseType, DataCategory, ParticipantBasis
 from app.workflows import codes
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE, Ladder
@@ -183,7 +183,12 @@ class CaseFilter:
     q: str | None = None
 
 
-def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
+def _filtered(stmt: Select[*_Ts], flt: CaseFilter, withheld: ColumnElement[bool] | None = None) -> Select[*_Ts]:
+    """`withheld`: the cases whose state the caller may not see (`_withheld_states`), needed with a filter on
+    state, tier or overdue: such a case matches none of the first two, and is never overdue (as its row shows), for
+    its deadline would tell its state."""
+    if withheld is not None and (flt.state or flt.tier is not None or flt.overdue):
+        stmt = stmt.where(~withheld)
     if flt.case_type:
         stmt = stmt.where(Case.case_type == flt.case_type)
     if flt.state:
@@ -193,7 +198,8 @@ def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
     if flt.overdue is not None:
         now = clock.now()
         late = (Case.due_at < now) & Case.closed_at.is_(None)
-        stmt = stmt.where(late if flt.overdue else ~late | Case.due_at.is_(None))
+        not_late = ~late | Case.due_at.is_(None)
+        stmt = stmt.where(late if flt.overdue else not_late if withheld is None else not_late | withheld)
     if flt.organisation:
         stmt = stmt.where(Case.id.in_(select(CaseParticipant.case_id)
                                       .where(CaseParticipant.organisation == flt.organisation)))
@@ -209,8 +215,16 @@ def _filtered(stmt: Select[*_Ts], flt: CaseFilter) -> Select[*_Ts]:
 
 # The columns of a list row (CaseSummary): rows as plain tuples, not ORM objects with identity-map
 # bookkeeping (a third of a list page's CPU time went to building 51 Case objects; bench/).
+# `open_actions`: the unfinished actions of the case's latest plan version, a correlated subquery in the page's one
+# statement (a list page stays one round trip; app/cases/views.py shows it).
+_LATEST_PLAN_ID = (select(CasePlan.id).where(CasePlan.case_id == Case.id).order_by(CasePlan.version.desc()).limit(1)
+                   .correlate(Case).scalar_subquery())
+OPEN_ACTIONS = (select(func.count()).select_from(CasePlanAction)
+                .where(CasePlanAction.plan_id == _LATEST_PLAN_ID,
+                       CasePlanAction.status.in_(sorted(UNFINISHED_ACTION_STATUSES)))
+                .correlate(Case).scalar_subquery().label("open_actions"))
 SUMMARY_COLUMNS = (Case.id, Case.reference, Case.case_type, Case.state, Case.tier, Case.version, Case.title,
-                   Case.due_at, Case.closed_at, Case.regie_organisation, Case.created_at)
+                   Case.due_at, Case.closed_at, Case.regie_organisation, Case.created_at, OPEN_ACTIONS)
 
 
 NO_FILTER = CaseFilter()
@@ -225,11 +239,13 @@ _PAGE_FIRST = _READABLE_SUMMARIES.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
 _PAGE_AFTER = _READABLE_SUMMARIES.where(_AFTER).order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
 
 
-async def _without_withheld_states(session: AsyncSession, principal: Principal, stmt: Select[*_Ts]) -> Select[*_Ts]:
-    """A filter on state or tier must not find the cases whose state the caller may not see (it would tell the
-    state): those are left out of such a list (app/cases/views.py shows them as `In behandeling`)."""
+async def _withheld_states(session: AsyncSession, principal: Principal) -> ColumnElement[bool] | None:
+    """The cases in a state the caller may not see (app/cases/views.py shows them as `In behandeling`), as a
+    predicate; None when there are none. A filter on what such a state would tell must treat them as the row shows
+    them (`_filtered`)."""
     today = clock.today()
     engine = get_engine()
+    hidden_by_type = []
     for ladder in (engine.ladder(t) for t in engine.case_types):
         categorised = [s for s in ladder.states if s.category is not None]
         if not categorised:
@@ -237,8 +253,8 @@ async def _without_withheld_states(session: AsyncSession, principal: Principal, 
         categories = categories_of(await grants_for(session, principal.org, ladder.case_type, today))
         hidden = [s.code for s in categorised if ladder.hides_state(s.code, categories)]
         if hidden:
-            stmt = stmt.where(~and_(Case.case_type == ladder.case_type, Case.state.in_(hidden)))
-    return stmt
+            hidden_by_type.append(and_(Case.case_type == ladder.case_type, Case.state.in_(hidden)))
+    return or_(*hidden_by_type) if hidden_by_type else None
 
 
 async def list_page(
@@ -256,13 +272,13 @@ async def list_page(
     if flt == NO_FILTER:
         stmt = _PAGE_AFTER if after is not None else _PAGE_FIRST
     else:
-        stmt = _filtered(_READABLE_SUMMARIES, flt)
+        withheld = (await _withheld_states(session, principal)
+                    if flt.state is not None or flt.tier is not None or flt.overdue is not None else None)
+        stmt = _filtered(_READABLE_SUMMARIES, flt, withheld)
         if flt.related_case_id is not None and await access.visible_case_id(session, principal,
                                                                              flt.related_case_id) is None:
             # Referrals to a case the caller may not read would tell that the case exists: an empty list.
             stmt = stmt.where(false())
-        if flt.state is not None or flt.tier is not None:
-            stmt = await _without_withheld_states(session, principal, stmt)
         if after is not None:
             stmt = stmt.where(_AFTER)
         stmt = stmt.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)

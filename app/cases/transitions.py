@@ -8,6 +8,7 @@ the new state (409) or a newer version (412).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Uuid, bindparam, insert, select
@@ -17,7 +18,7 @@ from app import access
 from app.auth.principal import Principal
 from app.cases import level_owners, plans
 from app.cases.loading import LoadedCase, check_version, load_case
-from app.cases.models import CasePlan, CaseTransition
+from app.cases.models import Case, CasePlan, CaseTransition
 from app.cases.schemas import AvailableTransition, TransitionRequest
 from app.cases.service import enter_state, hand_regie
 from app.events import publish
@@ -27,8 +28,10 @@ from app.kit.errors import GuardFailed, InvalidTransition
 from app.organisations import lookup as organisations
 from app.vocabulary import Action, AuditAction, DataCategory
 from app.workflows.engine import get_engine
-from app.workflows.model import GuardContext, Ladder, PlanInfo
+from app.workflows.model import GuardContext, Ladder, PlanInfo, TransitionDef
 
+# How readiness names a level owner the next rung needs and no convenant party provides (`level_owner.gemeente`).
+LEVEL_OWNER = "level_owner"
 _INSERT_TRANSITION = insert(table_of(CaseTransition))
 _LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
                 .order_by(CasePlan.version.desc()).limit(1))
@@ -62,18 +65,51 @@ async def _org_kind(session: AsyncSession, principal: Principal) -> str | None:
     return await organisations.kind_of(session, principal.org)
 
 
+def _guard_context(case: Case, plan: CasePlan | None, org_kind: str | None, data: dict[str, Any]) -> GuardContext:
+    """What the guards see, the same for readiness and for firing."""
+    plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None
+    return GuardContext(details=case.details or {}, data=data, plan=plan_info, actor_org_kind=org_kind)
+
+
+async def _missing(session: AsyncSession, loaded: LoadedCase, tdef: TransitionDef, ctx: GuardContext,
+                   now: datetime) -> list[str]:
+    """What the case lacks for `tdef`, as the caller may be told it: what firing would refuse before any request data
+    counts (the engine's readiness: the same guards, by the same evaluation), through `_as_seen_by`, and the level
+    owner `level_owners.enter` would refuse an escalation without."""
+    case = loaded.case
+    engine = get_engine()
+    failed = engine.readiness(case.case_type, tdef, ctx)
+    missing = [] if failed is None else _as_seen_by(failed, engine.ladder(case.case_type),
+                                                     loaded.access.categories).missing
+    if not tdef.reflexive:
+        owner = await level_owners.missing_owner(session, case, case.state, tdef.dest, now, epoch=loaded.epoch)
+        if owner is not None:
+            missing.append(f"{LEVEL_OWNER}.{owner}")
+    return missing
+
+
 async def available(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[AvailableTransition]:
+    """The triggers this caller may fire now, each with whether the case is ready for it (see `_missing`): a
+    trigger is `ready` when firing it with valid `required_data` would succeed, `missing` names what the case
+    lacks otherwise. The request's own data is not judged (the caller has not sent it)."""
     loaded = await load_case(session, principal, case_id, Action.case_read)
     case = loaded.case
     ladder = get_engine().ladder(case.case_type)
-    out = [
-        AvailableTransition(
+    org_kind = await _org_kind(session, principal)
+    permitted = access.permitted_transitions(principal, case, org_kind, loaded.access)
+    # The plan only when a trigger on offer reads it, as firing loads it only then.
+    plan = await latest_plan(session, case.id) if any(t.needs_plan for t in permitted) else None
+    ctx = _guard_context(case, plan, org_kind, {})
+    now = clock.now()
+    out = []
+    for t in permitted:
+        missing = await _missing(session, loaded, t, ctx, now)
+        out.append(AvailableTransition(
             trigger=t.trigger, to=t.dest, to_label=ladder.state(t.dest).label, required_data=t.required_keys,
             data_schema=t.data_model.model_json_schema() if t.data_model else {},
             data_category=DataCategory(t.data_category) if t.data_category is not None else None,
-        )
-        for t in access.permitted_transitions(principal, case, await _org_kind(session, principal), loaded.access)
-    ]
+            ready=not missing, missing=missing,
+        ))
     loaded.record(session, principal, AuditAction.case_transitions, object_type="case", object_id=case.id)
     return out
 
@@ -102,8 +138,7 @@ async def fire(
                                 case_id=case.id, object_type="case", subject_ids=loaded.subject_ids)
 
     plan = await latest_plan(session, case.id) if tdef.needs_plan else None
-    plan_info = PlanInfo(plan.version, len(plan.actions), plan.status) if plan else None
-    ctx = GuardContext(details=case.details or {}, data=request.data, plan=plan_info, actor_org_kind=org_kind)
+    ctx = _guard_context(case, plan, org_kind, request.data)
     try:
         result = engine.fire(case.case_type, case.state, tdef.trigger, ctx)
     except GuardFailed as exc:

@@ -60,7 +60,8 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
     return CaseOut(
         id=case.id, reference=case.reference, case_type=case.case_type, state=None if hidden else case.state,
         state_withheld=hidden, state_label=WITHHELD_STATE_LABEL if hidden else state.label,
-        tier=None if hidden else state.tier, step=None if hidden else state.step, version=case.version,
+        tier=None if hidden else state.tier, step=None if hidden else state.step,
+        level_label=None if hidden else state.level_label, version=case.version,
         due_at=None if hidden else case.due_at, overdue=False if hidden else is_overdue(case), title=case.title,
         summary=case.summary, details=details,
         withheld_details=sorted(withheld), opened_by_organisation=case.opened_by_organisation,
@@ -76,18 +77,24 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
     )
 
 
-def case_summary(case: Case | Row[*tuple[Any, ...]], *, hidden: bool = False) -> CaseSummary:
-    """A list row from a Case or from a row of `service.SUMMARY_COLUMNS`; `hidden`: its state is withheld."""
+def case_summary(row: Row[*tuple[Any, ...]], *, hidden: bool = False) -> CaseSummary:
+    """A list row from a row of `service.SUMMARY_COLUMNS`; `hidden`: its state is withheld, and with it everything
+    that would tell it (as in `case_view`): label, tier, step, deadline, regie holder. `open_actions` stays: the
+    plan it counts is readable by every participant (GET …/plan), withheld state or not."""
+    state = get_engine().ladder(row.case_type).state(row.state)
     return CaseSummary(
-        id=case.id, reference=case.reference, case_type=case.case_type, state=None if hidden else case.state,
-        state_withheld=hidden, tier=None if hidden else case.tier, version=case.version, title=case.title,
-        due_at=None if hidden else case.due_at, overdue=False if hidden else is_overdue(case),
-        regie_organisation=None if hidden else case.regie_organisation, created_at=case.created_at,
+        id=row.id, reference=row.reference, case_type=row.case_type, state=None if hidden else row.state,
+        state_withheld=hidden, state_label=WITHHELD_STATE_LABEL if hidden else state.label,
+        tier=None if hidden else row.tier, step=None if hidden else state.step,
+        level_label=None if hidden else state.level_label, version=row.version, title=row.title,
+        due_at=None if hidden else row.due_at, overdue=False if hidden else is_overdue(row),
+        regie_organisation=None if hidden else row.regie_organisation, open_actions=row.open_actions,
+        created_at=row.created_at,
     )
 
 
 async def summaries(session: AsyncSession, principal: Principal,
-                    rows: Sequence[Case | Row[*tuple[Any, ...]]]) -> list[CaseSummary]:
+                    rows: Sequence[Row[*tuple[Any, ...]]]) -> list[CaseSummary]:
     """List rows as the caller may see them: the categories are looked up only for the case types of rows in
     a state that carries one (radicalisering's PGA states), one statement per such type."""
     engine = get_engine()

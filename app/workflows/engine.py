@@ -307,6 +307,21 @@ def _guard_message(guard: Callable[..., Any]) -> str:
     return doc.splitlines()[0] if doc else "condition not met"
 
 
+def guard_failures(ladder: Ladder, t: TransitionDef, ctx: GuardContext) -> list[tuple[str, list[str]]]:
+    """The one evaluation of a transition's guards, (guard name, names of what is missing) per failing guard: the
+    machine's condition when firing, and readiness (WorkflowEngine.readiness) before the caller fires."""
+    failures: list[tuple[str, list[str]]] = []
+    for name in t.guards:
+        missing = ladder.guards[name](ctx)
+        if missing:
+            failures.append((name, list(missing)))
+    return failures
+
+
+def _data_fields(t: TransitionDef) -> set[str]:
+    return set(t.data_model.model_fields) if t.data_model is not None else set()
+
+
 class WorkflowEngine:
     def __init__(self, ladders: Iterable[Ladder]) -> None:
         self._ladders: dict[str, Ladder] = {}
@@ -350,14 +365,9 @@ class WorkflowEngine:
     @staticmethod
     def _condition(ladder: Ladder, t: TransitionDef) -> Callable[[EventData], bool]:
         # One condition running every guard, so that a 422 names everything that is missing at once.
-        guards = [(name, ladder.guards[name]) for name in t.guards]
-
         def check(event: EventData) -> bool:
             adapter = cast(_CaseAdapter, event.model)  # transitions types the model as object
-            for name, guard in guards:
-                missing = guard(adapter.ctx)
-                if missing:
-                    adapter.failures.append((name, list(missing)))
+            adapter.failures.extend(guard_failures(ladder, t, adapter.ctx))
             return not adapter.failures
 
         return check
@@ -412,7 +422,24 @@ class WorkflowEngine:
                 for guard in (ladder.guards[g] for g in ladder.initial_guards.get(state, ()))
                 for name in guard(ctx)]
 
-    # -- firing -----------------------------------------------------------------------------------
+    # -- readiness and firing ---------------------------------------------------------------------
+
+    def readiness(self, case_type: str, t: TransitionDef, ctx: GuardContext) -> GuardFailed | None:
+        """What the case's own state lacks for `t`, by the guards firing runs (`guard_failures`), before the caller
+        sends any data: None when nothing, else the GuardFailed firing would raise for it.
+
+        The guards run on the case (details, plan, the caller's organisation kind) with empty request data. A
+        complaint naming a field of the trigger's data model (IJAM/AVE `criteria`) is the request's to satisfy,
+        published as the trigger's required data, so it does not count; a complaint about the case does
+        (`duiding_afronden` without a plan: `plan`; `afsluiten` at nazorg: `basisvoorwaarden.<key>`). Guards must
+        therefore tolerate absent data keys (they read data with `.get`), as they see validated data only when
+        firing."""
+        ladder = self.ladder(case_type)
+        data_fields = _data_fields(t)
+        failures = [(name, kept) for name, names in guard_failures(ladder, t, replace(ctx, data={}))
+                    if (kept := [n for n in names if n.split(".")[0] not in data_fields])]
+        return self._guard_failed(ladder, t, failures) if failures else None
+
 
     def fire(self, case_type: str, state: str, trigger: str, ctx: GuardContext) -> FireResult:
         """Validate the data, run the guards and move the state on the shared machine; nothing is persisted."""
@@ -429,7 +456,7 @@ class WorkflowEngine:
         adapter = _CaseAdapter(state, replace(ctx, data=data))
         moved = self._machines[case_type].events[trigger].trigger(adapter)
         if not moved:
-            self._raise_guard_failed(ladder, tdef, adapter.failures)
+            raise self._guard_failed(ladder, tdef, adapter.failures)
         reason = Uitstroomreden(data[UITSTROOMREDEN]) if tdef.closes else None
         return FireResult(source=state, dest=adapter.state, transition=tdef, data=data, details=adapter.details,
                           uitstroomreden=reason)
@@ -460,8 +487,8 @@ class WorkflowEngine:
         return validated.model_dump(mode="json", exclude_none=True)
 
     @staticmethod
-    def _raise_guard_failed(ladder: Ladder, tdef: TransitionDef, failures: list[tuple[str, list[str]]]) -> None:
-        data_fields = set(tdef.data_model.model_fields) if tdef.data_model is not None else set()
+    def _guard_failed(ladder: Ladder, tdef: TransitionDef, failures: list[tuple[str, list[str]]]) -> GuardFailed:
+        data_fields = _data_fields(tdef)
         missing: list[str] = []
         errors: list[dict[str, Any]] = []
         for guard_name, names in failures:
@@ -479,7 +506,7 @@ class WorkflowEngine:
         if not missing:  # a guard returning False without names would otherwise be a silent refusal
             missing = list(tdef.guards)
             errors = [{"loc": ["case"], "msg": "condition not met"}]
-        raise GuardFailed("Transition requirements not met: " + ", ".join(missing), missing=missing, errors=errors)
+        return GuardFailed("Transition requirements not met: " + ", ".join(missing), missing=missing, errors=errors)
 
     # -- publishing -------------------------------------------------------------------------------
 

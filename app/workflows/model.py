@@ -63,6 +63,13 @@ class StateDef:
             return release_dates.current().due_before_release(date.fromisoformat(day), entered) if day else None
         return entered + timedelta(days=self.max_dagen) if self.max_dagen else None
 
+    @property
+    def level_label(self) -> str | None:
+        """The rung in Dutch, in the ladder's own word: a step of the 7-stappenmodel or a tier; None off the rungs."""
+        if self.step is not None:
+            return f"Stap {self.step}"
+        return f"Niveau {self.tier}" if self.tier is not None else None
+
 
 WITHHELD_STATE_LABEL = "In behandeling"
 

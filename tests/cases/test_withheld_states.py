@@ -5,12 +5,14 @@ case by filtering on the state or tier, and cannot act on it; a participant with
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from app.events.delivery import DeliveryConfig, events_pass
+from app.kit import clock
 from tests.cases.test_ladder_radicalisering import WEGING
 from tests.conftest import make_settings
 from tests.events.receiver import Receiver
@@ -51,11 +53,29 @@ async def test_the_pga_state_is_withheld_without_veiligheid(world: World) -> Non
     listed = (await world.client.get("/v1/cases", headers=world.h(*GGZ))).json()["items"]
     (row,) = [c for c in listed if c["id"] == case_id]
     assert (row["state"], row["state_withheld"], row["tier"]) == (None, True, None)
+    # The worklist fields withhold it too: no label, rung, deadline or regie holder that would tell the state.
+    assert (row["state_label"], row["step"], row["level_label"]) == ("In behandeling", None, None)
+    assert (row["due_at"], row["overdue"], row["regie_organisation"]) == (None, False, None)
+    assert "casusoverleg" not in str(row) and "Persoonsgerichte" not in str(row)
+    listed = (await world.client.get("/v1/cases", headers=world.h(*POLITIE))).json()["items"]
+    (row,) = [c for c in listed if c["id"] == case_id]
+    assert (row["state"], row["state_label"], row["tier"], row["level_label"]) == (
+        "casusoverleg", "Persoonsgerichte aanpak: casusoverleg en plan", 1, "Niveau 1")
+    assert row["due_at"] is not None and row["regie_organisation"] == "zvh-mh"
     for params in ({"state": "casusoverleg"}, {"tier": 1}, {"case_type": "radicalisering", "tier": 1}):
         found = (await world.client.get("/v1/cases", params=params, headers=world.h(*GGZ))).json()["items"]
         assert case_id not in [c["id"] for c in found], params
         found = (await world.client.get("/v1/cases", params=params, headers=world.h(*POLITIE))).json()["items"]
         assert case_id in [c["id"] for c in found], params
+    # Past the casusoverleg deadline (28 days) but not another state's: its deadline would tell the state, so to
+    # the ggz the case is not overdue, in the filter as in its row.
+    with clock.frozen(clock.now() + timedelta(days=40)):
+        for who, late in ((GGZ, False), (POLITIE, True)):
+            found = {overdue: [c for c in (await world.client.get(
+                "/v1/cases", params={"overdue": overdue}, headers=world.h(*who))).json()["items"]
+                if c["id"] == case_id] for overdue in ("true", "false")}
+            assert (len(found["true"]), len(found["false"])) == ((1, 0) if late else (0, 1)), who
+            assert [c["overdue"] for c in found["true"] + found["false"]] == [late], who
 
     history = (await world.client.get(f"/v1/cases/{case_id}/history", headers=world.h(*GGZ))).json()["items"]
     last = history[-1]
