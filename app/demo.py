@@ -145,9 +145,9 @@ DEMO_CASES: list[tuple[dict[str, Any], list[str], list[tuple[str, dict[str, Any]
       "subjects": [{"type": "persoon", "name": "F. Voorbeeld", "birth_date": "1979-07-07"}],
       "details": {"basisvoorwaarden": {"identiteitsbewijs": "geregeld", "onderdak": "in_behandeling"}}},
      ["reclassering-zuid"],
-     [("screenen", {"verwachte_invrijheidstelling": "2026-10-01"}), ("terugkeer_voorbereiden", {}),
-      ("invrijheidstelling", {"invrijheidstelling_datum": "2026-10-01"})], ["Woning zoeken", "Uitkering aanvragen"],
-     None),
+     [("screenen", {"verwachte_invrijheidstelling": _EXPECTED_RELEASE}), ("terugkeer_voorbereiden", {}),
+      ("invrijheidstelling", {"invrijheidstelling_datum": date.today().isoformat()})],
+     ["Woning zoeken", "Uitkering aanvragen"], None),
 ]
 
 

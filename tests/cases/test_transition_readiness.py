@@ -9,6 +9,8 @@ exactly when it was offered as ready.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import asyncio
 import uuid
 from pathlib import Path
@@ -33,6 +35,9 @@ from tests.cases.test_level_owners import ESCALATIE, _ave_at, _without_gemeente_
 from tests.conftest import make_settings
 from tests.world import World
 
+# A plausible expected release date today (app/workflows/release_dates.py).
+RELEASE = (date.today() + timedelta(days=90)).isoformat()
+
 # A valid value for every required data key of the demo's triggers, as a client would send it; where one key means
 # different things on different ladders, (case_type, trigger, key) decides.
 VALUES: dict[str, Any] = {
@@ -43,13 +48,13 @@ VALUES: dict[str, Any] = {
     "evaluatie": "Doelen gehaald",
     "uitstroomreden": "verhuisd",
     "ave_fase": 3,
-    "casusregie_organisatie": "woonpunt",
+    "regie_organisation": "woonpunt",
     "criteria": {"a": True, "b": True, "c": True, "d": False},
     "escalatiereden": "oneenigheid",
     "besluit": "De corporatie zet de huur op",
     "datum": "2026-11-01",
     "status": "opgelegd",
-    "verwachte_invrijheidstelling": "2027-03-01",
+    "verwachte_invrijheidstelling": RELEASE,
     "invrijheidstelling_datum": "2027-03-01",
     "delictcategorie": "geweld",
     "ontvangen_op": "2026-11-01",
@@ -170,7 +175,7 @@ async def test_missing_names_no_details_the_caller_may_not_read(client: httpx.As
     case = await world.case("ex_gedetineerde", participants=("buur",),
                             details={"basisvoorwaarden": {"identiteitsbewijs": "geregeld", "onderdak": "geregeld",
                                                           "inkomen": "geregeld", "schulden": "geregeld"}})
-    for trigger, data in (("screenen", {"verwachte_invrijheidstelling": "2027-03-01"}), ("terugkeer_voorbereiden", {}),
+    for trigger, data in (("screenen", {"verwachte_invrijheidstelling": RELEASE}), ("terugkeer_voorbereiden", {}),
                           ("invrijheidstelling", {"invrijheidstelling_datum": "2027-03-02"})):
         assert (await world.fire(case["id"], trigger, data)).status_code == 200
     buur = world.h("buur", "procesregisseur")
