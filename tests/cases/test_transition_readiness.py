@@ -9,10 +9,9 @@ exactly when it was offered as ready.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import asyncio
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
