@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import access
 from app.audit import record as audit
 from app.auth.principal import Principal
+from app.cases import members
 from app.cases import service as cases
 from app.cases.loading import LoadedCase, load_case
-from app.cases.models import Case, CaseParticipant, CaseSubject
+from app.cases.models import Case, CaseParticipant
 from app.convenants.grants import parties_for
 from app.events import publish
 from app.kit import clock
@@ -63,8 +64,7 @@ async def _existing_case(
     loaded = await load_case(session, principal, body.case_id, Action.case_update, lock=True)
     if loaded.case.state == FINAL_STATE:
         raise Conflict("The case is closed; reopen it (heropenen) before linking signals to it")
-    linked = set(loaded.subject_ids)
-    session.add_all(CaseSubject(case_id=loaded.case.id, subject_id=s.id) for s in rows if s.id not in linked)
+    await members.merge_signal_subjects(session, loaded, rows)
     return loaded
 
 

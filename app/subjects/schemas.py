@@ -43,12 +43,23 @@ class PersonIn(BaseModel):
 
 
 class MemberIn(BaseModel):
+    """A member of a group (jeugdgroep namenlijst) or a person of a household: a person subject of its own, so
+    that every member is matchable (with a BSN), countable and in its own access log."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: Name
     birth_date: Day | None = None
+    bsn: str | None = Field(default=None, description="Checked with the elfproef; stored only as a keyed hash")
 
     _birth = field_validator("birth_date")(_past_date)
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, value: str | None) -> str | None:
+        if value is not None and not bsn_valid(value.strip()):
+            raise ValueError("not a valid BSN (elfproef)")
+        return value.strip() if value else None
 
 
 class AddressIn(BaseModel):

@@ -11,7 +11,7 @@ from app.kit import bulk_insert, clock
 from app.kit.database import table_of
 from app.subjects.identity import address_key, bsn_hash, group_key, person_key
 from app.subjects.models import Subject
-from app.subjects.schemas import AddressIn, GroupIn, PersonIn, SubjectOut
+from app.subjects.schemas import AddressIn, GroupIn, MemberIn, PersonIn, SubjectOut
 
 
 def rows(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[dict[str, Any]]:
@@ -29,8 +29,14 @@ def rows(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[dict[str, A
     else:
         head = _row(type="groep", name=data.name, area=data.area, match_key=group_key(data.name), created_at=now)
         members = data.members
-    return [head, *(_row(type="persoon", name=m.name, birth_date=m.birth_date, member_of=head["id"], created_at=now)
-                    for m in members)]
+    return [head, *(member_row(m, head["id"], bsn_key) for m in members)]
+
+
+def member_row(data: MemberIn, head_id: uuid.UUID, bsn_key: str) -> dict[str, Any]:
+    """A person row pointing at its group or household; with a BSN it is matchable like any person."""
+    hashed = bsn_hash(data.bsn, bsn_key) if data.bsn else None
+    return _row(type="persoon", name=data.name, birth_date=data.birth_date, bsn_hash=hashed,
+                match_key=person_key(hashed) if hashed else None, member_of=head_id, created_at=clock.now())
 
 
 def _row(**values: Any) -> dict[str, Any]:

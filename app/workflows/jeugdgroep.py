@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from app.kit.moments import Day
 from app.vocabulary import Direction, StagnationKind, Uitstroomreden
 from app.workflows import guards
 from app.workflows.closing import Afsluiten, closing, early_closures
-from app.workflows.fields import Forbid, ShortText, Text
+from app.workflows.fields import Forbid, Text
 from app.workflows.model import COMMON_TRIGGER_LABELS, Ladder, StagnationRule, StateDef, TransitionDef, heropenen
 
 # The level owner of every step is the gemeente (team OOV); the lokale driehoek decides on prioritisation through
@@ -29,11 +27,6 @@ STATES: tuple[StateDef, ...] = (
     StateDef("niet_geprioriteerd", "Niet geprioriteerd", max_dagen=180, owner=G),
     StateDef("afgesloten", "Afgesloten"),
 )
-
-
-class Lid(Forbid):
-    name: ShortText
-    birth_date: Day | None = None
 
 
 
@@ -57,7 +50,8 @@ class DuidingAfronden(Forbid):
 
 
 class Details(Forbid):
-    leden: list[Lid] = Field(default_factory=list)
+    # The namenlijst is no detail: its members are subjects of the case (POST /v1/cases/{id}/members), so that
+    # each is matchable, countable and in its own access log (migration 0012 moved the old `leden` there).
     classificatie_legacy: Literal["hinderlijk", "overlastgevend", "crimineel"] | None = None
     # The step-3 duiding, kept on the case (not only in history) for whoever holds veiligheid.
     groepsduiding: Groepsduiding | None = None
@@ -149,7 +143,7 @@ LADDER = Ladder(
     initial_states=(STATES[0].code,),
     details_model=Details,
     # Members are names and birth dates; the legacy Shortlist classification is a police assessment.
-    details_categories={"leden": "identificatie", "classificatie_legacy": "politie", "groepsduiding": "veiligheid"},
+    details_categories={"classificatie_legacy": "politie", "groepsduiding": "veiligheid"},
     stagnation=StagnationRule(StagnationKind.flag),
     guards={"concept_plan_exists": guards.concept_plan_exists, "plan_has_action": guards.plan_has_action},
     effects={"store_groepsduiding": guards.store("groepsduiding")},

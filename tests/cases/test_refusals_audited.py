@@ -22,7 +22,7 @@ async def test_conflicts_stale_versions_and_invalid_data_are_audited(world: Worl
     assert (await world.fire(cid, "start_verkenning", if_match='"99"')).status_code == 412
     assert (await world.fire(cid, "start_verkenning")).status_code == 200
     assert (await world.fire(cid, "namenlijst_opstellen", {})).status_code == 422  # noodzaak missing
-    r = await world.client.patch(f"/v1/cases/{cid}", json={"details": {"leden": "geen lijst"}},
+    r = await world.client.patch(f"/v1/cases/{cid}", json={"details": {"classificatie_legacy": "geen lijst"}},
                                  headers=world.regisseur)
     assert r.status_code == 422, r.text
     denied = await _denied(world, cid)
@@ -35,4 +35,5 @@ async def test_conflicts_stale_versions_and_invalid_data_are_audited(world: Worl
     assert denied[2][1]["fields"] == ["body.data.noodzaak"]
     assert "geen lijst" not in str(denied)
     state = (await world.client.get(f"/v1/cases/{cid}", headers=world.regisseur)).json()
-    assert state["state"] == "verkenning" and state["details"].get("leden") != "geen lijst"  # nothing written
+    # nothing written
+    assert state["state"] == "verkenning" and state["details"].get("classificatie_legacy") != "geen lijst"

@@ -347,7 +347,7 @@ def test_plan_marking_and_regie(engine: WorkflowEngine) -> None:
 
 def test_details_categories(engine: WorkflowEngine) -> None:
     assert {c: dict(engine.ladder(c).details_categories) for c in engine.case_types} == {
-        "jeugdgroep": {"leden": "identificatie", "classificatie_legacy": "politie", "groepsduiding": "veiligheid"},
+        "jeugdgroep": {"classificatie_legacy": "politie", "groepsduiding": "veiligheid"},
         "woonoverlast": {"doorzettingsbesluit": "wonen", "maatregelen": "veiligheid"},
         "ex_gedetineerde": {
             "basisvoorwaarden": "sociaal_domein",

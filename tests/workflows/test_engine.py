@@ -113,7 +113,7 @@ def test_all_ladders_build() -> None:
             id="unknown-data-category",
         ),
         pytest.param(
-            replace(jeugdgroep.LADDER, details_categories={"leden": "roddel"}),
+            replace(jeugdgroep.LADDER, details_categories={"groepsduiding": "roddel"}),
             "unknown data category 'roddel'",
             id="unknown-details-category",
         ),

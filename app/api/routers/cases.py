@@ -18,7 +18,7 @@ from app.api.pagination import (
     version_key,
 )
 from app.api.responses import PROBLEMS
-from app.cases import history, notes, participants, plans
+from app.cases import history, members, notes, participants, plans
 from app.cases import service as cases
 from app.cases import transitions as case_transitions
 from app.cases.loading import LoadedCase, parse_if_match
@@ -41,6 +41,8 @@ from app.cases.schemas import (
     TransitionRequest,
 )
 from app.cases.views import loaded_view, summaries
+from app.subjects import service as subject_views
+from app.subjects.schemas import MemberIn, SubjectOut
 from app.vocabulary import CaseType, DataCategory
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -151,6 +153,30 @@ async def remove_participant(case_id: uuid.UUID, organisation: str, session: Ses
     """End an organisation's participation (not the opener's or the regie holder's). Bumps the case version: the
     answer's `ETag` is the case's new one."""
     loaded = await participants.remove(session, principal, case_id, organisation, parse_if_match(if_match))
+    return Response(status_code=204, headers={"ETag": f'"{loaded.case.version}"'})
+
+
+@router.post("/{case_id}/members", status_code=status.HTTP_201_CREATED, response_model=SubjectOut,
+             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
+async def add_member(case_id: uuid.UUID, body: MemberIn, request: Request, session: SessionDep,
+                     principal: PrincipalDep, response: Response, if_match: IfMatch = None) -> SubjectOut:
+    """Add a person to the case's group (the jeugdgroep namenlijst) or household: a subject of the case, matchable
+    with a BSN. Regie holder, with `identificatie`. Bumps the case version: the answer's `ETag` is the case's new
+    one."""
+    key = request.app.state.settings.effective_bsn_hash_key
+    loaded, member = await members.add(session, principal, case_id, body, parse_if_match(if_match), bsn_key=key)
+    _etag(response, loaded.case.version)
+    response.headers["Location"] = f"/v1/cases/{case_id}/members/{member.id}"
+    return subject_views.show(member, identifying=True)
+
+
+@router.delete("/{case_id}/members/{subject_id}", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses=PROBLEMS(401, 403, 404, 412, 422, 428))
+async def remove_member(case_id: uuid.UUID, subject_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+                        if_match: IfMatch = None) -> Response:
+    """Take a person off the case's group or household (the subject stays for the audit trail). Bumps the case
+    version: the answer's `ETag` is the case's new one."""
+    loaded = await members.remove(session, principal, case_id, subject_id, parse_if_match(if_match))
     return Response(status_code=204, headers={"ETag": f'"{loaded.case.version}"'})
 
 
