@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,8 +26,12 @@ from app.kit.database import Database
 from app.kit.migrations_state import upgrade_to_head
 from app.organisations import service as organisations
 from app.organisations.schemas import OrganisationCreate
+from app.signals import feedback as signal_feedback
+from app.signals import service as signals
+from app.signals import triage as signal_triage
+from app.signals.schemas import FeedbackIn, Koppelen, SignalCreate
 from app.unit_of_work import unit_of_work
-from app.vocabulary import OrganisationKind
+from app.vocabulary import OrganisationKind, TriageDecision
 
 DEMO_ORGANISATIONS: list[tuple[str, str, OrganisationKind]] = [
     ("zvh-mh", "Zorg- en Veiligheidshuis Maastricht-Heuvelland", OrganisationKind.zvh),
@@ -164,18 +169,20 @@ async def seed(settings: Settings) -> None:
                 await organisations.create(session, beheerder, OrganisationCreate(code=code, name=name, kind=kind))
             view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
             await convenants.activate(session, beheerder, view.convenant.id)
+        case_ids = []
         for body, partners, steps, plan_actions, note in DEMO_CASES:
             body = dict(body)
             days_ago = int(body.pop("opened_days_ago", 0))
             with clock.frozen(clock.now() - timedelta(days=days_ago)) if days_ago else contextlib.nullcontext():
-                await _seed_case(db, regisseur, key, body, partners, steps, plan_actions, note)
+                case_ids.append(await _seed_case(db, regisseur, key, body, partners, steps, plan_actions, note))
+        await _seed_signal_with_feedback(db, regisseur, key, case_ids[0])
     finally:
         await db.dispose()
 
 
 async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[str, Any], partners: list[str],
                      steps: list[tuple[str, dict[str, Any]]], plan_actions: list[str] | None,
-                     note: tuple[str, str] | None) -> None:
+                     note: tuple[str, str] | None) -> uuid.UUID:
     async with unit_of_work(db) as session:
         loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
         case_id = loaded.case.id
@@ -191,6 +198,33 @@ async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[st
         for trigger, data in steps:
             await transitions.fire(session, regisseur, case_id, TransitionRequest(
                 trigger=trigger, reason="demo: stap in het proces", data=data), None)
+    return case_id
+
+
+# Woonpunt's melder reports the Brusselsestraat address once more; the ZVH links it to the case already open there
+# (the first demo case) and tells the corporation so. `melder @ woonpunt` sees `gekoppeld`, the case's reference,
+# its contact organisation and this message (GET /v1/signals), nothing of the case itself.
+DEMO_SIGNAL: dict[str, Any] = {
+    "case_type_hint": "woonoverlast",
+    "subject": {"type": "adres", "postcode": "6211 PE", "house_number": "99"},
+    "description": "Opnieuw klachten van omwonenden over nachtelijk lawaai (fictief)",
+    "category": "wonen",
+    "external_ref": "WP-DEMO-1",
+}
+DEMO_FEEDBACK = "Dank voor uw melding. Deze is gekoppeld aan de lopende casus; de casusregisseur neemt contact op."
+
+
+async def _seed_signal_with_feedback(db: Database, regisseur: Principal, key: str, case_id: uuid.UUID) -> None:
+    melder = Principal(sub="demo-melder", org="woonpunt", roles=("melder",))
+    async with unit_of_work(db) as session:
+        submitted = await signals.submit(session, melder, SignalCreate.model_validate(DEMO_SIGNAL), DEMO_SIGNAL,
+                                         "demo-signal-1", bsn_key=key)
+    signal_id = uuid.UUID(submitted.signal_id)
+    async with unit_of_work(db) as session:
+        await signal_triage.triage(session, regisseur, signal_id, Koppelen(
+            decision=TriageDecision.koppelen, case_id=case_id, reason="demo: zelfde adres als de lopende casus"))
+    async with unit_of_work(db) as session:
+        await signal_feedback.send(session, regisseur, signal_id, FeedbackIn(message=DEMO_FEEDBACK))
 
 
 def prepare_demo(settings: Settings) -> list[tuple[str, str]]:

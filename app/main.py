@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
@@ -17,6 +17,7 @@ from app.api import errors
 from app.api import openapi as openapi_document
 from app.api.metrics import Metrics
 from app.api.middleware import RequestMiddleware, TrustedProxies
+from app.api.query import reject_unknown_query_parameters
 from app.api.routers import (
     audit,
     cases,
@@ -105,9 +106,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     openapi_document.install(app)
-    for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
-                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router):
-        app.include_router(router)
+    app.include_router(operations.router)
+    # Every /v1 operation refuses a query parameter it does not declare (a 422 naming it), instead of ignoring it.
+    strict_query = [Depends(reject_unknown_query_parameters)]
+    for router in (organisations.router, audit.router, policies.router, convenants.router,
+                   processing_register.router, workflows.router, cases.router, signals.case_router, signals.router,
+                   subscriptions.router):
+        app.include_router(router, dependencies=strict_query)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 
     app.add_middleware(

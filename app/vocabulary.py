@@ -86,6 +86,29 @@ class TriageDecision(StrEnum):
     afwijzen = "afwijzen"
 
 
+class RejectionReason(StrEnum):
+    """Why triage rejected a signal (`afwijzen`), as the melder's organisation is told it: a code, since the
+    free-text `reason` is the triaging side's own note and may speak of other partners' information."""
+
+    buiten_doelgroep = "buiten_doelgroep"  # not for the joint approach of the care and safety house
+    onvoldoende_informatie = "onvoldoende_informatie"
+    al_bekend = "al_bekend"  # already known through another signal or case
+    regulier_opgepakt = "regulier_opgepakt"  # taken up in regular care or by one partner alone
+    geen_grondslag = "geen_grondslag"  # no legal basis for sharing or a joint approach
+    anders = "anders"
+
+
+class MelderStatus(StrEnum):
+    """Where a signal stands as its melder's organisation sees it, derived from the stored signal status, the
+    triage decision and the case's progress (README "Signals in the case and feedback"); never the case's state."""
+
+    ontvangen = "ontvangen"
+    in_behandeling = "in_behandeling"
+    opgepakt = "opgepakt"
+    gekoppeld = "gekoppeld"
+    afgewezen = "afgewezen"
+
+
 class MatchKind(StrEnum):
     signaal = "signaal"
     casus = "casus"
@@ -204,6 +227,7 @@ class Action(StrEnum):
     signal_read = "signal:read"
     signal_read_own = "signal:read_own"
     signal_triage = "signal:triage"
+    signal_feedback = "signal:feedback"
     report_read = "report:read"
     subscription_manage = "subscription:manage"
     subject_access_log = "subject:access_log"
@@ -225,6 +249,8 @@ class AuditAction(StrEnum):
     note_list = "note:list"
     plan_versions = "plan:versions"
     signal_list = "signal:list"
+    # The signals behind a case, read by a participant (allowed by case:read).
+    case_signals = "case:signals"
     # The worker flagged a case overdue (its ladder's stagnation rule: flag), actor `systeem`.
     case_overdue = "case:overdue"
 

@@ -40,6 +40,16 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
         (closed,) = [c for c in cases if c["state"] == "afgesloten"]
         shown = (await client.get(f"/v1/cases/{closed['id']}", headers={"Authorization": f"Bearer {token}"})).json()
         assert shown["uitstroomreden"] == "verhuisd"
+        # Woonpunt's signal, linked to the Brusselsestraat case, with the ZVH's feedback (issue 15 item 4).
+        melder = {"Authorization": f"Bearer {issue_dev_token(settings, org='woonpunt', roles=['melder'])}"}
+        (signal,) = (await client.get("/v1/signals", headers=melder)).json()["items"]
+        view = (await client.get(f"/v1/signals/{signal['id']}", headers=melder)).json()
+        (first,) = [c for c in cases if c["title"].startswith("Aanhoudende geluidsoverlast")]
+        assert (view["status"], view["case_reference"]) == ("gekoppeld", first["reference"])
+        assert [(f["from_organisation"], bool(f["message"])) for f in view["feedback"]] == [("zvh-mh", True)]
+        in_case = (await client.get(f"/v1/cases/{first['id']}/signals",
+                                    headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert [s["id"] for s in in_case] == [signal["id"]]
     await app.state.db.dispose()
 
 

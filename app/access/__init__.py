@@ -28,7 +28,13 @@ from app.access.cases import (
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
 from app.access.events import Concerning, may_receive, require_subscriptions, subscription_scope
 from app.access.policies import Policies, PolicyError, load_policies
-from app.access.signals import may_see_all_signals, readable_signals, require_sender, signal_reader
+from app.access.signals import (
+    may_see_all_signals,
+    readable_signals,
+    require_feedback,
+    require_sender,
+    signal_reader,
+)
 
 __all__ = [
     "CASE_FACTS",
@@ -59,6 +65,7 @@ __all__ = [
     "require_case_action",
     "require_case_create",
     "require_category",
+    "require_feedback",
     "require_role",
     "require_sender",
     "require_subscriptions",

@@ -7,7 +7,8 @@ convenant ended since, gets nothing more):
   note's event also needs the note's data category among the organisation's grants for the case type;
 - a signal's events: the signals a procesregisseur of the organisation would know of (`readable_signals`: its
   own organisation's, and at a care and safety house those it triages), so a melder's organisation hears of
-  its own signals' triage and nobody of another organisation's signals;
+  its own signals' triage and nobody of another organisation's signals; feedback to the melder
+  (`signal.feedback_sent`) only the organisation that reported the signal, not the triaging side that sent it;
 - a convenant's events: the parties to one of its versions.
 Subscriptions themselves: `subscription:manage` (melder, beheerder); a melder manages its own organisation's,
 a beheerder (bound to the organisations that administer the ZVH, app/access/binding.py) every organisation's.
@@ -28,6 +29,7 @@ from app.auth.principal import Principal
 from app.cases.models import Case
 from app.convenants.grants import categories_of, grants_for
 from app.convenants.models import ConvenantParty, ConvenantVersion
+from app.events.types import EventType
 from app.signals.models import Signal
 from app.vocabulary import Action, DataCategory, Role
 
@@ -42,6 +44,12 @@ class Concerning:
     signal_id: object = None
     convenant_id: object = None
     data_category: str | None = None
+    # The event's type, for the events whose audience is narrower than their resource's (feedback to the melder).
+    event_type: str | None = None
+
+
+# Signal events meant for the organisation that reported the signal alone.
+_TO_REPORTER_ONLY = frozenset({EventType.signal_feedback_sent})
 
 
 def _as_organisation(organisation: str) -> Principal:
@@ -62,6 +70,9 @@ async def may_receive(session: AsyncSession, organisation: str, about: Concernin
         # Comma-separated: a note's category and that of a state revealing a decision (app/events/publish.py).
         needed = {DataCategory(c) for c in about.data_category.split(",")}
         return needed <= categories_of(grants)
+    if about.signal_id is not None and about.event_type in _TO_REPORTER_ONLY:
+        return await session.scalar(select(Signal.id).where(
+            Signal.id == about.signal_id, Signal.source_organisation == organisation)) is not None
     if about.signal_id is not None:
         stmt = readable_signals(_as_organisation(organisation), select(Signal.id), today).where(
             Signal.id == about.signal_id)

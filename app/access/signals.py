@@ -11,6 +11,10 @@ one regional convenant, or two care and safety houses, never see each other's si
 minimisation; found by Schemathesis' object-level authorization check).
 
 "Covers" is `convenants.grants.coverage`, the rule cases use too.
+
+Feedback to the melder (`signal:feedback`, procesregisseur) comes from the triaging side: a caller who knows of
+the signal (the rule above) and is not of the organisation that reported it (that one would be writing to
+itself; at a municipality, which sees only its own organisation's signals, this leaves nothing).
 """
 
 from __future__ import annotations
@@ -79,6 +83,17 @@ def signal_reader(session: AsyncSession, principal: Principal, object_id: Any = 
             return Decision(action=action, role=role)
     deny(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=object_id, reason="role")
     raise NotAllowed("None of your roles may read signals")
+
+
+def require_feedback(session: AsyncSession, principal: Principal, decision: Decision, signal: Signal) -> Decision:
+    """`decision` (the role's `signal:feedback`) on a signal the caller knows of (a 404 otherwise, decided by the
+    loader through `readable_signals`), if the caller is on its triaging side; its own organisation's: 403."""
+    if signal.source_organisation == principal.org:
+        deny(session, principal, Action.signal_feedback, object_type=OBJECT_TYPE, object_id=signal.id,
+             reason="own organisation's signal")
+        raise NotAllowed("Feedback goes from the triaging side to the organisation that reported the signal; "
+                         "this is your own organisation's signal")
+    return decision
 
 
 async def require_sender(session: AsyncSession, principal: Principal) -> Decision:

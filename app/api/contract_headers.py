@@ -47,6 +47,7 @@ BY_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("createOrganisation", "201"): ("Location",),
     ("createConvenant", "201"): ("Location",),
     ("submitSignal", "201"): ("Location", "Idempotent-Replayed"),
+    ("sendSignalFeedback", "201"): ("Location",),
 }
 
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {

@@ -68,8 +68,11 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
     "triageSignal": {
         "new case": {"value": {"decision": "nieuwe_casus", "case_type": "woonoverlast", "reason": "Aanhoudend"}},
         "link": {"value": {"decision": "koppelen", "case_id": _CASE_ID, "reason": "Zelfde adres"}},
-        "reject": {"value": {"decision": "afwijzen", "reason": "Geen zorg- of veiligheidsvraag"}},
+        "reject": {"value": {"decision": "afwijzen", "reason": "Geen zorg- of veiligheidsvraag",
+                             "reason_code": "buiten_doelgroep"}},
     },
+    "sendSignalFeedback": {"feedback": {"value": {
+        "message": "Dank voor uw melding; de casus is opgepakt en de casusregisseur neemt contact met u op."}}},
 }
 
 PROBLEM_422 = {

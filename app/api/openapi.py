@@ -81,14 +81,18 @@ def problems_only(document: dict[str, Any]) -> dict[str, Any]:
     """Every 4xx and 5xx is an RFC 9457 Problem (app/api/errors.py), and only that:
     - FastAPI adds a 422 with its own `HTTPValidationError` body where a route declares none;
     - a declared problem model also gets FastAPI's `application/json` beside `application/problem+json`;
-    - an operation that reads a body answers an unreadable one (not JSON) with 400."""
-    for path_item in document.get("paths", {}).values():
+    - an operation that reads a body answers an unreadable one (not JSON) with 400;
+    - every /v1 operation answers a query parameter it does not declare with 422 (app/api/query.py)."""
+    for path, path_item in document.get("paths", {}).items():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation and "400" not in responses:
                 responses["400"] = {"description": "The body cannot be read (not JSON)", "content": PROBLEM_CONTENT}
+            if path.startswith("/v1/") and "422" not in responses:
+                responses["422"] = {"description": "A query parameter this operation does not take; `errors` names "
+                                                   "it", "content": PROBLEM_CONTENT}
             for status, response in responses.items():
                 if not status.startswith(("4", "5")):
                     continue

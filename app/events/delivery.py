@@ -128,7 +128,8 @@ async def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> li
             .join(OutboxEvent, OutboxEvent.seq == Delivery.event_seq)
             .where(Delivery.id.in_(ids)).order_by(Delivery.next_attempt_at))).all()
     return [Claimed(r[0], r[1], r[2], lease_until, r[3], r[4], r[5], r[6], r[7], r[8],
-                    access.Concerning(case_id=r[9], signal_id=r[10], convenant_id=r[11], data_category=r[12]))
+                    access.Concerning(case_id=r[9], signal_id=r[10], convenant_id=r[11], data_category=r[12],
+                                      event_type=r[7]))
             for r in rows]
 
 

@@ -86,6 +86,15 @@ def signal_triaged(session: AsyncSession, signal_id: uuid.UUID, *, decision: str
          {"signal_id": signal_id, "decision": decision, "status": status}, signal_id=signal_id)
 
 
+def signal_feedback_sent(session: AsyncSession, signal_id: uuid.UUID, *, feedback_id: uuid.UUID,
+                         from_organisation: str) -> None:
+    """Ids and the sender's code, never the message: the melder's organisation reads it through the API (GET
+    /v1/signals/{id}), where access and audit apply. Delivered to that organisation only (app/access/events.py)."""
+    emit(session, EventType.signal_feedback_sent, signal_id,
+         {"signal_id": signal_id, "feedback_id": feedback_id, "from_organisation": from_organisation},
+         signal_id=signal_id)
+
+
 def convenant_changed(session: AsyncSession, event_type: EventType, convenant_id: uuid.UUID, *, version: int,
                       status: str, case_types: list[str]) -> None:
     emit(session, event_type, convenant_id,

@@ -21,6 +21,8 @@ class EventType(StrEnum):
     case_note_added = "case.note_added"
     signal_received = "signal.received"
     signal_triaged = "signal.triaged"
+    # Feedback (terugkoppeling) to the organisation that reported the signal: delivered to that organisation only.
+    signal_feedback_sent = "signal.feedback_sent"
     convenant_activated = "convenant.activated"
     convenant_terminated = "convenant.terminated"
     # Sent only by POST /v1/subscriptions/{id}/test, to that subscription: nothing about any resource.

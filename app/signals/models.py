@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.database import Base, UtcDateTime
 from app.kit.types import Code
-from app.vocabulary import CaseType, DataCategory, SignalStatus, TriageDecision
+from app.vocabulary import CaseType, DataCategory, RejectionReason, SignalStatus, TriageDecision
 
 
 class Signal(Base):
@@ -31,7 +31,11 @@ class Signal(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("casus.id"))
     triage_decision: Mapped[TriageDecision | None] = mapped_column(Code(TriageDecision, 20))
     triage_reason: Mapped[str | None] = mapped_column(Text)
+    # Set with `afwijzen`: the code the melder's organisation is shown (the free-text reason stays internal).
+    triage_reason_code: Mapped[RejectionReason | None] = mapped_column(Code(RejectionReason, 40))
     triaged_by: Mapped[str | None] = mapped_column(String(200))
+    # The organisation that triaged: the melder's contact when no case (or no regie holder) says otherwise.
+    triaged_by_organisation: Mapped[str | None] = mapped_column(String(64), ForeignKey("organisation.code"))
     triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
@@ -43,6 +47,24 @@ class Signal(Base):
         Index("ix_signaal_subject_id", "subject_id"),
         Index("ix_signaal_case_id", "case_id"),
     )
+
+
+class SignalFeedback(Base):
+    """A short message (terugkoppeling) from the triaging side to the organisation that reported the signal.
+
+    The message is free text: stored here and shown to that organisation only; never logged, audited or put in
+    an event (those hold the ids)."""
+
+    __tablename__ = "signaal_feedback"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    signal_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("signaal.id"), nullable=False)
+    from_organisation: Mapped[str] = mapped_column(String(64), ForeignKey("organisation.code"), nullable=False)
+    author_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_signaal_feedback_signal_id_created_at", "signal_id", "created_at"),)
 
 
 class IdempotencyRecord(Base):

@@ -13,11 +13,22 @@ from app.kit.code_fields import InlineCode
 from app.kit.moments import Moment
 from app.kit.text_fields import NonBlankText
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.vocabulary import CaseType, DataCategory, MatchKind, SignalStatus, SubjectType, TriageDecision
+from app.vocabulary import (
+    CaseType,
+    DataCategory,
+    MatchKind,
+    MelderStatus,
+    RejectionReason,
+    SignalStatus,
+    SubjectType,
+    TriageDecision,
+)
 
 Description = Annotated[str, NonBlankText(20_000)]
 Reason = Annotated[str, NonBlankText(5_000)]
 Title = Annotated[str, NonBlankText(200)]
+# A short message to the melder's organisation: a note's free-text rules, kept short (a terugkoppeling).
+FeedbackMessage = Annotated[str, NonBlankText(2_000)]
 ExternalRef = Annotated[str, NonBlankText(100)]
 
 # Visible ASCII, no spaces: UUIDs, ULIDs and the usual "<system>-<n>" keys all fit.
@@ -25,6 +36,8 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
 IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 
 SignalStatusCode = Annotated[SignalStatus, InlineCode(SignalStatus)]
+MelderStatusCode = Annotated[MelderStatus, InlineCode(MelderStatus)]
+RejectionReasonCode = Annotated[RejectionReason, InlineCode(RejectionReason)]
 TriageDecisionCode = Annotated[TriageDecision, InlineCode(TriageDecision)]
 
 # A partner's clock may run a little ahead of ours; more than this is a date in the future.
@@ -78,8 +91,8 @@ class MatchOut(BaseModel):
     created_at: datetime
 
 
-class SignalStatusOut(BaseModel):
-    """What the sending organisation's melder may see of its own signal: where it stands, no content."""
+class SignalReceipt(BaseModel):
+    """The answer to an intake (and to its replays): no subject data or description, only ids and codes."""
 
     id: uuid.UUID
     status: SignalStatusCode
@@ -89,18 +102,53 @@ class SignalStatusOut(BaseModel):
     external_ref: str | None
     observed_at: datetime | None
     created_at: datetime
-
-
-class SignalReceipt(SignalStatusOut):
-    """The answer to an intake (and to its replays): no subject data or description, only ids and codes."""
-
     matches: list[MatchOut] | None = Field(
         description="Untriaged signals and open cases on the same subject; null for callers who may not see them")
+
+
+class SignalStatusOut(BaseModel):
+    """What the sending organisation's melder may see of its own signal: where it stands, no case content."""
+
+    id: uuid.UUID
+    status: MelderStatusCode = Field(description=(
+        "ontvangen: not triaged yet; in_behandeling: a case was opened from it and has not moved on from the state "
+        "it was opened in; opgepakt: a case was opened from it and has been acted on since; gekoppeld: it joined "
+        "an existing case; afgewezen: rejected at triage (see reason_code)"))
+    reason_code: RejectionReasonCode | None = Field(default=None, description="afgewezen: why")
+    case_reference: str | None = Field(default=None, description="The case it led to or joined (its reference only)")
+    contact_organisation: str | None = Field(default=None, description=(
+        "Whom to contact about it once triaged: the case's regie organisation, or the organisation that triaged it"))
+    source_organisation: str
+    case_type_hint: CaseType
+    category: DataCategory
+    external_ref: str | None
+    observed_at: datetime | None
+    created_at: datetime
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: FeedbackMessage = Field(description="A short message to the organisation that reported the signal")
+
+
+class FeedbackOut(BaseModel):
+    id: uuid.UUID
+    message: str
+    from_organisation: str
+    at: datetime
+
+
+class MelderSignalOut(SignalStatusOut):
+    """The melder's organisation's own signal: its status as in the list, and the feedback sent to it."""
+
+    feedback: list[FeedbackOut] = Field(description="Messages from the triaging side, oldest first")
 
 
 class TriageOut(BaseModel):
     decision: TriageDecisionCode
     reason: str
+    reason_code: RejectionReasonCode | None = Field(default=None, description="afwijzen: the code the melder sees")
     by: str
     at: datetime
 
@@ -149,6 +197,30 @@ class SignalPage(BaseModel):
     next_cursor: str | None = None
 
 
+class CaseSignalOut(BaseModel):
+    """A signal behind a case, as a participant of the case sees it: the description and the subject's identifying
+    fields only as far as the caller's convenants grant their data categories for the case's type."""
+
+    id: uuid.UUID
+    status: SignalStatusCode
+    source_organisation: str
+    case_type_hint: CaseType
+    category: DataCategory
+    description: str | None
+    description_withheld: bool
+    subject: SubjectOut
+    observed_at: datetime | None
+    external_ref: str | None
+    triage_decision: TriageDecisionCode | None
+    triaged_at: datetime | None
+    created_at: datetime
+
+
+class CaseSignalPage(BaseModel):
+    items: list[CaseSignalOut]
+    next_cursor: str | None = None
+
+
 class NieuweCasus(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -170,7 +242,9 @@ class Afwijzen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal[TriageDecision.afwijzen]
-    reason: Reason
+    reason: Reason = Field(description="The triaging side's own note; never shown to the melder")
+    reason_code: RejectionReasonCode = Field(
+        default=RejectionReason.anders, description="What the melder's organisation is told; default `anders`")
 
 
 TriageIn = Annotated[NieuweCasus | Koppelen | Afwijzen, Field(discriminator="decision")]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Row, Select, false, select, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from app.access import Decision
 from app.audit import record as audit
 from app.audit.masking import filters_detail
 from app.auth.principal import Principal
+from app.cases.models import Case
 from app.convenants.grants import best_grant, grants_for
 from app.events import publish
 from app.kit import bulk_insert, clock
@@ -30,8 +31,17 @@ from app.kit.errors import DomainError, NotFound, ValidationFailed
 from app.kit.paging import Window, window
 from app.signals import idempotency, matching, views
 from app.signals.idempotency import StoredResponse
-from app.signals.models import Signal
-from app.signals.schemas import BatchItemIn, MatchOut, SignalCreate, SignalOut, SignalStatusOut, SignalSummary
+from app.signals.models import Signal, SignalFeedback
+from app.signals.schemas import (
+    BatchItemIn,
+    MatchOut,
+    MelderSignalOut,
+    SignalCreate,
+    SignalOut,
+    SignalStatusOut,
+    SignalSummary,
+)
+from app.signals.views import CaseSide
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditAction, MatchKind, SignalStatus
@@ -306,13 +316,15 @@ async def load_visible(
     return signal
 
 
-async def get(session: AsyncSession, principal: Principal, signal_id: uuid.UUID) -> SignalOut | SignalStatusOut:
+async def get(session: AsyncSession, principal: Principal, signal_id: uuid.UUID) -> SignalOut | MelderSignalOut:
     decision = access.signal_reader(session, principal, signal_id)
-    signal = await load_visible(session, principal, signal_id, Action.signal_read)
     if decision.action == Action.signal_read_own:
+        signal, case, feedback = await _load_for_melder(session, principal, signal_id)
         audit.record(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal.id,
-                     role=decision.role, subject_ids=[signal.subject_id], detail={"view": "status"})
-        return views.status_view(signal)
+                     role=decision.role, subject_ids=[signal.subject_id],
+                     detail={"view": "status", "feedback": [str(f.id) for f in feedback]})
+        return views.melder_view(signal, case, feedback)
+    signal = await load_visible(session, principal, signal_id, Action.signal_read)
     matches = await matching.find(session, principal, await _match_key(session, signal), exclude_signal=signal.id)
     full = await views.full_view(session, principal.org, signal, matches)
     audit.record(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal.id,
@@ -322,6 +334,30 @@ async def get(session: AsyncSession, principal: Principal, signal_id: uuid.UUID)
     return full.out
 
 
+# What the melder's view needs of the case its signal landed in: outer-joined into the signal's own statement.
+_CASE_SIDE = (Case.reference, Case.state, Case.case_type, Case.regie_organisation)
+
+
+async def _load_for_melder(
+    session: AsyncSession, principal: Principal, signal_id: uuid.UUID
+) -> tuple[Signal, CaseSide, list[SignalFeedback]]:
+    """The signal, the case side of its status and its feedback in one statement (a row per feedback message, the
+    signal's columns repeated): the melder's view costs the round trip the status view did before it."""
+    stmt = (access.readable_signals(principal, select(Signal, *_CASE_SIDE, SignalFeedback))
+            .outerjoin(Case, Case.id == Signal.case_id)
+            .outerjoin(SignalFeedback, SignalFeedback.signal_id == Signal.id)
+            .where(Signal.id == signal_id)
+            .order_by(SignalFeedback.created_at, SignalFeedback.id))
+    rows = (await session.execute(stmt.execution_options(populate_existing=True))).all()
+    if not rows:
+        access.deny(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal_id,
+                    reason="not found or not visible")
+        raise NotFound("Signal not found")
+    signal, reference, state, case_type, regie = rows[0][:5]
+    feedback = [row[5] for row in rows if row[5] is not None]
+    return signal, CaseSide(reference, state, case_type, regie), feedback
+
+
 async def _match_key(session: AsyncSession, signal: Signal) -> str | None:
     return await session.scalar(select(Subject.match_key).where(Subject.id == signal.subject_id))
 
@@ -329,6 +365,7 @@ async def _match_key(session: AsyncSession, signal: Signal) -> str | None:
 @dataclass(frozen=True)
 class SignalFilter:
     status: str | None = None
+    case_id: uuid.UUID | None = None
     case_type_hint: str | None = None
     source_organisation: str | None = None
     since: datetime | None = None
@@ -338,6 +375,8 @@ class SignalFilter:
 def _filtered(stmt: Select[*_Ts], flt: SignalFilter) -> Select[*_Ts]:
     if flt.status:
         stmt = stmt.where(Signal.status == flt.status)
+    if flt.case_id is not None:
+        stmt = stmt.where(Signal.case_id == flt.case_id)
     if flt.case_type_hint:
         stmt = stmt.where(Signal.case_type_hint == flt.case_type_hint)
     if flt.source_organisation:
@@ -357,18 +396,37 @@ async def list_page(
     decision = access.signal_reader(session, principal)
     if flt.since is not None and flt.until is not None and flt.until <= flt.since:
         raise ValidationFailed("The period is empty", errors=[{"loc": ["query", "to"], "msg": "must be after from"}])
-    stmt = _filtered(access.readable_signals(principal, select(Signal, Subject.type)), flt)
+    full = decision.action == Action.signal_read
+    if full:
+        queue = await _page(session, _filtered(access.readable_signals(principal, select(Signal, Subject.type)), flt),
+                            limit=limit, after=after)
+        _record_list(session, principal, decision, flt, [row[0] for row in queue.items])
+        return Window([views.summary(row[0], row[1]) for row in queue.items], queue.more)
+    # The melder's status rows derive from the case its signals landed in: joined here, so that the page stays
+    # one statement. A melder knows no case ids: a case filter finds nothing for it.
+    stmt = _filtered(access.readable_signals(principal, select(Signal, Subject.type, *_CASE_SIDE)), flt)
+    stmt = stmt.outerjoin(Case, Case.id == Signal.case_id)
+    if flt.case_id is not None:
+        stmt = stmt.where(false())
+    own = await _page(session, stmt, limit=limit, after=after)
+    _record_list(session, principal, decision, flt, [row[0] for row in own.items])
+    return Window([views.status_view(row[0], CaseSide(*row[2:6])) for row in own.items], own.more)
+
+
+async def _page(
+    session: AsyncSession, stmt: Select[*_Ts], *, limit: int, after: tuple[datetime, uuid.UUID] | None
+) -> Window[Row[*_Ts]]:
     stmt = stmt.join(Subject, Subject.id == Signal.subject_id)
     if after is not None:
         stmt = stmt.where(tuple_(Signal.created_at, Signal.id) > tuple_(*after))
-    page = window((await session.execute(stmt.order_by(Signal.created_at, Signal.id).limit(limit + 1))).all(),
-                  limit)
-    rows = page.items
+    return window((await session.execute(stmt.order_by(Signal.created_at, Signal.id).limit(limit + 1))).all(), limit)
+
+
+def _record_list(
+    session: AsyncSession, principal: Principal, decision: Decision, flt: SignalFilter, rows: list[Signal]
+) -> None:
     audit.record(session, principal, AuditAction.signal_list, object_type=OBJECT_TYPE, role=decision.role,
-                 subject_ids=[s.subject_id for s, _ in rows],
+                 subject_ids=[s.subject_id for s in rows],
                  detail={"filters": filters_detail(flt),
                          "view": "full" if decision.action == Action.signal_read else "status",
-                         "signal_ids": [str(s.id) for s, _ in rows]})
-    if decision.action == Action.signal_read:
-        return Window([views.summary(s, subject_type) for s, subject_type in rows], page.more)
-    return Window([views.status_view(s) for s, _ in rows], page.more)
+                         "signal_ids": [str(s.id) for s in rows]})

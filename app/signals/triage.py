@@ -92,7 +92,9 @@ async def triage(
     signal.case_id = loaded.case.id if loaded else None
     signal.triage_decision = body.decision
     signal.triage_reason = body.reason
+    signal.triage_reason_code = body.reason_code if isinstance(body, Afwijzen) else None
     signal.triaged_by = principal.sub
+    signal.triaged_by_organisation = principal.org
     signal.triaged_at = now
     await session.flush()
 
@@ -101,6 +103,7 @@ async def triage(
     audit.record(session, principal, Action.signal_triage, object_type=OBJECT_TYPE, object_id=signal.id,
                  role=decision.role, case_id=signal.case_id, subject_ids=subject_ids, legal_basis=basis,
                  detail={"decision": body.decision,
+                         "reason_code": body.reason_code if isinstance(body, Afwijzen) else None,
                          "participants_added": [signal.source_organisation] if joined else []})
     publish.signal_triaged(session, signal.id, decision=str(body.decision), status=str(signal.status))
     if joined and loaded is not None:

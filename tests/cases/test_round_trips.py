@@ -35,6 +35,13 @@ EXPECTED = {
     "GET /v1/cases (next page)": 2,
     "GET /v1/cases/{id}/notes": 3,
     "POST /v1/signals": 7,
+    # issue 15 item 4: the melder's view of its signal, with the case side of its status and the feedback outer-
+    # joined into the signal's one statement; its list page one statement too; a case's signals: the case (as
+    # every case read), the page, the staged entry. (Derived from the SQLite counts, which have the same
+    # statements plus the inline chaining's four, as GET /v1/cases/{id} and its notes do.)
+    "GET /v1/signals/{id} (melder)": 2,
+    "GET /v1/signals (melder)": 2,
+    "GET /v1/cases/{id}/signals": 3,
 }
 # SQLite: every request a unit of work, chained inline (head, entry, subjects, head update instead of one
 # staged insert), with its `BEGIN IMMEDIATE` and no counted COMMIT; the deferred writes one by one, the outbox
@@ -46,6 +53,9 @@ SQLITE = {
     "GET /v1/cases (next page)": 5,
     "GET /v1/cases/{id}/notes": 7,
     "POST /v1/signals": 10,
+    "GET /v1/signals/{id} (melder)": 6,
+    "GET /v1/signals (melder)": 6,
+    "GET /v1/cases/{id}/signals": 7,
 }
 
 
@@ -84,6 +94,12 @@ async def test_round_trips_per_request(app: Any, world: World) -> None:
     signal = {"case_type_hint": "woonoverlast", "category": "wonen", "description": "overlast",
               "subject": {"type": "adres", "postcode": "6211AB", "house_number": "12"}}
     page = (await client.get("/v1/cases", params={"limit": 1}, headers=world.regisseur)).json()
+    mine = (await client.post("/v1/signals", json=signal, headers=melder | {"Idempotency-Key": "mine"})).json()["id"]
+    triaged = await client.post(f"/v1/signals/{mine}/triage", headers=world.regisseur,
+                                json={"decision": "nieuwe_casus", "case_type": "woonoverlast", "reason": "x"})
+    for message in ("een", "twee"):
+        r = await client.post(f"/v1/signals/{mine}/feedback", json={"message": message}, headers=world.regisseur)
+        assert r.status_code == 201, r.text
     ups = iter(["opschalen", "afschalen"] * 4)
     requests: dict[str, tuple[Callable[[], Awaitable[httpx.Response]], int]] = {
         "GET /v1/cases/{id}": (lambda: client.get(f"/v1/cases/{case_id}", headers=world.regisseur), 200),
@@ -95,6 +111,10 @@ async def test_round_trips_per_request(app: Any, world: World) -> None:
         "GET /v1/cases/{id}/notes": (lambda: client.get(f"/v1/cases/{case_id}/notes", headers=world.regisseur), 200),
         "POST /v1/signals": (lambda: client.post("/v1/signals", json=signal,
                                                  headers=melder | {"Idempotency-Key": str(uuid.uuid4())}), 201),
+        "GET /v1/signals/{id} (melder)": (lambda: client.get(f"/v1/signals/{mine}", headers=melder), 200),
+        "GET /v1/signals (melder)": (lambda: client.get("/v1/signals", params={"limit": 5}, headers=melder), 200),
+        "GET /v1/cases/{id}/signals": (lambda: client.get(f"/v1/cases/{triaged.json()['case_id']}/signals",
+                                                          headers=world.regisseur), 200),
     }
     counted: dict[str, int] = {}
     for name, (call, status) in requests.items():

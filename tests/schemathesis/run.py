@@ -67,7 +67,7 @@ PEER_CONVENANT = {
     ],
 }
 # Every case-scoped read a peer could try on the other peer's case.
-CASE_READS = ["", "/transitions", "/history", "/participants", "/notes", "/plan", "/plan/versions"]
+CASE_READS = ["", "/transitions", "/history", "/participants", "/notes", "/plan", "/plan/versions", "/signals"]
 
 
 async def _seed_peers(database_url: str) -> dict[str, str]:
@@ -222,6 +222,9 @@ def _probe_peer_signals(client: httpx.Client, tokens: dict[str, str]) -> list[st
                             headers=headers)
             if r.status_code != 404:
                 problems.append(f"POST /v1/signals/{{{other}}}/triage as {peer}: {r.status_code}, expected 404")
+            r = client.post(f"/v1/signals/{signal_id}/feedback", json={"message": "x"}, headers=headers)
+            if r.status_code != 404:
+                problems.append(f"POST /v1/signals/{{{other}}}/feedback as {peer}: {r.status_code}, expected 404")
     return problems
 
 

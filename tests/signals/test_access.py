@@ -91,13 +91,14 @@ async def test_melder_sees_only_its_own_organisations_status(world: World, db_ur
 
     view = await world.client.get(f"/v1/signals/{own.json()['id']}", headers=colleague)
     assert view.status_code == 200, view.text
-    assert set(view.json()) == {"id", "status", "source_organisation", "case_type_hint", "category", "external_ref",
-                                "observed_at", "created_at"}
+    assert set(view.json()) == {"id", "status", "reason_code", "case_reference", "contact_organisation",
+                                "source_organisation", "case_type_hint", "category", "external_ref",
+                                "observed_at", "created_at", "feedback"}
     assert_problem(await world.client.get(f"/v1/signals/{other.json()['id']}", headers=colleague), 404)
 
     listing = await world.client.get("/v1/signals", headers=colleague)
     assert [s["id"] for s in listing.json()["items"]] == [own.json()["id"]]
-    assert set(listing.json()["items"][0]) == set(view.json())
+    assert set(listing.json()["items"][0]) == set(view.json()) - {"feedback"}  # feedback: on the signal itself
     filtered = await world.client.get("/v1/signals", params={"source_organisation": "woonpunt"}, headers=colleague)
     assert filtered.json()["items"] == []
 
@@ -108,7 +109,7 @@ async def test_melder_sees_only_its_own_organisations_status(world: World, db_ur
     case = (await world.client.get(f"/v1/cases/{case_id}", headers=world.regisseur)).json()
     assert "politie" in [p["organisation"] for p in case["participants"]]
     view = await world.client.get(f"/v1/signals/{own.json()['id']}", headers=colleague)
-    assert view.json()["status"] == "gekoppeld" and case_id not in view.text
+    assert view.json()["status"] == "in_behandeling" and case_id not in view.text
     assert_problem(await world.client.get(f"/v1/cases/{case_id}", headers=colleague), 404)
     for path in ("history", "notes", "participants", "plan"):
         assert_problem(await world.client.get(f"/v1/cases/{case_id}/{path}", headers=colleague), 404)

@@ -126,7 +126,7 @@ async def test_a_signal_is_triaged_once(world: World) -> None:
     view = await _get(world, ids["politie"])
     assert view["status"] == "afgewezen" and view["case_id"] is None
     assert view["triage"] | {"at": None} == {"decision": "afwijzen", "reason": "geen zorgen", "by": "regisseur-1",
-                                             "at": None}
+                                             "at": None, "reason_code": "anders"}  # the default code
 
 
 async def test_triage_input_is_validated(world: World, db_url: str) -> None:

@@ -37,6 +37,8 @@ async def test_the_melder_joins_where_the_ladder_says(world: World, case_type: s
     seen = await world.client.get(f"/v1/cases/{case_id}", headers=world.h("politie", "medewerker"))
     assert seen.status_code == (200 if joins else 404)
     status = await world.client.get(f"/v1/signals/{signal_id}", headers=melder)
-    assert status.status_code == 200 and status.json()["status"] == "gekoppeld"  # the feedback it does get
+    # The feedback it does get: a case was opened from its signal, not yet moved on (README "Signals in the case").
+    assert status.status_code == 200 and status.json()["status"] == "in_behandeling"
+    assert status.json()["case_reference"] == case["reference"] and case_id not in status.text
     workflow = (await world.client.get(f"/v1/workflows/{case_type}", headers=world.regisseur)).json()
     assert workflow["melder_joins"] is joins

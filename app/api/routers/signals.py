@@ -1,4 +1,5 @@
-"""Signals: intake (single, batch), the triage queue, reading, triage. Thin: parse, call the service, shape."""
+"""Signals: intake (single, batch), the triage queue, reading, triage, feedback to the melder, and the signals
+behind a case. Thin: parse, call the service, shape."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import PrincipalDep, SessionDep
@@ -17,25 +18,32 @@ from app.api.query import DateTimeQuery
 from app.api.responses import PROBLEMS
 from app.kit.errors import DomainError
 from app.kit.paging import Window
+from app.signals import feedback as signal_feedback
+from app.signals import in_case
 from app.signals import service as signals
 from app.signals import triage as signal_triage
 from app.signals.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
     BatchItemResult,
     BatchResult,
+    CaseSignalPage,
+    FeedbackIn,
+    FeedbackOut,
     ItemProblem,
+    MelderSignalOut,
     SignalBatch,
     SignalCreate,
     SignalOut,
     SignalPage,
     SignalReceipt,
     SignalStatusCode,
-    SignalStatusOut,
     TriageIn,
 )
 from app.vocabulary import CaseType
 
 router = APIRouter(prefix="/v1/signals", tags=["signals"])
+# The signals behind a case: a resource of the case, listed with the case's other parts.
+case_router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 
 def idempotency_key(
@@ -116,23 +124,27 @@ async def list_signals(
     status_: Annotated[SignalStatusCode | None, Query(alias="status")] = None,
     case_type_hint: CaseType | None = None,
     source_organisation: Annotated[str | None, Query(max_length=64)] = None,
+    case_id: Annotated[uuid.UUID | None, Query(description="The signals triaged into this case (a melder: none)")]
+    = None,
     from_: Annotated[DateTimeQuery | None, Query(alias="from", description="Received at or after (RFC 3339)")] = None,
     to: Annotated[DateTimeQuery | None, Query(description="Received before (RFC 3339)")] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> SignalPage:
     """The procesregisseur's triage queue (oldest first); for a melder, its own organisation's signals' status."""
-    flt = signals.SignalFilter(status=status_, case_type_hint=case_type_hint.value if case_type_hint else None,
+    flt = signals.SignalFilter(status=status_, case_id=case_id,
+                               case_type_hint=case_type_hint.value if case_type_hint else None,
                                source_organisation=source_organisation, since=_utc(from_), until=_utc(to))
     page = await signals.list_page(session, principal, flt, limit=limit, after=after_time_id(cursor))
     rows: Window[TimeOrdered] = page  # queue rows or status rows: both are listed by (created_at, id)
     return SignalPage(items=page.items, next_cursor=next_cursor(rows, time_id_key))
 
 
-@router.get("/{signal_id}", response_model=SignalOut | SignalStatusOut, responses=PROBLEMS(401, 403, 404, 422))
+@router.get("/{signal_id}", response_model=SignalOut | MelderSignalOut, responses=PROBLEMS(401, 403, 404, 422))
 async def get_signal(signal_id: uuid.UUID, session: SessionDep,
-                     principal: PrincipalDep) -> SignalOut | SignalStatusOut:
-    """In full with `matches` for the procesregisseur; a melder sees the status of its own organisation's only."""
+                     principal: PrincipalDep) -> SignalOut | MelderSignalOut:
+    """In full with `matches` for the procesregisseur; a melder sees its own organisation's only: the status, the
+    case reference and contact organisation once taken up, and the feedback sent to it, never case content."""
     return await signals.get(session, principal, signal_id)
 
 
@@ -141,3 +153,25 @@ async def triage_signal(signal_id: uuid.UUID, body: TriageIn, session: SessionDe
                         principal: PrincipalDep) -> SignalOut:
     """`nieuwe_casus` (case_type), `koppelen` (case_id) or `afwijzen`, each with a reason. Once: 409 after."""
     return await signal_triage.triage(session, principal, signal_id, body)
+
+
+@router.post("/{signal_id}/feedback", status_code=status.HTTP_201_CREATED, response_model=FeedbackOut,
+             responses=PROBLEMS(401, 403, 404, 413, 422))
+async def send_signal_feedback(signal_id: uuid.UUID, body: FeedbackIn, session: SessionDep, principal: PrincipalDep,
+                               response: Response) -> FeedbackOut:
+    """A short message from the triaging side (procesregisseur; not of the reporting organisation) to the
+    organisation that reported the signal; it reads it on the signal, and its subscriptions get
+    `signal.feedback_sent` (ids only)."""
+    sent = await signal_feedback.send(session, principal, signal_id, body)
+    # Feedback is read on the signal (there is no single-feedback resource): the location is the signal.
+    response.headers["Location"] = f"/v1/signals/{signal_id}"
+    return sent
+
+
+@case_router.get("/{case_id}/signals", response_model=CaseSignalPage, responses=PROBLEMS(401, 404, 422))
+async def list_case_signals(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep,
+                            limit: LimitQuery = 50, cursor: CursorQuery = None) -> CaseSignalPage:
+    """The signals triaged into this case, oldest first, for whoever may read the case (404 otherwise); the
+    description and identifying fields as the caller's data categories for the case allow."""
+    page = await in_case.listing(session, principal, case_id, limit=limit, after=after_time_id(cursor))
+    return CaseSignalPage(items=page.items, next_cursor=next_cursor(page, time_id_key))
