@@ -42,6 +42,8 @@ BY_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("fireTransition", "200"): ("ETag",),
     ("addParticipant", "201"): ("ETag",),
     ("removeParticipant", "204"): ("ETag",),
+    ("addMember", "201"): ("ETag",),
+    ("removeMember", "204"): ("ETag",),
     ("putPlan", "200"): ("ETag",),
     ("addNote", "201"): ("Location",),
     ("createOrganisation", "201"): ("Location",),

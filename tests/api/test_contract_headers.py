@@ -66,6 +66,11 @@ async def test_declared_headers_are_the_sent_headers(client: httpx.AsyncClient, 
     for path in ("/notes", "/history", "/participants", "/transitions", "/plan", "/plan/versions"):
         await call("GET", f"/v1/cases/{cid}{path}", headers=reg)
     await call("GET", "/v1/cases", headers=reg)
+    group = (await call("POST", "/v1/cases", json={"case_type": "jeugdgroep", "title": "g", "subjects": [
+        {"type": "groep", "name": "De Hoek"}]}, headers=reg)).json()["id"]
+    member = (await call("POST", f"/v1/cases/{group}/members", json={"name": "Lid"},
+                         headers=reg | {"If-Match": "*"})).json()["id"]
+    await call("DELETE", f"/v1/cases/{group}/members/{member}", headers=reg | {"If-Match": "*"})
     await call("GET", "/v1/cases/00000000-0000-0000-0000-000000000000", headers=reg)  # 404
     await call("GET", "/v1/cases", headers={"Authorization": "Bearer nonsense"})  # 401
     await call("GET", "/v1/cases", params={"limit": 0}, headers=reg)  # 422
@@ -111,7 +116,7 @@ def test_every_case_write_requires_if_match_in_the_document(settings: Any) -> No
         for method, operation in item.items():
             if_match = [p for p in operation.get("parameters", []) if p.get("name") == "If-Match"]
             write = (path.startswith("/v1/cases/{case_id}") and method in {"patch", "put", "delete"}) or (
-                method == "post" and path.endswith(("/transitions", "/participants")))
+                method == "post" and path.endswith(("/transitions", "/participants", "/members")))
             assert bool(if_match) == write, (method, path)
             if write:
                 assert if_match[0]["required"] is True and "428" in operation["responses"]

@@ -165,8 +165,7 @@ async def add_member(case_id: uuid.UUID, body: MemberIn, request: Request, sessi
     one."""
     key = request.app.state.settings.effective_bsn_hash_key
     loaded, member = await members.add(session, principal, case_id, body, parse_if_match(if_match), bsn_key=key)
-    _etag(response, loaded.case.version)
-    response.headers["Location"] = f"/v1/cases/{case_id}/members/{member.id}"
+    _etag(response, loaded.case.version)  # no Location: a member is read on its case (GET /v1/cases/{id})
     return subject_views.show(member, identifying=True)
 
 
