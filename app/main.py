@@ -27,6 +27,7 @@ from app.api.routers import (
     processing_register,
     signals,
     subscriptions,
+    work,
     workflows,
 )
 from app.audit.ledger import Ledger
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi_document.install(app)
     for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
-                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router):
+                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router,
+                   work.router):
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

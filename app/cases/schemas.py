@@ -13,7 +13,15 @@ from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus, Uitstroomreden
+from app.vocabulary import (
+    SETTABLE_ACTION_STATUSES,
+    ActionStatus,
+    CaseType,
+    DataCategory,
+    ParticipantBasis,
+    PlanStatus,
+    Uitstroomreden,
+)
 from app.workflows.codes import HISTORY_TRIGGERS, STATES, STEPS, TRIGGERS
 
 StateCode = Annotated[str, OneOf(STATES)]
@@ -217,6 +225,29 @@ class PlanPut(BaseModel):
     actions: list[PlanActionIn] = Field(default_factory=list, max_length=200)
 
 
+class PlanActionPatch(BaseModel):
+    """A partner's update of its own action: the status (not `vervallen`, which only a new plan version sets),
+    and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Annotated[str, OneOf(tuple(s.value for s in SETTABLE_ACTION_STATUSES))]
+    toelichting: Reason | None = None
+
+
+class PlanActionChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    from_status: ActionStatusCode
+    to_status: ActionStatusCode
+    toelichting: str | None
+    actor_sub: str
+    actor_org: str
+    actor_role: str | None
+    created_at: datetime
+
+
 class PlanActionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -226,6 +257,9 @@ class PlanActionOut(BaseModel):
     organisation: str
     due_date: date | None
     status: ActionStatusCode
+    changes: list[PlanActionChangeOut] = Field(
+        description="Every status change the owning organisation (or the plan's author) made to this action since "
+                    "this plan version, oldest first; the last is the current status")
 
 
 class PlanOut(BaseModel):
