@@ -215,5 +215,26 @@ async def test_work_cases_are_those_awaiting_the_organisation(world: World, db_u
     first = items[0]["due_at"]
     assert await work("gemeente", due_before=first) == {}
     assert set(await work("gemeente", due_after=first)) == {c["id"] for c in items[1:]}
+    # Paging one case at a time walks the same list, none twice, none missing.
+    walked = await _walk(world.client, "/v1/work/cases", world.h("zvh-mh", "procesregisseur"), 1)
+    full = (await _ok(await world.client.get("/v1/work/cases", params={"limit": 200},
+                                             headers=world.h("zvh-mh", "procesregisseur"))))["items"]
+    assert [c["id"] for c in walked] == [c["id"] for c in full] and len({c["id"] for c in walked}) == len(full) == 2
     entries = await audit_rows(db_url, action="work:cases", actor_org="politie")
     assert [e.detail["case_ids"] for e in entries] == [[niveau["id"]]]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+async def test_work_case_pages_are_stable_with_and_without_deadlines(world: World, limit: int) -> None:
+    ids = [(await world.case("jeugdgroep"))["id"] for _ in range(3)]
+    # In detentie a case has no deadline (no max_dagen): such cases come last.
+    for _ in range(3):
+        case = await world.case("ex_gedetineerde")
+        await _ok(await world.fire(case["id"], "screenen", {"verwachte_invrijheidstelling": "2027-06-01"}))
+        ids.append(case["id"])
+    h = world.h("gemeente", "casusregisseur")
+    full = (await _ok(await world.client.get("/v1/work/cases", params={"limit": 200}, headers=h)))["items"]
+    assert {c["id"] for c in full} == set(ids)
+    assert [c["due_at"] is None for c in full] == [False] * 3 + [True] * 3
+    walked = await _walk(world.client, "/v1/work/cases", h, limit)
+    assert [c["id"] for c in walked] == [c["id"] for c in full]
