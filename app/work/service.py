@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Date, Integer, Row, String, Uuid, and_, bindparam, false, func, or_, select, tuple_
@@ -37,7 +37,7 @@ from app.workflows.engine import get_engine
 
 # Sorting puts rows without a date last: the sort key is the date, or this one.
 NO_DUE_DATE = date(9999, 12, 31)
-NO_DUE_AT = datetime(9999, 12, 31, 23, 59, 59)
+NO_DUE_AT = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def _detail(flt: Any) -> dict[str, Any]:
