@@ -15,9 +15,9 @@ from typing import Any
 from app import access
 from app.auth.principal import Principal
 from app.auth.tokens import issue_dev_token
-from app.cases import notes, participants, plans, transitions
+from app.cases import notes, participants, plan_actions, plans, transitions
 from app.cases import service as cases
-from app.cases.schemas import CaseCreate, PlanPut, TransitionRequest
+from app.cases.schemas import CaseCreate, PlanActionPatch, PlanPut, TransitionRequest
 from app.config import Settings
 from app.convenants import service as convenants
 from app.convenants.schemas import ConvenantCreate
@@ -170,18 +170,19 @@ async def seed(settings: Settings) -> None:
             view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
             await convenants.activate(session, beheerder, view.convenant.id)
         case_ids = []
-        for body, partners, steps, plan_actions, note in DEMO_CASES:
+        for body, partners, steps, actions, note in DEMO_CASES:
             body = dict(body)
             days_ago = int(body.pop("opened_days_ago", 0))
             with clock.frozen(clock.now() - timedelta(days=days_ago)) if days_ago else contextlib.nullcontext():
-                case_ids.append(await _seed_case(db, regisseur, key, body, partners, steps, plan_actions, note))
+                case_ids.append(await _seed_case(db, regisseur, key, body, partners, steps, actions, note))
+        await _seed_partner_actions(db, regisseur, case_ids[0])
         await _seed_signal_with_feedback(db, regisseur, key, case_ids[0])
     finally:
         await db.dispose()
 
 
 async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[str, Any], partners: list[str],
-                     steps: list[tuple[str, dict[str, Any]]], plan_actions: list[str] | None,
+                     steps: list[tuple[str, dict[str, Any]]], actions: list[str] | None,
                      note: tuple[str, str] | None) -> uuid.UUID:
     async with unit_of_work(db) as session:
         loaded = await cases.create(session, regisseur, CaseCreate.model_validate(body), bsn_key=key)
@@ -189,10 +190,10 @@ async def _seed_case(db: Database, regisseur: Principal, key: str, body: dict[st
         taking_part = {p.organisation for p in loaded.case.participants}  # the level owner came in at opening
         for org in (o for o in partners if o not in taking_part):
             await participants.add(session, regisseur, case_id, org, None)
-        if plan_actions:
+        if actions:
             await plans.put(session, regisseur, case_id, PlanPut.model_validate(
                 {"summary": "Plan van aanpak (demo)",
-                 "actions": [{"description": d, "organisation": partners[0]} for d in plan_actions]}), None)
+                 "actions": [{"description": d, "organisation": partners[0]} for d in actions]}), None)
         if note:
             await notes.add(session, regisseur, case_id, note[0], note[1])
         for trigger, data in steps:
@@ -225,6 +226,30 @@ async def _seed_signal_with_feedback(db: Database, regisseur: Principal, key: st
             decision=TriageDecision.koppelen, case_id=case_id, reason="demo: zelfde adres als de lopende casus"))
     async with unit_of_work(db) as session:
         await signal_feedback.send(session, regisseur, signal_id, FeedbackIn(message=DEMO_FEEDBACK))
+
+
+# Issue 15: the plan of the first AVE case gives actions to two partners; the police's is overdue, the housing
+# corporation marks its own done through the partners' path (PATCH …/plan/actions/{id}), as it would from its CRM.
+# Their medewerkers see them in GET /v1/work/actions; the regie holder sees the change on the plan.
+DEMO_PARTNER_ACTIONS: list[tuple[str, str, int]] = [
+    ("Huisbezoek en afspraken met de bewoner", "woonpunt", 7),
+    ("Buurtonderzoek en gesprek met melders", "politie-limburg", -5),
+    ("Afstemming met de wijkagent over de aanpak", "woonpunt", 21),
+]
+
+
+async def _seed_partner_actions(db: Database, regisseur: Principal, case_id: uuid.UUID) -> None:
+    today = clock.today()
+    async with unit_of_work(db) as session:
+        _, plan = await plans.put(session, regisseur, case_id, PlanPut.model_validate(
+            {"summary": "Rust in de straat: afspraken met bewoner en buren (demo)",
+             "actions": [{"description": d, "organisation": org, "due_date": today + timedelta(days=days)}
+                         for d, org, days in DEMO_PARTNER_ACTIONS]}), None)
+        done = plan.actions[0].id
+    partner = Principal(sub="demo-woonpunt", org="woonpunt", roles=("medewerker",))
+    async with unit_of_work(db) as session:
+        await plan_actions.update(session, partner, case_id, done, PlanActionPatch(
+            status="gereed", toelichting="Huisbezoek afgelegd; bewoner houdt zich aan de afspraken"), None)
 
 
 def prepare_demo(settings: Settings) -> list[tuple[str, str]]:

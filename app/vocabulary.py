@@ -128,16 +128,31 @@ class PlanStatus(StrEnum):
 
 
 class ActionStatus(StrEnum):
-    """Status of one action of a plan van aanpak."""
+    """Status of one action of a plan van aanpak. The owning partner moves it between the first four
+    (PATCH …/plan/actions/{id}); `vervallen` is the plan author's, dropping an action in a new plan version."""
 
     open = "open"
-    lopend = "lopend"
-    afgerond = "afgerond"
+    in_uitvoering = "in_uitvoering"
+    gereed = "gereed"
+    niet_gelukt = "niet_gelukt"
     vervallen = "vervallen"
 
 
-# The statuses of an action still to be done: a list row's `open_actions` counts these (app/cases/service.py).
-UNFINISHED_ACTION_STATUSES: frozenset[ActionStatus] = frozenset({ActionStatus.open, ActionStatus.lopend})
+# Still to be done: an action in one of these is overdue once its due date has passed (work lists, counts).
+UNFINISHED_ACTION_STATUSES = frozenset({ActionStatus.open, ActionStatus.in_uitvoering})
+# What a partner may set on its own action; `vervallen` only comes with a new plan version.
+SETTABLE_ACTION_STATUSES = (ActionStatus.open, ActionStatus.in_uitvoering, ActionStatus.gereed,
+                            ActionStatus.niet_gelukt)
+
+
+class WorkReason(StrEnum):
+    """Why a case is on an organisation's work list (GET /v1/work/cases)."""
+
+    # The organisation holds regie on the case.
+    regie = "regie"
+    # The organisation's kind owns the case's current rung (DOMAIN.md "Regie and level owners"): a decision there
+    # is its to take, whoever holds regie.
+    niveau = "niveau"
 
 
 # English codes, as issue 16 spells them; the docstrings of these two are published in the contract.
@@ -222,6 +237,8 @@ class Action(StrEnum):
     note_create = "note:create"
     plan_read = "plan:read"
     plan_write = "plan:write"
+    # A partner sets the status of its own plan action (no new plan version).
+    plan_action_update = "plan_action:update"
     history_read = "history:read"
     signal_create = "signal:create"
     signal_read = "signal:read"
@@ -248,6 +265,9 @@ class AuditAction(StrEnum):
     participant_list = "participant:list"
     note_list = "note:list"
     plan_versions = "plan:versions"
+    # The work lists (GET /v1/work/actions, /v1/work/cases): reads allowed by plan:read and case:list.
+    work_actions = "work:actions"
+    work_cases = "work:cases"
     signal_list = "signal:list"
     # The signals behind a case, read by a participant (allowed by case:read).
     case_signals = "case:signals"

@@ -9,7 +9,7 @@ import re
 
 import httpx
 
-CASE_WRITE = re.compile(r"^/v1/cases/[^/]+(/transitions|/plan|/participants(/[^/]+)?)?$")
+CASE_WRITE = re.compile(r"^/v1/cases/[^/]+(/transitions|/plan(/actions/[^/]+)?|/participants(/[^/]+)?)?$")
 WRITE_METHODS = {"PATCH", "POST", "PUT", "DELETE"}
 
 

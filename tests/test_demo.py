@@ -50,6 +50,21 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
         in_case = (await client.get(f"/v1/cases/{first['id']}/signals",
                                     headers={"Authorization": f"Bearer {token}"})).json()["items"]
         assert [s["id"] for s in in_case] == [signal["id"]]
+        # Actions of two partners on one plan: the housing corporation marked its own done, the police's is overdue.
+        def partner(org: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {issue_dev_token(settings, org=org, roles=['medewerker'])}"}
+
+        woonpunt = (await client.get("/v1/work/actions", headers=partner("woonpunt"))).json()["items"]
+        assert sorted(a["status"] for a in woonpunt) == ["gereed", "open"]
+        assert len({a["case_id"] for a in woonpunt}) == 1
+        politie = (await client.get("/v1/work/actions", headers=partner("politie-limburg"))).json()["items"]
+        assert [(a["status"], a["overdue"]) for a in politie if a["case_id"] == woonpunt[0]["case_id"]] == [
+            ("open", True)]
+        assert [a["overdue"] for a in politie].count(True) == 1
+        plan = (await client.get(f"/v1/cases/{woonpunt[0]['case_id']}/plan",
+                                 headers={"Authorization": f"Bearer {token}"})).json()
+        changes = [c for a in plan["actions"] for c in a["changes"]]
+        assert [(c["actor_org"], c["from_status"], c["to_status"]) for c in changes] == [("woonpunt", "open", "gereed")]
     await app.state.db.dispose()
 
 

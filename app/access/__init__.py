@@ -2,7 +2,8 @@
 
 A facade over its modules (each imports its siblings directly, never this package, so the order below
 does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
-`cases` (convenant, participation, regie and trigger rules for cases), `signals` (who knows which signal).
+`cases` (convenant, participation, regie and trigger rules for cases), `plan_actions` (who sets a plan action's
+status), `signals` (who knows which signal).
 """
 
 from app.access.binding import audit_scope
@@ -23,10 +24,12 @@ from app.access.cases import (
     require_case_create,
     require_category,
     require_trigger,
+    state_visible,
     visible_case_id,
 )
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
 from app.access.events import Concerning, may_receive, require_subscriptions, subscription_scope
+from app.access.plan_actions import require_action_owner
 from app.access.policies import Policies, PolicyError, load_policies
 from app.access.signals import (
     may_see_all_signals,
@@ -61,6 +64,7 @@ __all__ = [
     "readable_cases",
     "readable_params",
     "readable_signals",
+    "require_action_owner",
     "require_case",
     "require_case_action",
     "require_case_create",
@@ -71,6 +75,7 @@ __all__ = [
     "require_subscriptions",
     "require_trigger",
     "signal_reader",
+    "state_visible",
     "subscription_scope",
     "visible_case_id",
 ]

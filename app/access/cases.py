@@ -12,11 +12,25 @@ not do this) and audits every denial; the trigger, note-category and case-openin
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Boolean, Date, Select, String, Uuid, and_, bindparam, exists, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -31,9 +45,12 @@ from app.convenants.grants import (
     best_grant,
     cache_for,
     categories_of,
+    coverage,
     covered_case_types,
     grants_for,
+    with_categories,
 )
+from app.convenants.models import ConvenantCaseType, ConvenantPartyCategory
 from app.kit import clock
 from app.kit.errors import NotAllowed, NotFound
 from app.vocabulary import Action, CaseType, DataCategory
@@ -251,3 +268,24 @@ async def require_case_create(
         raise NotAllowed(f"No active convenant covering {case_type} names your organisation")
     return (Decision(Action.case_create, decision.role, grant.convenant_id, grant.version, grant.legal_basis),
             categories_of(grants))
+
+
+def state_visible() -> ColumnElement[bool]:
+    """READABLE_CASES' companion for lists that show or select by state (the work list of cases): the case's
+    state is not one that reveals a decision of a data category the caller's convenants do not grant for its
+    case type (`Ladder.hides_state`, the rule app/cases/views.py shows as `In behandeling`), in SQL with the same
+    parameters (`readable_params`). Such a case is left out rather than shown withheld: being on the list would
+    tell the state."""
+    clauses: list[ColumnElement[bool]] = []
+    engine = get_engine()
+    for ladder in (engine.ladder(t) for t in engine.case_types):
+        by_category: dict[str, list[str]] = defaultdict(list)
+        for state in ladder.states:
+            if state.category is not None:
+                by_category[state.category].append(state.code)
+        for category, states in sorted(by_category.items()):
+            granted = (with_categories(coverage(literal(1), day=_TODAY, organisation=_ORG))
+                       .where(ConvenantCaseType.case_type == ladder.case_type,
+                              ConvenantPartyCategory.category == category).exists())
+            clauses.append(~and_(Case.case_type == ladder.case_type, Case.state.in_(states), ~granted))
+    return and_(true(), *clauses)

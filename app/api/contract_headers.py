@@ -45,6 +45,7 @@ BY_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("addMember", "201"): ("ETag",),
     ("removeMember", "204"): ("ETag",),
     ("putPlan", "200"): ("ETag",),
+    ("updatePlanAction", "200"): ("ETag",),
     ("addNote", "201"): ("Location",),
     ("createOrganisation", "201"): ("Location",),
     ("createConvenant", "201"): ("Location",),

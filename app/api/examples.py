@@ -53,7 +53,8 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
     "addNote": {"note": {"value": {"category": "wonen", "text": "Huisbezoek afgelegd; afspraken gemaakt."}}},
     "putPlan": {"plan": {"value": {"summary": "Rust in de straat binnen drie maanden", "actions": [
         {"description": "Huisbezoek", "organisation": "woonpunt", "due_date": "2026-12-15"},
-        {"description": "Gesprek met de buren", "organisation": "zvh-mh", "status": "lopend"}]}}},
+        {"description": "Gesprek met de buren", "organisation": "zvh-mh", "status": "in_uitvoering"}]}}},
+    "updatePlanAction": {"done": {"value": {"status": "gereed", "toelichting": "Huisbezoek afgelegd op 12 december"}}},
     "submitSignal": {"signal": {"value": SIGNAL}},
     "submitSignalBatch": {"two": {"value": {"items": [
         {**SIGNAL, "idempotency_key": "wp-2026-00412"},

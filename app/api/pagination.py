@@ -11,7 +11,7 @@ import base64
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Query
@@ -75,6 +75,16 @@ def after_time_id(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 
 def time_id_key(row: TimeOrdered) -> dict[str, Any]:
     return {"t": row.created_at.isoformat(), "id": str(row.id)}
+
+
+def after_day_id(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    """The (day, id) after which a list ordered by a date continues (the work list of actions: the due date)."""
+    return _field(cursor, lambda k: (date.fromisoformat(str(k["d"])), uuid.UUID(str(k["id"]))))
+
+
+def after_due_id(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (moment, id) after which a list ordered by a deadline continues (the work list of cases: `due_at`)."""
+    return _field(cursor, lambda k: (datetime.fromisoformat(str(k["due"])), uuid.UUID(str(k["id"]))))
 
 
 def after_code(cursor: str | None) -> str | None:

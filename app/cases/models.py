@@ -149,6 +149,35 @@ class CasePlanAction(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[ActionStatus] = mapped_column(Code(ActionStatus, 20), nullable=False)
 
+    # Every status change by PATCH …/plan/actions/{id}, oldest first: the regie holder reads them with the plan.
+    changes: Mapped[list[CasePlanActionChange]] = relationship(
+        lazy="selectin", order_by="(CasePlanActionChange.created_at, CasePlanActionChange.id)",
+        cascade="all, delete-orphan",
+    )
+
+    # The work list (GET /v1/work/actions): one organisation's actions, by due date.
+    __table_args__ = (Index("ix_casus_plan_action_organisation_due_date", "organisation", "due_date"),)
+
+
+class CasePlanActionChange(Base):
+    """One status change of a plan action by a partner: who (and for which organisation), when, from, to, why.
+    Insert-only; a new plan version starts new action rows, so these stay with the version they were made on."""
+
+    __tablename__ = "casus_plan_action_change"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    action_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus_plan_action.id"), nullable=False)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False, index=True)
+    from_status: Mapped[ActionStatus] = mapped_column(Code(ActionStatus, 20), nullable=False)
+    to_status: Mapped[ActionStatus] = mapped_column(Code(ActionStatus, 20), nullable=False)
+    toelichting: Mapped[str | None] = mapped_column(Text)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_org: Mapped[str] = mapped_column(String(64), nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_casus_plan_action_change_action_id_created_at", "action_id", "created_at"),)
+
 
 class CaseReferenceCounter(Base):
     """Per case type and year: the last reference number handed out (JG-2025-0001)."""

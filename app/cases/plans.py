@@ -35,7 +35,7 @@ async def put(
         id=uuid.uuid4(), case_id=case_id, version=(current or 0) + 1, status="concept", summary=data.summary,
         created_at=now, created_by=principal.sub, created_by_organisation=principal.org,
         actions=[CasePlanAction(id=uuid.uuid4(), position=i + 1, description=a.description, organisation=a.organisation,
-                                due_date=a.due_date, status=a.status) for i, a in enumerate(data.actions)],
+                                due_date=a.due_date, status=a.status, changes=[]) for i, a in enumerate(data.actions)],
     )
     session.add(plan)
     loaded.changed(now)
@@ -78,7 +78,7 @@ def adopt(session: AsyncSession, plan: CasePlan, principal: Principal, now: date
         summary=plan.summary, created_at=now, created_by=principal.sub, created_by_organisation=principal.org,
         adopted_at=now,
         actions=[CasePlanAction(id=uuid.uuid4(), position=a.position, description=a.description,
-                                organisation=a.organisation, due_date=a.due_date, status=a.status)
+                                organisation=a.organisation, due_date=a.due_date, status=a.status, changes=[])
                  for a in plan.actions],
     )
     session.add(again)

@@ -13,7 +13,15 @@ from app.kit.moments import Day
 from app.kit.text_fields import NonBlankText
 from app.organisations.schemas import OrgCode
 from app.subjects.schemas import SubjectIn, SubjectOut
-from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus, Uitstroomreden
+from app.vocabulary import (
+    SETTABLE_ACTION_STATUSES,
+    ActionStatus,
+    CaseType,
+    DataCategory,
+    ParticipantBasis,
+    PlanStatus,
+    Uitstroomreden,
+)
 from app.workflows.codes import HISTORY_TRIGGERS, STATES, STEPS, TRIGGERS
 
 StateCode = Annotated[str, OneOf(STATES)]
@@ -120,7 +128,7 @@ class CaseSummary(BaseModel):
     overdue: bool
     regie_organisation: str | None
     open_actions: int = Field(description="Actions of the latest plan van aanpak version still to be done (status "
-                                          "`open` or `lopend`); 0 without a plan")
+                                          "`open` or `in_uitvoering`); 0 without a plan")
     created_at: datetime
 
 
@@ -236,6 +244,29 @@ class PlanPut(BaseModel):
     actions: list[PlanActionIn] = Field(default_factory=list, max_length=200)
 
 
+class PlanActionPatch(BaseModel):
+    """A partner's update of its own action: the status (not `vervallen`, which only a new plan version sets),
+    and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Annotated[str, OneOf(tuple(s.value for s in SETTABLE_ACTION_STATUSES))]
+    toelichting: Reason | None = None
+
+
+class PlanActionChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    from_status: ActionStatusCode
+    to_status: ActionStatusCode
+    toelichting: str | None
+    actor_sub: str
+    actor_org: str
+    actor_role: str | None
+    created_at: datetime
+
+
 class PlanActionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -245,6 +276,9 @@ class PlanActionOut(BaseModel):
     organisation: str
     due_date: date | None
     status: ActionStatusCode
+    changes: list[PlanActionChangeOut] = Field(
+        description="Every status change the owning organisation (or the plan's author) made to this action since "
+                    "this plan version, oldest first; the last is the current status")
 
 
 class PlanOut(BaseModel):

@@ -1,7 +1,7 @@
 """signal feedback: terugkoppeling to the melder, the rejection's reason code and who triaged
 
 Revision ID: 0014_signal_feedback
-Revises: 0012_group_members
+Revises: 0013_action_status
 Create Date: 2026-12-03
 
 Issue 15 item 4. Signals rejected before this revision get the reason code `anders`: their free-text reason is
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_signal_feedback"
-down_revision = "0012_group_members"
+down_revision = "0013_action_status"
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,8 @@ LISTS: dict[str, tuple[str, str]] = {
     "/v1/signals": REGISSEUR,
     "/v1/subscriptions": ("politie", "melder"),
     "/v1/subscriptions/{subscription_id}/deliveries": ("politie", "melder"),
+    "/v1/work/actions": ("zvh-mh", "medewerker"),
+    "/v1/work/cases": REGISSEUR,
 }
 
 

@@ -24,8 +24,8 @@ async def _plan(world: World, case_id: str, statuses: list[str]) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_unfinished_means_open_or_lopend() -> None:
-    assert UNFINISHED_ACTION_STATUSES == {ActionStatus.open, ActionStatus.lopend}
+def test_unfinished_means_open_or_in_uitvoering() -> None:
+    assert UNFINISHED_ACTION_STATUSES == {ActionStatus.open, ActionStatus.in_uitvoering}
 
 
 async def test_rows_carry_label_rung_deadline_and_regie(world: World) -> None:
@@ -52,14 +52,14 @@ async def test_rows_carry_label_rung_deadline_and_regie(world: World) -> None:
 async def test_open_actions_counts_the_unfinished_actions_of_the_latest_plan(world: World) -> None:
     planned = await world.case("ijam")
     unplanned = await world.case("ijam")
-    await _plan(world, planned["id"], ["open", "open", "lopend", "afgerond", "vervallen"])
+    await _plan(world, planned["id"], ["open", "open", "in_uitvoering", "gereed", "niet_gelukt", "vervallen"])
     rows = await _rows(world)
     assert (rows[planned["id"]]["open_actions"], rows[unplanned["id"]]["open_actions"]) == (3, 0)
     # Only the latest version counts: a new version with one action still running.
-    await _plan(world, planned["id"], ["afgerond", "lopend", "vervallen"])
+    await _plan(world, planned["id"], ["gereed", "in_uitvoering", "vervallen"])
     assert (await _rows(world))[planned["id"]]["open_actions"] == 1
     # Every page of a filtered list carries it too (the filtered statement is built per request).
     assert (await _rows(world, case_type="ijam", state="knooppunt_school"))[planned["id"]]["open_actions"] == 1
     # A plan with nothing left to do.
-    await _plan(world, planned["id"], ["afgerond"])
+    await _plan(world, planned["id"], ["gereed"])
     assert (await _rows(world))[planned["id"]]["open_actions"] == 0

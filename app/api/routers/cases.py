@@ -18,7 +18,7 @@ from app.api.pagination import (
     version_key,
 )
 from app.api.responses import PROBLEMS
-from app.cases import history, members, notes, participants, plans
+from app.cases import history, members, notes, participants, plan_actions, plans
 from app.cases import service as cases
 from app.cases import transitions as case_transitions
 from app.cases.loading import LoadedCase, parse_if_match
@@ -35,6 +35,8 @@ from app.cases.schemas import (
     ParticipantCreate,
     ParticipantList,
     ParticipantOut,
+    PlanActionOut,
+    PlanActionPatch,
     PlanOut,
     PlanPut,
     PlanVersions,
@@ -217,3 +219,17 @@ async def put_plan(case_id: uuid.UUID, body: PlanPut, session: SessionDep, princ
 @router.get("/{case_id}/plan/versions", response_model=PlanVersions, responses=PROBLEMS(401, 403, 404, 422))
 async def list_plan_versions(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> PlanVersions:
     return PlanVersions(items=[PlanOut.model_validate(p) for p in await plans.versions(session, principal, case_id)])
+
+
+@router.patch("/{case_id}/plan/actions/{action_id}", response_model=PlanActionOut,
+              responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
+async def update_plan_action(case_id: uuid.UUID, action_id: uuid.UUID, body: PlanActionPatch, session: SessionDep,
+                             principal: PrincipalDep, response: Response, if_match: IfMatch = None) -> PlanActionOut:
+    """The owning organisation sets the status of its action in the current plan (the plan's author may too),
+    without a new plan version; the change is kept on the action (`changes`). Bumps the case version: the answer's
+    `ETag` is the case's new one. 409 for an action of an earlier plan version, a dropped (`vervallen`) action or
+    a closed case."""
+    loaded, action = await plan_actions.update(session, principal, case_id, action_id, body,
+                                               parse_if_match(if_match))
+    _etag(response, loaded.case.version)
+    return PlanActionOut.model_validate(action)
