@@ -21,6 +21,7 @@ from app.api.routers import (
     audit,
     cases,
     convenants,
+    meetings,
     operations,
     organisations,
     policies,
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi_document.install(app)
     for router in (operations.router, organisations.router, audit.router, policies.router, convenants.router,
-                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router):
+                   processing_register.router, workflows.router, cases.router, signals.router, subscriptions.router,
+                   meetings.router):
         app.include_router(router)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

@@ -2,7 +2,8 @@
 
 A facade over its modules (each imports its siblings directly, never this package, so the order below
 does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
-`cases` (convenant, participation, regie and trigger rules for cases), `signals` (who knows which signal).
+`cases` (convenant, participation, regie and trigger rules for cases), `signals` (who knows which signal),
+`meetings` (who sees and manages a meeting, which of its items).
 """
 
 from app.access.binding import audit_scope
@@ -27,12 +28,23 @@ from app.access.cases import (
 )
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
 from app.access.events import Concerning, may_receive, require_subscriptions, subscription_scope
+from app.access.meetings import (
+    VISIBLE_MEETINGS,
+    manages,
+    meeting_params,
+    readable_agenda,
+    require_meeting,
+    require_meeting_role,
+    visible_categories,
+    visible_meetings,
+)
 from app.access.policies import Policies, PolicyError, load_policies
 from app.access.signals import may_see_all_signals, readable_signals, require_sender, signal_reader
 
 __all__ = [
     "CASE_FACTS",
     "READABLE_CASES",
+    "VISIBLE_MEETINGS",
     "CaseAccess",
     "CaseFacts",
     "Concerning",
@@ -48,10 +60,13 @@ __all__ = [
     "deny_missing",
     "granting_role",
     "load_policies",
+    "manages",
     "may_receive",
     "may_see_all_signals",
+    "meeting_params",
     "permitted_transitions",
     "policies",
+    "readable_agenda",
     "readable_cases",
     "readable_params",
     "readable_signals",
@@ -59,6 +74,8 @@ __all__ = [
     "require_case_action",
     "require_case_create",
     "require_category",
+    "require_meeting",
+    "require_meeting_role",
     "require_role",
     "require_sender",
     "require_subscriptions",
@@ -66,4 +83,6 @@ __all__ = [
     "signal_reader",
     "subscription_scope",
     "visible_case_id",
+    "visible_categories",
+    "visible_meetings",
 ]
