@@ -40,6 +40,18 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
         (closed,) = [c for c in cases if c["state"] == "afgesloten"]
         shown = (await client.get(f"/v1/cases/{closed['id']}", headers={"Authorization": f"Bearer {token}"})).json()
         assert shown["uitstroomreden"] == "verhuisd"
+        # A weegtafel adopted its besluitenlijst: its decision took the radicalisering case into a PGA.
+        meetings = (await client.get("/v1/meetings", headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert [(m["meeting_type"], m["status"]) for m in meetings] == [("weegtafel", "vastgesteld")]
+        lijst = (await client.get(f"/v1/meetings/{meetings[0]['id']}/besluitenlijst",
+                                  headers={"Authorization": f"Bearer {token}"})).json()
+        ((decision,),) = [item["decisions"] for item in lijst["items"]]
+        assert decision["trigger"] == "besluit_pga" and decision["plan_version"] == 1
+        (radical,) = [c for c in cases if c["case_type"] == "radicalisering"]
+        assert radical["state"] == "casusoverleg"
+        steps = (await client.get(f"/v1/cases/{radical['id']}/history",
+                                  headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert steps[-1]["decision_id"] == decision["id"]
     await app.state.db.dispose()
 
 

@@ -28,7 +28,7 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
             .where(CaseTransition.case_id == case_id))
     if after is not None:
         stmt = stmt.where(CaseTransition.version > after)
-    page = window((await session.execute(stmt.order_by(CaseTransition.version).limit(limit + 1))).tuples().all(),
+    page = window((await session.execute(stmt.order_by(CaseTransition.version).limit(limit + 1))).all(),
                   limit)
     ladder = get_engine().ladder(loaded.case.case_type)
     out = []

@@ -64,7 +64,7 @@ async def agenda(session: AsyncSession, principal: Principal, meeting: Meeting) 
         select(AgendaItem, Case.reference, Case.case_type).join(Case, Case.id == AgendaItem.case_id)
         .where(AgendaItem.meeting_id == meeting.id)
         .order_by(AgendaItem.position, AgendaItem.created_at, AgendaItem.id)))
-    rows = (await session.execute(stmt)).tuples().all()
+    rows = (await session.execute(stmt)).all()
     if not rows:
         return Agenda(items=[])
     item_ids = [item.id for item, _, _ in rows]
