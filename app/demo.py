@@ -190,7 +190,7 @@ async def _seed_meeting(db: Database, regisseur: Principal, case_id: uuid.UUID) 
             scheduled_at=clock.now() - timedelta(days=1), chair_organisation="gemeente-maastricht",
             invited_organisations=["politie-limburg", "om-limburg"]))
         _, item, _, _ = await meetings.add_item(session, regisseur, meeting.id, AgendaItemCreate(
-            case_id=case_id, question="Is een persoonsgerichte aanpak nodig?"), None)
+            case_id=case_id, question="Is een persoonsgerichte aanpak nodig?"))
         await meeting_decisions.decide(session, regisseur, meeting.id, item.id, DecisionCreate(
             text="Persoonsgerichte aanpak; de politie brengt het netwerk in beeld (demo).",
             data_category=DataCategory.veiligheid,

@@ -36,13 +36,11 @@ async def load_meeting(
     return meeting, decision
 
 
-def parse_if_match(header: str | None, *, required: bool) -> int | None:
-    """`"3"`, `W/"3"` or `3` -> 3; `*` -> None (overwrite whatever version is current). Absent: 428 where
-    `required` (PATCH), else no check."""
+def parse_if_match(header: str | None) -> int | None:
+    """`"3"`, `W/"3"` or `3` -> 3; `*` -> None (overwrite whatever version is current). Absent: 428, as on a
+    case: a client forgetting it cannot silently overwrite another's change."""
     if header is None:
-        if required:
-            raise PreconditionRequired("Meeting changes need If-Match: the meeting's ETag (or *)")
-        return None
+        raise PreconditionRequired("Meeting changes need If-Match: the meeting's ETag (or *)")
     if header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')

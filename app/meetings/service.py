@@ -147,13 +147,12 @@ async def patch(session: AsyncSession, principal: Principal, meeting_id: uuid.UU
     return meeting, shown
 
 
-async def add_item(session: AsyncSession, principal: Principal, meeting_id: uuid.UUID, body: AgendaItemCreate,
-                   if_match: int | None) -> tuple[Meeting, AgendaItem, str, CaseType]:
+async def add_item(session: AsyncSession, principal: Principal, meeting_id: uuid.UUID,
+                   body: AgendaItemCreate) -> tuple[Meeting, AgendaItem, str, CaseType]:
     """Put a case on the agenda: the caller must be able to read the case (else 422 naming `case_id`, the
     denied attempt audited, nothing said about whether the case exists)."""
     meeting, _ = await load_meeting(session, principal, meeting_id, Action.meeting_update, lock=True)
     refuse_if_adopted(meeting, "changing the agenda")
-    check_version(meeting, if_match)
     try:
         loaded = await load_case(session, principal, body.case_id, Action.meeting_update)
     except NotFound:

@@ -73,19 +73,17 @@ async def get_meeting(meeting_id: uuid.UUID, session: SessionDep, principal: Pri
 async def patch_meeting(meeting_id: uuid.UUID, body: MeetingPatch, session: SessionDep, principal: PrincipalDep,
                         response: Response, if_match: IfMatch = None) -> MeetingOut:
     """Change the meeting or move it on (`status`: gehouden, then vastgesteld). A vastgesteld meeting: 409."""
-    meeting, shown = await service.patch(session, principal, meeting_id, body,
-                                         parse_if_match(if_match, required=True))
+    meeting, shown = await service.patch(session, principal, meeting_id, body, parse_if_match(if_match))
     _etag(response, meeting)
     return views.meeting_out(meeting, shown)
 
 
 @router.post("/{meeting_id}/agenda", status_code=status.HTTP_201_CREATED, response_model=AgendaItemOut,
-             responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422))
+             responses=PROBLEMS(401, 403, 404, 409, 413, 422))
 async def add_agenda_item(meeting_id: uuid.UUID, body: AgendaItemCreate, session: SessionDep,
-                          principal: PrincipalDep, response: Response, if_match: IfMatch = None) -> AgendaItemOut:
+                          principal: PrincipalDep, response: Response) -> AgendaItemOut:
     """Put a case (one you may read) on the agenda. Bumps the meeting version: the answer's `ETag` is its new one."""
-    meeting, item, reference, case_type = await service.add_item(
-        session, principal, meeting_id, body, parse_if_match(if_match, required=False))
+    meeting, item, reference, case_type = await service.add_item(session, principal, meeting_id, body)
     _etag(response, meeting)
     response.headers["Location"] = f"/v1/meetings/{meeting.id}"
     return AgendaItemOut(id=item.id, case_id=item.case_id, case_reference=reference, case_type=case_type,
