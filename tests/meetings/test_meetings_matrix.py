@@ -58,20 +58,21 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], set[str]]] = {
 }
 
 
-async def _world(world: World) -> tuple[dict[str, Any], dict[str, str], dict[str, str], str]:
+async def _world(world: World) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, str], str]:
     case_a = await world.case("woonoverlast", participants=("woonpunt", "politie"))
     case_b = await world.case("radicalisering", participants=("politie",))
     case_c = await world.case("ijam")
     meeting = await plan_meeting(world, invited=["politie", "woonpunt", "gemeente"])
     items = {"A": await put_on_agenda(world, meeting["id"], case_a["id"]),
              "B": await put_on_agenda(world, meeting["id"], case_b["id"])}
-    return meeting, {"A": case_a["id"], "B": case_b["id"]}, items, case_c["id"]
+    return meeting, {"A": case_a, "B": case_b}, items, case_c["id"]
 
 
 @pytest.mark.parametrize(("org", "role"), list(MATRIX), ids=[f"{o}-{r}" for o, r in MATRIX])
 async def test_meeting_matrix(world: World, db_url: str, org: str, role: str) -> None:
     expected, sees = MATRIX[(org, role)]
-    meeting, cases, items, case_c = await _world(world)
+    meeting, opened, items, case_c = await _world(world)
+    cases = {k: c["id"] for k, c in opened.items()}
     mid = meeting["id"]
     h = world.h(org, role)
     c = world.client
@@ -100,6 +101,9 @@ async def test_meeting_matrix(world: World, db_url: str, org: str, role: str) ->
         # Nothing about a case it may not read: not its id, not its question.
         hidden = [cases[k] for k in {"A", "B"} - sees]
         assert not any(h_id in got["get"].text or h_id in got["besluitenlijst"].text for h_id in hidden)
+        md = await c.get(f"/v1/meetings/{mid}/besluitenlijst", headers=h | {"Accept": "text/markdown"})
+        assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+        assert {k for k, case in opened.items() if case["reference"] in md.text} == sees
     if expected["list"] == 200:
         listed = [m["id"] for m in got["list"].json()["items"]]
         assert (mid in listed) == (expected["get"] == 200)
@@ -114,8 +118,9 @@ async def test_meeting_matrix(world: World, db_url: str, org: str, role: str) ->
         # The read names the cases it revealed, and their subjects: those of the cases this caller may read.
         assert set(read.detail["case_ids"]) == {cases[k] for k in sees}
         assert bool(read.subject_ids) == bool(sees)
-        (lijst_read,) = [e for e in meeting_entries if e.action == "meeting:besluitenlijst"]
-        assert lijst_read.subject_ids == read.subject_ids
+        lijst_reads = [e for e in meeting_entries if e.action == "meeting:besluitenlijst"]
+        # (the Markdown read came after the writes: for the manager, with the agenda's third case)
+        assert len(lijst_reads) == 2 and lijst_reads[0].subject_ids == read.subject_ids
 
 
 async def test_without_a_token_it_is_401(world: World) -> None:
