@@ -58,10 +58,11 @@ def manages(principal: Principal, meeting: Meeting) -> bool:
 
 def require_meeting_role(session: AsyncSession, principal: Principal, action: Action,
                          meeting_id: uuid.UUID | None = None) -> Decision:
-    """The role decision: a caller without any meeting permission gets 403 for every meeting (it may know that
-    meetings exist, not which)."""
-    role = granting_role(principal, action) if action == Action.meeting_create else granting_role(
-        principal, Action.meeting_read)
+    """The role decision before any meeting is looked at: `meeting:create` for creating; for anything else a
+    role that may read meetings at all (one without gets 403 for every meeting: it may know that meetings exist,
+    not which; whether it may change this one is decided on the meeting, `require_meeting`)."""
+    needed = action if action == Action.meeting_create else Action.meeting_read
+    role = granting_role(principal, needed)
     if role is None:
         deny(session, principal, action, object_type=OBJECT_TYPE, object_id=meeting_id, reason="role")
         raise NotAllowed(f"None of your roles may perform {action}")
@@ -70,16 +71,16 @@ def require_meeting_role(session: AsyncSession, principal: Principal, action: Ac
 
 def require_meeting(session: AsyncSession, principal: Principal, action: Action, meeting: Meeting | None,
                     meeting_id: uuid.UUID) -> Decision:
-    """Decide on one meeting, loaded through `visible_meetings` (None: not visible, or no such meeting)."""
-    require_meeting_role(session, principal, action, meeting_id)
+    """Decide on one meeting, loaded through `visible_meetings` (None: not visible, or no such meeting): 403
+    without a meeting role, 404 when the organisation takes no part, 403 for a change by another than the chair's
+    or organiser's procesregisseur. Every refusal audited."""
+    reading = require_meeting_role(session, principal, action, meeting_id)
     if meeting is None:
         deny(session, principal, action, object_type=OBJECT_TYPE, object_id=meeting_id,
              reason="not found or not invited")
         raise NotFound("Meeting not found")
     if action == Action.meeting_read:
-        role = granting_role(principal, Action.meeting_read)
-        assert role is not None  # require_meeting_role decided it
-        return Decision(action=action, role=role)
+        return reading
     role = granting_role(principal, action)
     if role is None:
         deny(session, principal, action, object_type=OBJECT_TYPE, object_id=meeting_id, reason="role")
