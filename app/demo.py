@@ -17,13 +17,16 @@ from app.auth.principal import Principal
 from app.auth.tokens import issue_dev_token
 from app.cases import notes, participants, plan_actions, plans, transitions
 from app.cases import service as cases
-from app.cases.schemas import CaseCreate, PlanActionPatch, PlanPut, TransitionRequest
+from app.cases.schemas import CaseCreate, PlanActionIn, PlanActionPatch, PlanPut, TransitionRequest
 from app.config import Settings
 from app.convenants import service as convenants
 from app.convenants.schemas import ConvenantCreate
 from app.kit import clock
 from app.kit.database import Database
 from app.kit.migrations_state import upgrade_to_head
+from app.meetings import decisions as meeting_decisions
+from app.meetings import service as meetings
+from app.meetings.schemas import AgendaItemCreate, DecisionCreate, MeetingCreate, MeetingPatch
 from app.organisations import service as organisations
 from app.organisations.schemas import OrganisationCreate
 from app.signals import feedback as signal_feedback
@@ -31,7 +34,7 @@ from app.signals import service as signals
 from app.signals import triage as signal_triage
 from app.signals.schemas import FeedbackIn, Koppelen, SignalCreate
 from app.unit_of_work import unit_of_work
-from app.vocabulary import OrganisationKind, TriageDecision
+from app.vocabulary import DataCategory, MeetingStatus, MeetingType, OrganisationKind, TriageDecision
 
 DEMO_ORGANISATIONS: list[tuple[str, str, OrganisationKind]] = [
     ("zvh-mh", "Zorg- en Veiligheidshuis Maastricht-Heuvelland", OrganisationKind.zvh),
@@ -169,14 +172,18 @@ async def seed(settings: Settings) -> None:
                 await organisations.create(session, beheerder, OrganisationCreate(code=code, name=name, kind=kind))
             view = await convenants.create(session, beheerder, ConvenantCreate.model_validate(DEMO_CONVENANT))
             await convenants.activate(session, beheerder, view.convenant.id)
-        case_ids = []
+        case_ids: list[uuid.UUID] = []
+        opened: dict[str, uuid.UUID] = {}
         for body, partners, steps, actions, note in DEMO_CASES:
             body = dict(body)
             days_ago = int(body.pop("opened_days_ago", 0))
             with clock.frozen(clock.now() - timedelta(days=days_ago)) if days_ago else contextlib.nullcontext():
-                case_ids.append(await _seed_case(db, regisseur, key, body, partners, steps, actions, note))
+                case_id = await _seed_case(db, regisseur, key, body, partners, steps, actions, note)
+            case_ids.append(case_id)
+            opened[str(body["title"])] = case_id
         await _seed_partner_actions(db, regisseur, case_ids[0])
         await _seed_signal_with_feedback(db, regisseur, key, case_ids[0])
+        await _seed_meeting(db, regisseur, opened[WEEGTAFEL_CASE])
     finally:
         await db.dispose()
 
@@ -250,6 +257,30 @@ async def _seed_partner_actions(db: Database, regisseur: Principal, case_id: uui
     async with unit_of_work(db) as session:
         await plan_actions.update(session, partner, case_id, done, PlanActionPatch(
             status="gereed", toelichting="Huisbezoek afgelegd; bewoner houdt zich aan de afspraken"), None)
+
+
+# The radicalisering case the demo brings to the weegtafel, and the weegtafel that decides on it.
+WEEGTAFEL_CASE = "Signaal zorgen om online gedrag (fictief)"
+
+
+async def _seed_meeting(db: Database, regisseur: Principal, case_id: uuid.UUID) -> None:
+    """A regional weegtafel (chaired by the municipality, with politie and OM) that decides on a persoonsgerichte
+    aanpak for the radicalisering case, with a first action for the plan, and adopts its besluitenlijst."""
+    async with unit_of_work(db) as session:
+        meeting = await meetings.create(session, regisseur, MeetingCreate(
+            meeting_type=MeetingType.weegtafel, title="Regionale weegtafel (demo)",
+            scheduled_at=clock.now() - timedelta(days=1), chair_organisation="gemeente-maastricht",
+            invited_organisations=["politie-limburg", "om-limburg"]))
+        _, item, _, _ = await meetings.add_item(session, regisseur, meeting.id, AgendaItemCreate(
+            case_id=case_id, question="Is een persoonsgerichte aanpak nodig?"))
+        await meeting_decisions.decide(session, regisseur, meeting.id, item.id, DecisionCreate(
+            text="Persoonsgerichte aanpak; de politie brengt het netwerk in beeld (demo).",
+            data_category=DataCategory.veiligheid,
+            attendees=["gemeente-maastricht", "politie-limburg", "om-limburg", "zvh-mh"], trigger="besluit_pga",
+            data={"weegcriteria": {"ideologie": True, "geweldsbereidheid": "laag"},
+                  "motivering": "Zorgen gedeeld door politie en gemeente"},
+            actions=[PlanActionIn(description="Netwerkanalyse", organisation="politie-limburg")]))
+        await meetings.patch(session, regisseur, meeting.id, MeetingPatch(status=MeetingStatus.vastgesteld), None)
 
 
 def prepare_demo(settings: Settings) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from app.api.routers import (
     audit,
     cases,
     convenants,
+    meetings,
     operations,
     organisations,
     policies,
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     strict_query = [Depends(reject_unknown_query_parameters)]
     for router in (organisations.router, audit.router, policies.router, convenants.router,
                    processing_register.router, workflows.router, cases.router, signals.case_router, signals.router,
-                   subscriptions.router, work.router):
+                   subscriptions.router, work.router, meetings.router):
         app.include_router(router, dependencies=strict_query)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

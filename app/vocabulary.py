@@ -199,6 +199,26 @@ class MaatregelStatus(StrEnum):
     uitgevoerd = "uitgevoerd"
 
 
+class MeetingType(StrEnum):
+    """The meetings in which decisions on cases are taken (DOMAIN.md "Meetings")."""
+
+    casusoverleg = "casusoverleg"
+    weegtafel = "weegtafel"
+    driehoek = "driehoek"
+    netwerkoverleg = "netwerkoverleg"
+    knooppunt_school = "knooppunt_school"
+    jonge_aanwas = "jonge_aanwas"
+    ave_overleg = "ave_overleg"
+
+
+class MeetingStatus(StrEnum):
+    """gepland -> gehouden -> vastgesteld (the besluitenlijst adopted: from then on only corrections)."""
+
+    gepland = "gepland"
+    gehouden = "gehouden"
+    vastgesteld = "vastgesteld"
+
+
 class StagnationKind(StrEnum):
     flag = "flag"
     escalate = "escalate"
@@ -249,6 +269,10 @@ class Action(StrEnum):
     subscription_manage = "subscription:manage"
     subject_access_log = "subject:access_log"
     subject_export = "subject:export"
+    meeting_create = "meeting:create"
+    meeting_read = "meeting:read"
+    meeting_update = "meeting:update"
+    meeting_decide = "meeting:decide"
 
 
 class AuditAction(StrEnum):
@@ -271,6 +295,8 @@ class AuditAction(StrEnum):
     signal_list = "signal:list"
     # The signals behind a case, read by a participant (allowed by case:read).
     case_signals = "case:signals"
+    meeting_list = "meeting:list"
+    meeting_besluitenlijst = "meeting:besluitenlijst"
     # The worker flagged a case overdue (its ladder's stagnation rule: flag), actor `systeem`.
     case_overdue = "case:overdue"
 

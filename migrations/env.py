@@ -14,14 +14,15 @@ from app.config import get_settings
 from app.convenants import models as convenants_models
 from app.events import models as events_models
 from app.kit.database import Base
+from app.meetings import models as meetings_models
 from app.organisations import models as organisations_models
 from app.signals import models as signals_models
 from app.subjects import models as subjects_models
 
 # Imported for what importing them does: each models module adds its tables to Base.metadata, which
 # must hold the whole schema for autogenerate (tests/test_migrations.py compares it with the migrations).
-MODEL_MODULES = (audit_models, cases_models, convenants_models, events_models, organisations_models,
-                 signals_models, subjects_models)
+MODEL_MODULES = (audit_models, cases_models, convenants_models, events_models, meetings_models,
+                 organisations_models, signals_models, subjects_models)
 
 config = context.config
 settings = config.attributes.get("settings") or get_settings()

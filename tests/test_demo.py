@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from app.auth.tokens import issue_dev_token
-from app.demo import prepare_demo
+from app.demo import WEEGTAFEL_CASE, prepare_demo
 from app.main import create_app
 from tests.conftest import make_settings
 
@@ -65,6 +65,18 @@ async def test_demo_seeds_a_living_system(tmp_path: Path) -> None:
                                  headers={"Authorization": f"Bearer {token}"})).json()
         changes = [c for a in plan["actions"] for c in a["changes"]]
         assert [(c["actor_org"], c["from_status"], c["to_status"]) for c in changes] == [("woonpunt", "open", "gereed")]
+        # A weegtafel adopted its besluitenlijst: its decision took the radicalisering case into a PGA.
+        meetings = (await client.get("/v1/meetings", headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert [(m["meeting_type"], m["status"]) for m in meetings] == [("weegtafel", "vastgesteld")]
+        lijst = (await client.get(f"/v1/meetings/{meetings[0]['id']}/besluitenlijst",
+                                  headers={"Authorization": f"Bearer {token}"})).json()
+        ((decision,),) = [item["decisions"] for item in lijst["items"]]
+        assert decision["trigger"] == "besluit_pga" and decision["plan_version"] == 1
+        (radical,) = [c for c in cases if c["title"] == WEEGTAFEL_CASE]
+        assert radical["state"] == "casusoverleg"
+        steps = (await client.get(f"/v1/cases/{radical['id']}/history",
+                                  headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        assert steps[-1]["decision_id"] == decision["id"]
     await app.state.db.dispose()
 
 

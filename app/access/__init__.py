@@ -3,7 +3,7 @@
 A facade over its modules (each imports its siblings directly, never this package, so the order below
 does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
 `cases` (convenant, participation, regie and trigger rules for cases), `plan_actions` (who sets a plan action's
-status), `signals` (who knows which signal).
+status), `signals` (who knows which signal), `meetings` (who sees and manages a meeting, which of its items).
 """
 
 from app.access.binding import audit_scope
@@ -29,6 +29,16 @@ from app.access.cases import (
 )
 from app.access.decisions import Decision, configure, deny, granting_role, policies, require_role
 from app.access.events import Concerning, may_receive, require_subscriptions, subscription_scope
+from app.access.meetings import (
+    VISIBLE_MEETINGS,
+    manages,
+    meeting_params,
+    readable_agenda,
+    require_meeting,
+    require_meeting_role,
+    visible_categories,
+    visible_meetings,
+)
 from app.access.plan_actions import require_action_owner
 from app.access.policies import Policies, PolicyError, load_policies
 from app.access.signals import (
@@ -42,6 +52,7 @@ from app.access.signals import (
 __all__ = [
     "CASE_FACTS",
     "READABLE_CASES",
+    "VISIBLE_MEETINGS",
     "CaseAccess",
     "CaseFacts",
     "Concerning",
@@ -57,10 +68,13 @@ __all__ = [
     "deny_missing",
     "granting_role",
     "load_policies",
+    "manages",
     "may_receive",
     "may_see_all_signals",
+    "meeting_params",
     "permitted_transitions",
     "policies",
+    "readable_agenda",
     "readable_cases",
     "readable_params",
     "readable_signals",
@@ -70,6 +84,8 @@ __all__ = [
     "require_case_create",
     "require_category",
     "require_feedback",
+    "require_meeting",
+    "require_meeting_role",
     "require_role",
     "require_sender",
     "require_subscriptions",
@@ -78,4 +94,6 @@ __all__ = [
     "state_visible",
     "subscription_scope",
     "visible_case_id",
+    "visible_categories",
+    "visible_meetings",
 ]

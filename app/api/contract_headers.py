@@ -19,7 +19,8 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
                     "schema": {**_STRING, "example": API_VERSION}},
     "X-Request-ID": {"description": "The server's id of this request: quote it when reporting a problem; the "
                                     "audit log records it", "schema": {**_STRING, "pattern": "^[0-9a-f]{32}$"}},
-    "ETag": {"description": 'The case version, quoted (`"3"`): send it back in `If-Match` on the next write',
+    "ETag": {"description": 'The version of the case (of the meeting, on /v1/meetings), quoted (`"3"`): send it '
+                            'back in `If-Match` on the next write',
              "schema": {**_STRING, "example": '"3"'}},
     "Location": {"description": "Where the created resource (or, for a note, the case's notes) is read",
                  "schema": {**_STRING, "format": "uri-reference"}},
@@ -51,6 +52,11 @@ BY_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("createConvenant", "201"): ("Location",),
     ("submitSignal", "201"): ("Location", "Idempotent-Replayed"),
     ("sendSignalFeedback", "201"): ("Location",),
+    ("createMeeting", "201"): ("Location", "ETag"),
+    ("getMeeting", "200"): ("ETag",),
+    ("patchMeeting", "200"): ("ETag",),
+    ("addAgendaItem", "201"): ("Location", "ETag"),
+    ("addDecision", "201"): ("Location", "ETag"),
 }
 
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {
@@ -89,7 +95,7 @@ def declare(document: dict[str, Any]) -> dict[str, Any]:
             parameters.append(_ref("parameters", "X-Request-ID"))
             for parameter in parameters:
                 if parameter.get("name") == "If-Match":
-                    # Answered 428 without it (app/cases/loading.py: parse_if_match): required, not optional.
+                    # Answered 428 without it (app/cases/loading.py, app/meetings/loading.py: parse_if_match): required.
                     parameter["required"] = True
             for status, response in operation.get("responses", {}).items():
                 names_sent = (*ALWAYS, *BY_STATUS.get(status, ()), *BY_OPERATION.get((op_id, status), ()))

@@ -67,6 +67,25 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
                                                 "event_types": ["signal.triaged"], "organisation": "woonpunt",
                                                 "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
     },
+    "createMeeting": {"weegtafel": {"value": {
+        "meeting_type": "weegtafel", "title": "Regionale weegtafel december", "scheduled_at": "2026-12-10T09:00:00Z",
+        "chair_organisation": "gemeente-maastricht", "invited_organisations": ["politie-limburg", "om-limburg"]}}},
+    "patchMeeting": {
+        "adopt": {"summary": "Adopt the besluitenlijst", "value": {"status": "vastgesteld"}},
+        "move": {"value": {"scheduled_at": "2026-12-17T09:00:00Z", "invited_organisations": ["politie-limburg"]}},
+    },
+    "addAgendaItem": {"case": {"value": {"case_id": _CASE_ID, "question": "Is een persoonsgerichte aanpak nodig?"}}},
+    "addDecision": {
+        "firing a trigger": {"value": {
+            "text": "Persoonsgerichte aanpak; de politie brengt het netwerk in beeld.", "data_category": "veiligheid",
+            "attendees": ["gemeente-maastricht", "politie-limburg", "om-limburg"], "trigger": "besluit_pga",
+            "data": {"weegcriteria": {"ideologie": True}, "motivering": "Zorgen gedeeld door politie en gemeente"},
+            "actions": [{"description": "Netwerkanalyse", "organisation": "politie-limburg",
+                         "due_date": "2027-01-15"}]}},
+        "a correction": {"value": {
+            "text": "Correctie: de aanpak gaat samen met een strafrechtelijk traject.", "data_category": "veiligheid",
+            "attendees": ["gemeente-maastricht", "om-limburg"], "corrects": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}},
+    },
     "triageSignal": {
         "new case": {"value": {"decision": "nieuwe_casus", "case_type": "woonoverlast", "reason": "Aanhoudend"}},
         "link": {"value": {"decision": "koppelen", "case_id": _CASE_ID, "reason": "Zelfde adres"}},

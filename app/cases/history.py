@@ -12,6 +12,7 @@ from app.cases.loading import load_case
 from app.cases.models import CaseTransition
 from app.cases.schemas import HistoryEntry
 from app.kit.paging import Window, window
+from app.meetings.models import MeetingDecision
 from app.vocabulary import Action
 from app.workflows.engine import get_engine
 
@@ -20,14 +21,18 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
                   after: int | None = None) -> Window[HistoryEntry]:
     loaded = await load_case(session, principal, case_id, Action.history_read)
     categories = loaded.access.categories
-    stmt = select(CaseTransition).where(CaseTransition.case_id == case_id)
+    # The meeting of a decision that took a step comes along (an id: whether the caller may see that meeting is
+    # decided when it asks for it).
+    stmt = (select(CaseTransition, MeetingDecision.meeting_id)
+            .outerjoin(MeetingDecision, MeetingDecision.id == CaseTransition.decision_id)
+            .where(CaseTransition.case_id == case_id))
     if after is not None:
         stmt = stmt.where(CaseTransition.version > after)
-    page = window((await session.execute(stmt.order_by(CaseTransition.version).limit(limit + 1))).scalars().all(),
+    page = window((await session.execute(stmt.order_by(CaseTransition.version).limit(limit + 1))).all(),
                   limit)
     ladder = get_engine().ladder(loaded.case.case_type)
     out = []
-    for t in page.items:
+    for t, meeting_id in page.items:
         withheld = t.data_category is not None and t.data_category not in categories
         hide_from = t.from_state is not None and ladder.hides_state(t.from_state, categories)
         hide_to = ladder.hides_state(t.to_state, categories)
@@ -40,6 +45,7 @@ async def listing(session: AsyncSession, principal: Principal, case_id: uuid.UUI
             data=None if withheld else t.data, data_category=t.data_category,
             data_withheld=withheld, actor_sub=t.actor_sub, actor_org=t.actor_org, actor_role=t.actor_role,
             created_at=t.created_at, regie_organisation=None if hide_to else t.regie_organisation,
+            decision_id=t.decision_id, meeting_id=meeting_id,
         ))
     loaded.record(session, principal, Action.history_read, object_type="case", object_id=case_id)
     return Window(out, page.more)

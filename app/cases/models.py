@@ -11,8 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.kit.database import Base, UtcDateTime
 from app.kit.types import Code
+
+# Imported for its tables: casus_transition.decision_id refers to overleg_besluit, which must be in the metadata
+# wherever a transition is flushed (the worker's too), not only where the meetings API is loaded.
+from app.meetings import models as meeting_models
 from app.subjects.models import Subject
 from app.vocabulary import ActionStatus, CaseType, DataCategory, ParticipantBasis, PlanStatus, Uitstroomreden
+
+REFERRED_TABLES = (meeting_models,)
 
 
 class Case(Base):
@@ -97,6 +103,8 @@ class CaseTransition(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # Who held regie once this step was taken, so the history names the regie holder at every moment.
     regie_organisation: Mapped[str | None] = mapped_column(String(64))
+    # The meeting decision that fired this step (app/meetings), if a meeting took it.
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("overleg_besluit.id"))
 
     __table_args__ = (
         UniqueConstraint("case_id", "version", name="uq_casus_transition_case_id_version"),

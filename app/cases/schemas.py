@@ -183,6 +183,9 @@ class HistoryEntry(BaseModel):
     created_at: datetime
     regie_organisation: str | None = Field(description="The regie holder once this step was taken (DOMAIN.md "
                                                        "\"Regie and level owners\")")
+    decision_id: uuid.UUID | None = Field(description="The meeting decision that took this step "
+                                                      "(GET /v1/meetings/{meeting_id}), if a meeting took it")
+    meeting_id: uuid.UUID | None = Field(description="The meeting of that decision")
 
 
 class HistoryPage(BaseModel):

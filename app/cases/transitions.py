@@ -116,8 +116,10 @@ async def available(session: AsyncSession, principal: Principal, case_id: uuid.U
 
 async def fire(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, request: TransitionRequest,
-    if_match: int | None,
+    if_match: int | None, *, decision_id: uuid.UUID | None = None,
 ) -> LoadedCase:
+    """Fire `request.trigger` on the case. `decision_id`: the meeting decision that takes this step
+    (app/meetings), recorded on the history entry and in the audit entry; the rules are the same."""
     loaded = await load_case(session, principal, case_id, Action.case_transition, lock=True)
     case = loaded.case
     check_version(case, if_match)
@@ -167,10 +169,12 @@ async def fire(
         id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
         to_state=result.dest, reason=request.reason, data=result.data, data_category=tdef.data_category,
         actor_sub=principal.sub, actor_org=principal.org, actor_role=role, created_at=now,
-        regie_organisation=case.regie_organisation,
+        regie_organisation=case.regie_organisation, decision_id=decision_id,
     ))
     detail: dict[str, Any] = {"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                               "version": case.version}
+    if decision_id is not None:
+        detail["decision_id"] = str(decision_id)
     loaded.record(session, principal, Action.case_transition, object_type="case", object_id=case.id, role=role,
                   detail=detail)
     publish.case_transitioned(session, case, trigger=tdef.trigger, from_state=result.source, actor_org=principal.org)

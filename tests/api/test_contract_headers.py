@@ -65,6 +65,15 @@ async def test_declared_headers_are_the_sent_headers(client: httpx.AsyncClient, 
     await call("POST", f"/v1/cases/{cid}/notes", json={"category": "wonen", "text": "n"}, headers=reg)
     for path in ("/notes", "/history", "/participants", "/transitions", "/plan", "/plan/versions"):
         await call("GET", f"/v1/cases/{cid}{path}", headers=reg)
+    mid = (await call("POST", "/v1/meetings", json={"meeting_type": "casusoverleg", "title": "m",
+                                                    "scheduled_at": "2026-12-10T09:00:00Z"}, headers=reg)).json()["id"]
+    item = (await call("POST", f"/v1/meetings/{mid}/agenda", json={"case_id": cid}, headers=reg)).json()["id"]
+    await call("POST", f"/v1/meetings/{mid}/agenda/{item}/decisions", headers=reg,
+               json={"text": "b", "data_category": "wonen", "attendees": ["zvh-mh"]})
+    for path in ("", "/besluitenlijst"):
+        await call("GET", f"/v1/meetings/{mid}{path}", headers=reg)
+    await call("GET", "/v1/meetings", headers=reg)
+    await call("PATCH", f"/v1/meetings/{mid}", json={"status": "vastgesteld"}, headers=reg | {"If-Match": "*"})
     await call("GET", "/v1/cases", headers=reg)
     group = (await call("POST", "/v1/cases", json={"case_type": "jeugdgroep", "title": "g", "subjects": [
         {"type": "groep", "name": "De Hoek"}]}, headers=reg)).json()["id"]
@@ -110,13 +119,14 @@ async def test_api_version_is_the_documents_version_and_on_answers_outside_the_r
         assert r.headers["api-version"] == API_VERSION
 
 
-def test_every_case_write_requires_if_match_in_the_document(settings: Any) -> None:
+def test_every_case_and_meeting_write_requires_if_match_in_the_document(settings: Any) -> None:
     document = create_app(settings).openapi()
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if_match = [p for p in operation.get("parameters", []) if p.get("name") == "If-Match"]
             write = (path.startswith("/v1/cases/{case_id}") and method in {"patch", "put", "delete"}) or (
-                method == "post" and path.endswith(("/transitions", "/participants", "/members")))
+                method == "post" and path.endswith(("/transitions", "/participants", "/members"))) or (
+                path == "/v1/meetings/{meeting_id}" and method == "patch")
             assert bool(if_match) == write, (method, path)
             if write:
                 assert if_match[0]["required"] is True and "428" in operation["responses"]

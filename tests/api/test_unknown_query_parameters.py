@@ -42,6 +42,8 @@ LISTS: dict[str, tuple[str, str]] = {
     "/v1/subscriptions/{subscription_id}/deliveries": ("politie", "melder"),
     "/v1/work/actions": ("zvh-mh", "medewerker"),
     "/v1/work/cases": REGISSEUR,
+    "/v1/meetings": REGISSEUR,
+    "/v1/meetings/{meeting_id}/besluitenlijst": REGISSEUR,
 }
 
 
@@ -76,8 +78,11 @@ async def ids(client: httpx.AsyncClient, auth: Any) -> dict[str, str]:
     sub = await client.post("/v1/subscriptions", headers=world.h("politie", "melder"),
                             json={"url": "http://127.0.0.1:9/hook", "event_types": ["case.created"]})
     assert sub.status_code == 201, sub.text  # nothing listens there: the subscription needs an allowed URL only
+    meeting = await client.post("/v1/meetings", headers=world.regisseur, json={
+        "meeting_type": "casusoverleg", "title": "Casusoverleg", "scheduled_at": "2026-12-10T09:00:00Z"})
+    assert meeting.status_code == 201, meeting.text
     return {"case_id": case["id"], "convenant_id": world.convenants["pga"], "subscription_id": sub.json()["id"],
-            "signal_id": sent.json()["id"], "code": "zvh-mh", "case_type": "ijam"}
+            "signal_id": sent.json()["id"], "code": "zvh-mh", "case_type": "ijam", "meeting_id": meeting.json()["id"]}
 
 
 @pytest.mark.parametrize("path", list(LISTS))

@@ -1,0 +1,1 @@
+"""Meetings (overleggen): agenda of cases, decision records that may fire triggers, the besluitenlijst."""
