@@ -60,12 +60,18 @@ async def merge_signal_subjects(session: AsyncSession, loaded: LoadedCase, rows:
 
     A signal about the case's own group (any group signal linked to a group case: the procesregisseur judged it
     the same) or the case's own address adds no second group or address subject: its members the case does not
-    have yet join the case's group as new person subjects (the signal keeps its own rows). Any other signal's
+    have yet join the case's group as new person subjects (the signal keeps its own rows). A signal about a person
+    living at the case's address makes that person a member of the household the same way. Any other signal's
     subjects are linked as they are. Returns the subjects the case gained."""
     head = head_of(loaded)
     first = rows[0]
     same = head is not None and first.type == head.type and (
         head.type == SubjectType.groep or (head.match_key is not None and head.match_key == first.match_key))
+    resident = (head is not None and head.type == SubjectType.adres and first.type == SubjectType.persoon
+                and (first.postcode, first.house_number) == (head.postcode, head.house_number))
+    if head is not None and resident:  # a person living at the case's address joins its household
+        rows = [head, first]
+        same = True
     if head is None or not same:
         linked = set(loaded.subject_ids)
         gained = [s for s in rows if s.id not in linked]
@@ -80,7 +86,8 @@ async def merge_signal_subjects(session: AsyncSession, loaded: LoadedCase, rows:
                 same_person(n, m.name, m.birth_date, m.bsn_hash) for n in new):
             continue
         new.append(Subject(id=uuid.uuid4(), type=SubjectType.persoon, name=m.name, birth_date=m.birth_date,
-                           bsn_hash=m.bsn_hash, match_key=m.match_key, member_of=head.id, created_at=now))
+                           bsn_hash=m.bsn_hash, match_key=m.match_key, postcode=m.postcode,
+                           house_number=m.house_number, member_of=head.id, created_at=now))
     await _link(session, loaded, new)
     return new
 

@@ -42,6 +42,7 @@ from app.signals.schemas import (
     SignalSummary,
 )
 from app.signals.views import CaseSide
+from app.subjects import identity
 from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditAction, MatchKind, SignalStatus
@@ -168,7 +169,7 @@ async def _store_groups(
     stored = [fresh[group[0].key] for group in groups if group[0].key in claims.taken]
     if see_matches and stored:
         found = await matching.find_in_order(session, principal, [
-            (new.subjects[0]["match_key"], _as_match(new.signal)) for new in stored])
+            (subjects.keys_of(new.subjects[0]), _as_match(new.signal)) for new in stored])
         for new, matches in zip(stored, found, strict=True):
             new.matches = matches
             new.response = StoredResponse(201, views.receipt_of(new.signal, matches).model_dump(mode="json"))
@@ -325,7 +326,7 @@ async def get(session: AsyncSession, principal: Principal, signal_id: uuid.UUID)
                      detail={"view": "status", "feedback": [str(f.id) for f in feedback]})
         return views.melder_view(signal, case, feedback)
     signal = await load_visible(session, principal, signal_id, Action.signal_read)
-    matches = await matching.find(session, principal, await _match_key(session, signal), exclude_signal=signal.id)
+    matches = await matching.find(session, principal, await _match_keys(session, signal), exclude_signal=signal.id)
     full = await views.full_view(session, principal.org, signal, matches)
     audit.record(session, principal, Action.signal_read, object_type=OBJECT_TYPE, object_id=signal.id,
                  role=decision.role, case_id=signal.case_id, subject_ids=full.subject_ids,
@@ -358,8 +359,10 @@ async def _load_for_melder(
     return signal, CaseSide(reference, state, case_type, regie), feedback
 
 
-async def _match_key(session: AsyncSession, signal: Signal) -> str | None:
-    return await session.scalar(select(Subject.match_key).where(Subject.id == signal.subject_id))
+async def _match_keys(session: AsyncSession, signal: Signal) -> tuple[str, ...]:
+    row = (await session.execute(select(Subject.match_key, Subject.type, Subject.postcode, Subject.house_number)
+                                 .where(Subject.id == signal.subject_id))).one_or_none()
+    return identity.match_keys(row[0], str(row[1]), row[2], row[3]) if row is not None else ()
 
 
 @dataclass(frozen=True)

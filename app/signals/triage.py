@@ -24,6 +24,7 @@ from app.kit.errors import Conflict, ValidationFailed
 from app.signals import matching, views
 from app.signals.schemas import Afwijzen, Koppelen, NieuweCasus, SignalOut
 from app.signals.service import OBJECT_TYPE, load_visible
+from app.subjects import service as subjects
 from app.subjects.models import Subject
 from app.vocabulary import Action, SignalStatus
 from app.workflows.engine import get_engine
@@ -111,6 +112,5 @@ async def triage(
         audit.record(session, principal, Action.participant_create, object_type="participant",
                      object_id=signal.source_organisation, role=loaded.decision.role, case_id=loaded.case.id,
                      subject_ids=subject_ids, legal_basis=basis, detail={"via": Action.signal_triage})
-    key = rows[0].match_key
-    matches = await matching.find(session, principal, key, exclude_signal=signal.id)
+    matches = await matching.find(session, principal, subjects.keys_of(rows[0]), exclude_signal=signal.id)
     return (await views.full_view(session, principal.org, signal, matches)).out

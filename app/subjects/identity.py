@@ -56,3 +56,20 @@ def group_key(name: str) -> str:
 
 def person_key(hashed_bsn: str) -> str:
     return f"bsn:{hashed_bsn}"
+
+
+def match_keys(match_key: str | None, subject_type: str, postcode: str | None,
+               house_number: str | None) -> tuple[str, ...]:
+    """What a subject is matched on: its own key, and for a person whose address is known that address too (a
+    resident matches what partners report on the house)."""
+    keys = [match_key] if match_key else []
+    if subject_type == "persoon" and postcode and house_number:
+        keys.append(address_key(postcode, house_number))
+    return tuple(keys)
+
+
+def address_of(key: str) -> tuple[str, str] | None:
+    """The (postcode, house number) of an address key, else None."""
+    kind, _, rest = key.partition(":")
+    postcode, _, number = rest.partition(":")
+    return (postcode, number) if kind == "adres" and postcode and number else None

@@ -30,4 +30,6 @@ class Subject(Base):
     member_of: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("subject.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
-    __table_args__ = (Index("ix_subject_match_key", "match_key"), Index("ix_subject_member_of", "member_of"))
+    # A person whose address is known is found on that address too (app/signals/matching.py).
+    __table_args__ = (Index("ix_subject_match_key", "match_key"), Index("ix_subject_member_of", "member_of"),
+                      Index("ix_subject_postcode_house_number", "postcode", "house_number"))

@@ -24,6 +24,33 @@ def _past_date(value: date | None) -> date | None:
     return value
 
 
+def _postcode(value: str) -> str:
+    normalised = normalise_postcode(value)
+    if normalised is None:
+        raise ValueError("not a Dutch postcode (1234AB)")
+    return normalised
+
+
+def _house_number(value: str) -> str:
+    normalised = normalise_house_number(value)
+    if normalised is None:
+        raise ValueError("not a house number (12, 12A, 12-1)")
+    return normalised
+
+
+class PersonAddressIn(BaseModel):
+    """Where a person lives, as a signal about a resident knows it: the person then also matches what partners
+    report on that address (a police signal about a resident and the corporation's signal on the house)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    postcode: str
+    house_number: str
+
+    _pc = field_validator("postcode")(_postcode)
+    _nr = field_validator("house_number")(_house_number)
+
+
 class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +58,7 @@ class PersonIn(BaseModel):
     bsn: str | None = Field(default=None, description="Checked with the elfproef; stored only as a keyed hash")
     name: Name | None = None
     birth_date: Day | None = None
+    address: PersonAddressIn | None = None
 
     @field_validator("bsn")
     @classmethod
@@ -70,21 +98,8 @@ class AddressIn(BaseModel):
     house_number: str
     persons: list[MemberIn] = Field(default_factory=list, max_length=50, description="Household members")
 
-    @field_validator("postcode")
-    @classmethod
-    def _postcode(cls, value: str) -> str:
-        normalised = normalise_postcode(value)
-        if normalised is None:
-            raise ValueError("not a Dutch postcode (1234AB)")
-        return normalised
-
-    @field_validator("house_number")
-    @classmethod
-    def _number(cls, value: str) -> str:
-        normalised = normalise_house_number(value)
-        if normalised is None:
-            raise ValueError("not a house number (12, 12A, 12-1)")
-        return normalised
+    _pc = field_validator("postcode")(_postcode)
+    _nr = field_validator("house_number")(_house_number)
 
 
 class GroupIn(BaseModel):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import bulk_insert, clock
 from app.kit.database import table_of
-from app.subjects.identity import address_key, bsn_hash, group_key, person_key
+from app.subjects.identity import address_key, bsn_hash, group_key, match_keys, person_key
 from app.subjects.models import Subject
 from app.subjects.schemas import AddressIn, GroupIn, MemberIn, PersonIn, SubjectOut
 
@@ -21,7 +21,9 @@ def rows(data: PersonIn | AddressIn | GroupIn, bsn_key: str) -> list[dict[str, A
     if isinstance(data, PersonIn):
         hashed = bsn_hash(data.bsn, bsn_key) if data.bsn else None
         return [_row(type="persoon", name=data.name, birth_date=data.birth_date, bsn_hash=hashed,
-                     match_key=person_key(hashed) if hashed else None, created_at=now)]
+                     match_key=person_key(hashed) if hashed else None, created_at=now,
+                     postcode=data.address.postcode if data.address else None,
+                     house_number=data.address.house_number if data.address else None)]
     if isinstance(data, AddressIn):
         head = _row(type="adres", postcode=data.postcode, house_number=data.house_number,
                     match_key=address_key(data.postcode, data.house_number), created_at=now)
@@ -66,3 +68,9 @@ async def add_all(session: AsyncSession, subjects: list[Subject]) -> None:
 async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     """Insert rows made by `rows` (of any number of inputs) at once, without loading them into the session."""
     await bulk_insert.insert_rows(session, table_of(Subject), values)
+
+
+def keys_of(subject: Subject | dict[str, Any]) -> tuple[str, ...]:
+    """The match keys of a subject row (a model or the column values `rows` makes)."""
+    get = subject.get if isinstance(subject, dict) else lambda name: getattr(subject, name)
+    return match_keys(get("match_key"), str(get("type")), get("postcode"), get("house_number"))
