@@ -150,8 +150,14 @@ async def enter(
                          "msg": f"no {kind} is party to an active convenant covering {case.case_type}"}],
             )
         return None
-    if len(found) > 1:  # the procesregisseur names one; bringing in all would over-share
-        return None
+    if len(found) > 1:
+        # Unambiguous after all when exactly one of them takes part in the case already (invited earlier, or it
+        # held regie on an earlier rung): it needs no one brought in. Otherwise the procesregisseur names one;
+        # bringing in all would over-share.
+        taking_part = found & {p.organisation for p in case.participants}
+        if len(taking_part) != 1:
+            return None
+        found = taking_part
     (organisation,) = found
     subject_ids = list(subject_ids)
     detail = {"via": "niveau", "trigger": trigger, "state": dest}

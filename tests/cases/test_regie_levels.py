@@ -82,6 +82,18 @@ async def test_several_candidates_leave_regie_to_the_procesregisseur(world: Worl
     assert named["regie_organisation"] == "gemeente" and named["regie_gap"] is False
 
 
+async def test_several_candidates_but_one_taking_part_gives_it_regie(world: World) -> None:
+    await world.organisations({"gemeente-buur": "gemeente"})
+    await world.convenant("buur", case_types=["ijam"], parties={"zvh-mh": ["identificatie"],
+                                                                "gemeente-buur": ["identificatie"]})
+    case = await world.case("ijam", participants=("gemeente-buur",))  # knooppunt_school: no school party here
+    moved = await _ok(await world.fire(case["id"], "opschalen"))
+    # gemeente and gemeente-buur are both party; only gemeente-buur takes part: no one needs naming.
+    assert (moved["state"], moved["regie_organisation"], moved["regie_gap"]) == ("netwerkoverleg", "gemeente-buur",
+                                                                                 False)
+    assert "gemeente" not in [p["organisation"] for p in moved["participants"]]
+
+
 async def test_without_a_party_of_the_owner_kind_regie_stays_and_the_gap_shows(
     client: httpx.AsyncClient, auth: Any
 ) -> None:
