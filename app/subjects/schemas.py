@@ -24,6 +24,12 @@ def _past_date(value: date | None) -> date | None:
     return value
 
 
+def _bsn_checked(value: str | None) -> str | None:
+    if value is not None and not bsn_valid(value.strip()):
+        raise ValueError("not a valid BSN (elfproef)")
+    return value.strip() if value else None
+
+
 def _postcode(value: str) -> str:
     normalised = normalise_postcode(value)
     if normalised is None:
@@ -60,12 +66,7 @@ class PersonIn(BaseModel):
     birth_date: Day | None = None
     address: PersonAddressIn | None = None
 
-    @field_validator("bsn")
-    @classmethod
-    def _bsn(cls, value: str | None) -> str | None:
-        if value is not None and not bsn_valid(value.strip()):
-            raise ValueError("not a valid BSN (elfproef)")
-        return value.strip() if value else None
+    _bsn = field_validator("bsn")(_bsn_checked)
 
     _birth = field_validator("birth_date")(_past_date)
 
@@ -82,12 +83,7 @@ class MemberIn(BaseModel):
 
     _birth = field_validator("birth_date")(_past_date)
 
-    @field_validator("bsn")
-    @classmethod
-    def _bsn(cls, value: str | None) -> str | None:
-        if value is not None and not bsn_valid(value.strip()):
-            raise ValueError("not a valid BSN (elfproef)")
-        return value.strip() if value else None
+    _bsn = field_validator("bsn")(_bsn_checked)
 
 
 class AddressIn(BaseModel):
