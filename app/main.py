@@ -28,6 +28,7 @@ from app.api.routers import (
     policies,
     processing_register,
     signals,
+    subjects,
     subscriptions,
     work,
     workflows,
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     strict_query = [Depends(reject_unknown_query_parameters)]
     for router in (organisations.router, audit.router, policies.router, convenants.router,
                    processing_register.router, workflows.router, cases.router, signals.case_router, signals.router,
-                   subscriptions.router, work.router, meetings.router):
+                   subscriptions.router, work.router, meetings.router, subjects.router):
         app.include_router(router, dependencies=strict_query)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

@@ -297,6 +297,8 @@ class AuditAction(StrEnum):
     case_signals = "case:signals"
     meeting_list = "meeting:list"
     meeting_besluitenlijst = "meeting:besluitenlijst"
+    # Finding a person for a data-subject request (POST /v1/subjects/search): allowed by subject:access_log.
+    subject_search = "subject:search"
     # The worker flagged a case overdue (its ladder's stagnation rule: flag), actor `systeem`.
     case_overdue = "case:overdue"
 

@@ -3,7 +3,8 @@
 A facade over its modules (each imports its siblings directly, never this package, so the order below
 does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
 `cases` (convenant, participation, regie and trigger rules for cases), `plan_actions` (who sets a plan action's
-status), `signals` (who knows which signal), `meetings` (who sees and manages a meeting, which of its items).
+status), `signals` (who knows which signal), `subjects` (who serves a data-subject request), `meetings` (who
+sees and manages a meeting, which of its items).
 """
 
 from app.access.binding import audit_scope
@@ -48,6 +49,7 @@ from app.access.signals import (
     require_sender,
     signal_reader,
 )
+from app.access.subjects import deny_unknown_subject, require_subject_request
 
 __all__ = [
     "CASE_FACTS",
@@ -66,6 +68,7 @@ __all__ = [
     "configure",
     "deny",
     "deny_missing",
+    "deny_unknown_subject",
     "granting_role",
     "load_policies",
     "manages",
@@ -88,6 +91,7 @@ __all__ = [
     "require_meeting_role",
     "require_role",
     "require_sender",
+    "require_subject_request",
     "require_subscriptions",
     "require_trigger",
     "signal_reader",

@@ -92,6 +92,10 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
         "reject": {"value": {"decision": "afwijzen", "reason": "Geen zorg- of veiligheidsvraag",
                              "reason_code": "buiten_doelgroep"}},
     },
+    "searchSubjects": {
+        "by BSN": {"value": {"bsn": "111222333"}},
+        "by name and birth date": {"value": {"name": "Bewoner Een", "birth_date": "1980-04-01"}},
+    },
     "sendSignalFeedback": {"feedback": {"value": {
         "message": "Dank voor uw melding; de casus is opgepakt en de casusregisseur neemt contact met u op."}}},
 }

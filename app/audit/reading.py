@@ -37,6 +37,14 @@ class AuditFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Any of these subject ids (a data subject's access log: every subject row of the same person).
+    subject_in: frozenset[str] | None = None
+
+    def concerns(self, subject_ids: list[str]) -> bool:
+        """Whether an entry naming `subject_ids` passes the subject filters (staged entries, in Python)."""
+        if self.subject_id is not None and self.subject_id not in subject_ids:
+            return False
+        return self.subject_in is None or not self.subject_in.isdisjoint(subject_ids)
 
 
 def filtered(stmt: Select[*_Ts], flt: AuditFilter, model: type[AuditEntry | AuditStaged] = AuditEntry) -> Select[*_Ts]:
@@ -48,6 +56,10 @@ def filtered(stmt: Select[*_Ts], flt: AuditFilter, model: type[AuditEntry | Audi
     if flt.subject_id is not None and model is AuditEntry:
         stmt = stmt.where(
             AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.subject_id == flt.subject_id))
+        )
+    if flt.subject_in is not None and model is AuditEntry:
+        stmt = stmt.where(
+            AuditEntry.seq.in_(select(AuditSubject.seq).where(AuditSubject.subject_id.in_(sorted(flt.subject_in))))
         )
     if flt.actor is not None:
         stmt = stmt.where(model.actor_sub == flt.actor)
@@ -80,10 +92,10 @@ async def staged_entries(session: AsyncSession, flt: AuditFilter, *, limit: int,
     if staged_before is not None:
         stmt = stmt.where(AuditStaged.staged_seq < staged_before)
     stmt = stmt.order_by(AuditStaged.staged_seq.desc())
-    if flt.subject_id is None:
+    if flt.subject_id is None and flt.subject_in is None:
         return list((await session.execute(stmt.limit(limit))).scalars())
     rows = (await session.execute(stmt)).scalars()
-    return [r for r in rows if flt.subject_id in r.subject_ids][:limit]
+    return [r for r in rows if flt.concerns(r.subject_ids)][:limit]
 
 
 async def list_entries(

@@ -44,6 +44,7 @@ LISTS: dict[str, tuple[str, str]] = {
     "/v1/work/cases": REGISSEUR,
     "/v1/meetings": REGISSEUR,
     "/v1/meetings/{meeting_id}/besluitenlijst": REGISSEUR,
+    "/v1/subjects/{subject_id}/access-log": ("zvh-mh", "auditor"),
 }
 
 
@@ -82,7 +83,8 @@ async def ids(client: httpx.AsyncClient, auth: Any) -> dict[str, str]:
         "meeting_type": "casusoverleg", "title": "Casusoverleg", "scheduled_at": "2026-12-10T09:00:00Z"})
     assert meeting.status_code == 201, meeting.text
     return {"case_id": case["id"], "convenant_id": world.convenants["pga"], "subscription_id": sub.json()["id"],
-            "signal_id": sent.json()["id"], "code": "zvh-mh", "case_type": "ijam", "meeting_id": meeting.json()["id"]}
+            "signal_id": sent.json()["id"], "code": "zvh-mh", "case_type": "ijam", "meeting_id": meeting.json()["id"],
+            "subject_id": case["subjects"][0]["id"]}
 
 
 @pytest.mark.parametrize("path", list(LISTS))

@@ -36,12 +36,16 @@ def _quality(accept: str, media_type: str) -> float:
     return best[1] if best[0] >= 0 else 0.0
 
 
-def wants_markdown(accept: str | None) -> bool:
-    """Markdown only when asked for and preferred over JSON; JSON is the default for anything else."""
+def prefers(accept: str | None, media_type: str) -> bool:
+    """`media_type` only when asked for and preferred over JSON; JSON is the default for anything else."""
     if not accept:
         return False
-    markdown = _quality(accept, MARKDOWN)
-    return markdown > 0 and markdown > _quality(accept, JSON)
+    wanted = _quality(accept, media_type)
+    return wanted > 0 and wanted > _quality(accept, JSON)
+
+
+def wants_markdown(accept: str | None) -> bool:
+    return prefers(accept, MARKDOWN)
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
