@@ -202,3 +202,11 @@ async def test_the_housemates_report_is_their_own(people: People) -> None:
     export = await people.world.client.get(f"/v1/subjects/{people.q_row}/export", headers=people.auditor)
     assert P["name"] not in export.text and people.signal_id not in export.text
     assert {c["id"] for c in export.json()["cases"]} == {people.household_case["id"], people.q_case["id"]}
+
+
+async def test_a_refused_request_about_the_person_is_in_their_report(people: People) -> None:
+    client = people.world.client
+    refused = await client.get(f"/v1/subjects/{people.p_rows[1]}/export", headers=people.world.h("politie", "auditor"))
+    assert refused.status_code == 403
+    r = await client.get(f"/v1/subjects/{people.p_rows[0]}/access-log", headers=people.auditor)
+    assert ("politie", "auditor", "subject:export", "denied") in [_key(e) for e in r.json()["items"]]
