@@ -13,6 +13,7 @@ import httpx
 from app.audit.models import AuditEntry
 from app.config import Settings
 from tests.audit_helpers import audit_rows
+from tests.signals.conftest import post_signal, signal_body
 from tests.subjects.conftest import BSN_P, BSN_Q, P, People, Q
 
 
@@ -167,6 +168,15 @@ async def test_the_export_holds_every_source_and_nothing_of_the_housemate(people
     assert plan.status_code in (200, 201), plan.text
     moved = await world.fire(case_id, "triage_starten")
     assert moved.status_code == 200, moved.text
+    # The corporation's signal on the address, linked to the household case: the person's too. A police signal
+    # about the housemate: not.
+    on_address = await post_signal(world.client, world.h("woonpunt", "melder"), signal_body())
+    linked = await world.client.post(f"/v1/signals/{on_address.json()['id']}/triage", headers=world.regisseur,
+                                     json={"decision": "koppelen", "case_id": case_id, "reason": "zelfde adres"})
+    assert linked.status_code == 200, linked.text
+    about_q = await post_signal(world.client, world.h("politie", "melder"), signal_body(
+        category="politie", description="Alleen over de huisgenoot", subject={"type": "persoon", **Q, "bsn": BSN_Q}))
+    assert about_q.status_code == 201, about_q.text
     r = await world.client.get(f"/v1/subjects/{people.p_rows[0]}/export", headers=people.auditor)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -183,7 +193,9 @@ async def test_the_export_holds_every_source_and_nothing_of_the_housemate(people
     assert [(p["source_organisation"], [a["description"] for a in p["actions"]]) for p in case["plans"]] == [
         ("zvh-mh", ["Huisbezoek"])]
     assert [(s["id"], s["source_organisation"], s["description"]) for s in body["signals"]] == [
-        (people.signal_id, "politie", "Melding burengerucht")]
+        (people.signal_id, "politie", "Melding burengerucht"),
+        (on_address.json()["id"], "woonpunt", signal_body()["description"])]
+    assert about_q.json()["id"] not in r.text and "Alleen over de huisgenoot" not in r.text
     # Nothing of the housemate: not the name, birth date, row or own case; and no BSN or its hash.
     for absent in (Q["name"], Q["birth_date"], people.q_row, people.q_case["id"], BSN_P, BSN_Q, "bsn_hash"):
         assert absent not in r.text, absent
@@ -210,3 +222,24 @@ async def test_a_refused_request_about_the_person_is_in_their_report(people: Peo
     assert refused.status_code == 403
     r = await client.get(f"/v1/subjects/{people.p_rows[0]}/access-log", headers=people.auditor)
     assert ("politie", "auditor", "subject:export", "denied") in [_key(e) for e in r.json()["items"]]
+
+
+async def test_the_same_person_by_bsn_or_by_name_and_birth_date_unless_the_bsns_differ(people: People) -> None:
+    world = people.world
+    namesake = await world.client.post("/v1/cases", headers=world.regisseur, json={
+        "case_type": "ex_gedetineerde", "title": "Naamgenoot",
+        "subjects": [{"type": "persoon", **P, "bsn": "999999990"}]})  # elfproef: 9*44 - 0 = 396 = 36 * 11
+    assert namesake.status_code == 201, namesake.text
+    without_bsn = await post_signal(world.client, world.h("woonpunt", "melder"), signal_body(
+        category="wonen", description="Zonder BSN gemeld", subject={"type": "persoon", **P}))
+    assert without_bsn.status_code == 201, without_bsn.text
+    r = await world.client.get(f"/v1/subjects/{people.p_rows[0]}/export", headers=people.auditor)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["persons"]) == 3  # the two BSN rows and the row without a BSN
+    assert {s["id"] for s in r.json()["signals"]} == {people.signal_id, without_bsn.json()["id"]}
+    assert namesake.json()["id"] not in r.text
+    # From the namesake's row: its own BSN, and the row without one; not the rows of the other BSN.
+    own = namesake.json()["subjects"][0]["id"]
+    theirs = await world.client.get(f"/v1/subjects/{own}/export", headers=people.auditor)
+    assert [c["id"] for c in theirs.json()["cases"]] == [namesake.json()["id"]]
+    assert not {p["id"] for p in theirs.json()["persons"]} & set(people.p_rows)
