@@ -5,10 +5,10 @@ looks like a personal identifier even when it belongs to no subject.
 Pure functions and one small class, no I/O: `cases.export` builds one `Pseudonymiser` per export, registers the
 subjects, then scrubs every text. What it replaces (README "Privacy: pseudonymised case export"):
 
-- a registered person's full name, and its parts (first name, surname with and without tussenvoegsel) where only
-  one person of the export carries that part (a part two persons share, a household's surname, becomes
-  `[naam]`); a group's name (also without a leading article) and its area (`[gebied]`); a registered
-  address's postcode, with its house number when it follows;
+- a registered person's full name, and its parts (first name, surname with and without tussenvoegsel; not a
+  tussenvoegsel or a common word such as `een` alone) where only one person of the export carries that part (a
+  part two persons share, a household's surname, becomes `[naam]`); a group's name (also without a leading
+  article) and its area (`[gebied]`); a registered address's postcode, with its house number when it follows;
 - matching is whole-word (a hyphen counts as part of a word: `Jan` is not found in `Janssen` nor in
   `Jan-Willem`), case-insensitive and blind to diacritics (`José` also matches `Jose`), longest term first
   (`Jan de Vries` before `Jan`);
@@ -37,6 +37,14 @@ AREA = "[gebied]"
 _PARTICLES = frozenset({
     "de", "den", "der", "van", "von", "het", "ten", "ter", "te", "in", "op", "'t", "la", "le", "du", "da", "di",
     "el", "al", "bin", "ben", "vd", "v.d.",
+})
+# Common Dutch words that are also found as a name part ("Bewoner Een"): searched for as part of the full name only,
+# never alone, or every "een" in every text would become a person.
+_COMMON_WORDS = frozenset({
+    "een", "en", "met", "voor", "naar", "niet", "maar", "ook", "nog", "wel", "dan", "als", "die", "dat", "wat",
+    "zijn", "haar", "hun", "mijn", "bij", "uit", "over", "door", "tot", "aan", "om", "is", "was", "heeft", "had",
+    "wordt", "werd", "kan", "zal", "moet", "geen", "meer", "veel", "hier", "daar", "nu", "toen", "wie", "waar",
+    "zoon", "dochter", "moeder", "vader", "broer", "zus", "man", "vrouw", "kind", "jong", "oud", "nieuw",
 })
 _ARTICLES = ("de ", "het ", "the ")
 _MIN_PART = 3  # a name part shorter than this is not searched for alone (too many false hits)
@@ -187,7 +195,7 @@ class Pseudonymiser:
         if rest:
             candidates.add(" ".join(rest))
         for part in candidates:
-            if len(part) >= _MIN_PART and part not in _PARTICLES:
+            if len(part) >= _MIN_PART and part not in _PARTICLES and part not in _COMMON_WORDS:
                 self._parts.setdefault(part, set()).add(label)
 
     # Scrubbing ---------------------------------------------------------------------------------------------------

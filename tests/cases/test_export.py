@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.audit_helpers import audit_rows
+from tests.meetings.conftest import decide, plan_meeting, put_on_agenda
 from tests.signals.conftest import assert_problem, post_signal, signal_body
 from tests.world import World
 
@@ -148,6 +149,36 @@ async def test_the_export_leaves_out_what_the_caller_may_not_read(world: World, 
     assert {n["category"] for n in export["notes"]} == {"wonen"}
     assert "zorgnotitie" not in r.text and "Proces-verbaal" not in r.text
     assert export["case"]["visible_categories"] == ["identificatie", "sociaal_domein", "veiligheid", "wonen"]
+
+
+async def test_meeting_decisions_are_exported_as_the_caller_may_read_them(world: World) -> None:
+    # The default woonoverlast subject: 6211 AB 12 with its resident "Bewoner Een".
+    case = await world.case("woonoverlast", participants=("woonpunt", "gemeente"))
+    shared = await plan_meeting(world, meeting_type="ave_overleg", invited=["woonpunt", "gemeente"])
+    item = await put_on_agenda(world, shared["id"], case["id"])
+    for category, text in (("wonen", "Bewoner Een op 6211 AB 12 krijgt een gedragsaanwijzing, bel 06-11223344."),
+                           ("politie", "Politie-informatie over Bewoner Een weegt mee.")):
+        r = await decide(world, shared["id"], item, {"text": text, "data_category": category,
+                                                     "attendees": ["zvh-mh", "woonpunt"]})
+        assert r.status_code == 201, r.text
+    # A meeting the gemeente is not invited to: its decision is not the gemeente's to read.
+    own = await plan_meeting(world, meeting_type="ave_overleg", invited=["woonpunt"])
+    r = await decide(world, own["id"], await put_on_agenda(world, own["id"], case["id"]),
+                     {"text": "Alleen voor de genodigden.", "data_category": "wonen", "attendees": ["zvh-mh"]})
+    assert r.status_code == 201, r.text
+
+    async def decisions(headers: dict[str, str]) -> list[tuple[str | None, bool]]:
+        r = await world.client.get(f"/v1/cases/{case['id']}/export?pseudonymised=true", headers=headers)
+        assert r.status_code == 200, r.text
+        assert "Bewoner" not in r.text and "6211" not in r.text and "06-11223344" not in r.text
+        return [(d["text"], d["text_withheld"]) for d in r.json()["decisions"]]
+
+    assert await decisions(world.regisseur) == [
+        ("Persoon A op Adres 1 krijgt een gedragsaanwijzing, bel [telefoon].", False),
+        ("Politie-informatie over Persoon A weegt mee.", False), ("Alleen voor de genodigden.", False)]
+    # gemeente: no politie category, and not invited to the second meeting.
+    assert await decisions(world.h("gemeente", "procesregisseur")) == [
+        ("Persoon A op Adres 1 krijgt een gedragsaanwijzing, bel [telefoon].", False), (None, True)]
 
 
 @pytest.mark.parametrize("query", ["", "?pseudonymised=false", "?pseudonymised=0", "?pseudonymised=ja",

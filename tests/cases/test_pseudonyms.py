@@ -78,6 +78,12 @@ def test_ordinary_text_stays(text: str) -> None:
     assert Pseudonymiser().scrub(text) == text
 
 
+def test_a_common_word_in_a_name_is_no_name_on_its_own() -> None:
+    p = Pseudonymiser()
+    p.person("x", "Bewoner Een")
+    assert p.scrub("Bewoner Een krijgt een brief; Bewoner belt.") == "Persoon A krijgt een brief; Persoon A belt."
+
+
 def test_nothing_and_structures() -> None:
     p = _world()
     assert p.scrub(None) is None
