@@ -181,6 +181,34 @@ async def test_meeting_decisions_are_exported_as_the_caller_may_read_them(world:
         ("Persoon A op Adres 1 krijgt een gedragsaanwijzing, bel [telefoon].", False), (None, True)]
 
 
+async def test_a_withheld_decision_stays_withheld_in_the_export(client: httpx.AsyncClient, auth: Any) -> None:
+    # A neighbouring municipality's procesregisseur takes part, with no veiligheid: the weegtafel's decision is not
+    # its to read (as in GET …/history).
+    world = await World(client, auth).setup()
+    await world.organisations({"buur": "gemeente"})
+    await world.convenant("c-buur", case_types=["radicalisering"], parties={"zvh-mh": ["identificatie"],
+                                                                           "buur": ["identificatie"]})
+    case = await world.case("radicalisering", participants=("buur",))
+    for trigger in ("voorwegen", "naar_weegtafel"):
+        assert (await world.fire(case["id"], trigger)).status_code == 200
+    r = await world.fire(case["id"], "besluit_strafrechtelijk",
+                         {"motivering": "Persoon Twee op 01-02-2026 overgedragen aan het OM"})
+    assert r.status_code == 200, r.text
+
+    async def last_step(headers: dict[str, str]) -> dict[str, Any]:
+        r = await client.get(f"/v1/cases/{case['id']}/export", params={"pseudonymised": "true"}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert "Twee" not in r.text and "01-02-2026" not in r.text
+        return dict(r.json()["history"][-1])
+
+    own = await last_step(world.regisseur)
+    assert (own["trigger"], own["data"]["motivering"]) == ("besluit_strafrechtelijk",
+                                                           "Persoon A op [datum] overgedragen aan het OM")
+    theirs = await last_step(auth("buur", "procesregisseur"))
+    assert (theirs["trigger"], theirs["trigger_withheld"], theirs["reason"], theirs["data"],
+            theirs["data_withheld"]) == (None, True, None, None, True)
+
+
 @pytest.mark.parametrize("query", ["", "?pseudonymised=false", "?pseudonymised=0", "?pseudonymised=ja",
                                    "?pseudonymised=true&naam=1"])
 async def test_bad_input_is_422(world: World, query: str) -> None:
