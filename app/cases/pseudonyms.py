@@ -60,7 +60,8 @@ _AFTER = r"(?![\w-])"
 
 _MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
            "jan|feb|febr|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec")
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Anchored at the start of a run (the lookbehind): a long run without an @ is tried once, not from every character.
+_EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _STREET = re.compile(
     r"(?<![\w-])[A-Z][\w'-]*(?:straat|weg|laan|plein|singel|gracht|kade|dijk|pad|hof|steeg|dreef|markt|park|"
     r"plantsoen|baan|ring|allee|wal|veld|erf|burg|haven|boulevard)\s+\d+(?:\s?[A-Za-z](?![\w-])|-\d+)?(?![\w-])")
