@@ -31,7 +31,7 @@ from app.cases.export_schemas import (
     ExportStep,
     ExportSubject,
 )
-from app.cases.loading import load_case
+from app.cases.loading import load_case, subjects_of
 from app.cases.models import CaseNote, CasePlan, CaseTransition
 from app.cases.pseudonyms import Pseudonymiser, fold
 from app.cases.schemas import PlanOut
@@ -99,18 +99,38 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
     loaded = await load_case(session, principal, case_id, Action.case_export)
     case, categories = loaded.case, loaded.access.categories
     days = _Days(case.created_at)
-    names = Pseudonymiser()
-    heads: dict[uuid.UUID, str] = {}
 
+    # Every row with text first, the subjects once more last: a read holds no snapshot across its statements
+    # (app/unit_of_work.py read_unit), so a member added while the export reads is still registered before any
+    # text that could name it is scrubbed.
+    transition_rows = list((await session.execute(
+        select(CaseTransition).where(CaseTransition.case_id == case_id).order_by(CaseTransition.version))).scalars())
+    note_rows = list((await session.execute(
+        notes.visible_notes(case_id, categories).order_by(CaseNote.created_at, CaseNote.id))).scalars())
+    plan_row = await session.scalar(select(CasePlan).where(CasePlan.case_id == case_id)
+                                    .order_by(CasePlan.version.desc()).limit(1))
+    # Decisions of meetings the caller's organisation takes part in (as GET /v1/meetings/{id} shows them), with a
+    # role that may read meetings at all.
+    decision_rows: list[MeetingDecision] = []
+    if access.granting_role(principal, Action.meeting_read) is not None:
+        stmt = access.visible_meetings(principal, select(MeetingDecision).join(
+            Meeting, Meeting.id == MeetingDecision.meeting_id).where(MeetingDecision.case_id == case_id)
+            .order_by(MeetingDecision.created_at, MeetingDecision.id))
+        decision_rows = list((await session.execute(stmt)).scalars())
     signal_rows = (await session.execute(
         select(Signal, Subject).join(Subject, Subject.id == Signal.subject_id).where(Signal.case_id == case_id)
         .order_by(Signal.created_at, Signal.id))).all()
-    # Every subject first, so that every text is scrubbed of all of them.
-    subjects = _subjects(names, loaded.subjects, heads)
+    known = {s.id for s in loaded.subjects}
+    subject_rows = [*loaded.subjects, *(s for s in await subjects_of(session, case_id) if s.id not in known)]
+
+    # Every subject registered before any text is scrubbed.
+    names = Pseudonymiser()
+    heads: dict[uuid.UUID, str] = {}
+    subjects = _subjects(names, subject_rows, heads)
     for _, subject in signal_rows:
         _register(names, subject, heads)
 
-    view = await case_view(session, case, loaded.access, loaded.subjects)
+    view = await case_view(session, case, loaded.access, subject_rows)
     shown_case = ExportCase(
         case_type=view.case_type, state=view.state, state_withheld=view.state_withheld, state_label=view.state_label,
         tier=view.tier, step=view.step, level_label=view.level_label, title=names.scrub(view.title),
@@ -125,8 +145,7 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
 
     ladder = get_engine().ladder(case.case_type)
     steps = []
-    for t in (await session.execute(select(CaseTransition).where(CaseTransition.case_id == case_id)
-                                    .order_by(CaseTransition.version))).scalars():
+    for t in transition_rows:
         e = history.entry(t, None, ladder, categories)
         steps.append(ExportStep(
             day=days.of(e.created_at), trigger=e.trigger, trigger_withheld=e.trigger_withheld,
@@ -135,13 +154,9 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
             data_withheld=e.data_withheld, actor_org=e.actor_org, actor_role=e.actor_role,
             regie_organisation=e.regie_organisation, by_meeting_decision=e.decision_id is not None))
 
-    note_rows = list((await session.execute(
-        notes.visible_notes(case_id, categories).order_by(CaseNote.created_at, CaseNote.id))).scalars())
     shown_notes = [ExportNote(day=days.of(n.created_at), category=n.category, text=names.scrub(n.text) or "",
                               author_org=n.author_org) for n in note_rows]
 
-    plan_row = await session.scalar(select(CasePlan).where(CasePlan.case_id == case_id)
-                                    .order_by(CasePlan.version.desc()).limit(1))
     plan = None
     if plan_row is not None:
         p = PlanOut.model_validate(plan_row)
@@ -151,21 +166,13 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
                                                     organisation=a.organisation, due_day=days(a.due_date),
                                                     status=a.status) for a in p.actions])
 
-    # Decisions of meetings the caller's organisation takes part in (as GET /v1/meetings/{id} shows them), with a
-    # role that may read meetings at all.
-    decisions: list[ExportDecision] = []
-    decision_ids: list[uuid.UUID] = []
-    if access.granting_role(principal, Action.meeting_read) is not None:
-        stmt = access.visible_meetings(principal, select(MeetingDecision).join(
-            Meeting, Meeting.id == MeetingDecision.meeting_id).where(MeetingDecision.case_id == case_id)
-            .order_by(MeetingDecision.created_at, MeetingDecision.id))
-        for d in (await session.execute(stmt)).scalars():
-            decision_ids.append(d.id)
-            out = decision_out(d, categories)
-            decisions.append(ExportDecision(
-                day=days.of(out.created_at), text=names.scrub(out.text), text_withheld=out.text_withheld,
-                data_category=out.data_category, trigger=out.trigger, trigger_withheld=out.trigger_withheld,
-                attendees=out.attendees, organisation=out.created_by_organisation))
+    decisions = []
+    for d in decision_rows:
+        out = decision_out(d, categories)
+        decisions.append(ExportDecision(
+            day=days.of(out.created_at), text=names.scrub(out.text), text_withheld=out.text_withheld,
+            data_category=out.data_category, trigger=out.trigger, trigger_withheld=out.trigger_withheld,
+            attendees=out.attendees, organisation=out.created_by_organisation))
 
     signals = []
     for signal, subject in signal_rows:
@@ -176,12 +183,12 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
             subject=heads[subject.id]))
 
     # The entry names the case and every subject the export concerns: the case's and its signals' (ids only).
-    concerned = sorted({*loaded.subject_ids, *(subject.id for _, subject in signal_rows)}, key=str)
+    concerned = sorted({*(s.id for s in subject_rows), *(subject.id for _, subject in signal_rows)}, key=str)
     audit.record(session, principal, Action.case_export, object_type="case", object_id=case_id,
                  role=loaded.decision.role, case_id=case_id, subject_ids=concerned, legal_basis=loaded.decision.basis,
                  detail={"pseudonymised": True, "categories": sorted(categories),
                          "note_ids": [str(n.id) for n in note_rows],
                          "signal_ids": [str(signal.id) for signal, _ in signal_rows],
-                         "decision_ids": [str(d) for d in decision_ids]})
+                         "decision_ids": [str(d.id) for d in decision_rows]})
     return CaseExport(pseudonymised=True, case=shown_case, subjects=subjects, history=steps, notes=shown_notes,
                       plan=plan, decisions=decisions, signals=signals)
