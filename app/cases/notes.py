@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -32,14 +33,19 @@ async def add(session: AsyncSession, principal: Principal, case_id: uuid.UUID, c
     return note
 
 
+def visible_notes(case_id: uuid.UUID, categories: Iterable[str]) -> Select[CaseNote]:
+    """The case's notes of `categories`, filtered in SQL: rows of categories the caller may not see are never
+    loaded."""
+    return select(CaseNote).where(CaseNote.case_id == case_id, CaseNote.category.in_(sorted(categories)))
+
+
 async def listing(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, limit: int,
     after: tuple[datetime, uuid.UUID] | None, category: str | None = None,
 ) -> Window[CaseNote]:
     loaded = await load_case(session, principal, case_id, Action.note_read)
     visible = sorted(loaded.access.categories)
-    # Filtered in SQL: rows of categories the caller may not see are never loaded.
-    stmt = select(CaseNote).where(CaseNote.case_id == case_id, CaseNote.category.in_(visible))
+    stmt = visible_notes(case_id, visible)
     if category is not None:
         stmt = stmt.where(CaseNote.category == category)
     if after is not None:

@@ -67,7 +67,8 @@ PEER_CONVENANT = {
     ],
 }
 # Every case-scoped read a peer could try on the other peer's case.
-CASE_READS = ["", "/transitions", "/history", "/participants", "/notes", "/plan", "/plan/versions", "/signals"]
+CASE_READS = ["", "/transitions", "/history", "/participants", "/notes", "/plan", "/plan/versions", "/signals",
+              "/export?pseudonymised=true"]
 
 
 async def _seed_peers(database_url: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import AfterValidator
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.pagination import (
@@ -18,9 +19,10 @@ from app.api.pagination import (
     version_key,
 )
 from app.api.responses import PROBLEMS
-from app.cases import history, members, notes, participants, plan_actions, plans
+from app.cases import export, history, members, notes, participants, plan_actions, plans
 from app.cases import service as cases
 from app.cases import transitions as case_transitions
+from app.cases.export_schemas import CaseExport
 from app.cases.loading import LoadedCase, parse_if_match
 from app.cases.schemas import (
     AvailableTransition,
@@ -128,6 +130,30 @@ async def list_case_history(case_id: uuid.UUID, session: SessionDep, principal: 
                        limit: LimitQuery = 50, cursor: CursorQuery = None) -> HistoryPage:
     page = await history.listing(session, principal, case_id, limit=limit, after=after_version(cursor))
     return HistoryPage(items=page.items, next_cursor=next_cursor(page, version_key))
+
+
+def _only_pseudonymised(value: bool) -> bool:
+    if not value:
+        raise ValueError("only the pseudonymised export is offered: pseudonymised=true")
+    return value
+
+
+# Required and only `true`: the identifying case is read through the case's own audited reads (GET the case, its
+# notes, history, plan); a whole identifying copy leaving the system has no purpose the convenants name
+# (README "Privacy: pseudonymised case export").
+Pseudonymised = Annotated[bool, Query(
+    description="Must be `true`: only the pseudonymised export is offered", json_schema_extra={"enum": [True]}),
+    AfterValidator(_only_pseudonymised)]
+
+
+@router.get("/{case_id}/export", response_model=CaseExport, responses=PROBLEMS(401, 403, 404, 422))
+async def export_case(case_id: uuid.UUID, pseudonymised: Pseudonymised, session: SessionDep,
+                      principal: PrincipalDep) -> CaseExport:
+    """The case as the caller may read it, pseudonymised for the anonymised regional case review: subjects as
+    `Persoon A`, `Adres 1`, `Groep 1` (the same in every text), free text scrubbed of identifiers, moments as days
+    since the case was opened, no ids or references. `procesregisseur` of a participating organisation; audited
+    as `case:export` naming the case and its subjects."""
+    return await export.export(session, principal, case_id)
 
 
 @router.post("/{case_id}/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantOut,
