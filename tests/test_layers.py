@@ -152,7 +152,7 @@ LAYERS: list[tuple[str, ...]] = [
      "app.events.publish", "app.events.schemas"),
     ("app.access",),
     ("app.audit.reading", "app.access.catalogue", "app.workflows.catalogue", "app.organisations", "app.convenants",
-     "app.cases", "app.signals", "app.events", "app.work", "app.meetings"),
+     "app.cases", "app.signals", "app.events", "app.work", "app.meetings", "app.retention"),
     ("app.unit_of_work", "app.demo", "app.worker"),
     ("app.api",),
     ("app.main", "app.cli"),

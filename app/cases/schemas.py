@@ -201,6 +201,24 @@ class ParticipantCreate(BaseModel):
     organisation: OrgCode
 
 
+class RetentionExtensionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1, le=24, description="Months added to the case's retention term")
+    reason: Reason
+
+
+class RetentionExtensionOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    months: int
+    reason: str
+    created_at: datetime
+    created_by_organisation: str
+    # All extensions of the case together (this one included), in months; at most two extensions per case.
+    extension_months: int
+
+
 class ParticipantList(BaseModel):
     items: list[ParticipantOut]
 
