@@ -102,6 +102,9 @@ class CaseOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    destroyed_at: datetime | None = Field(
+        None, description="Set when the retention term passed and the case's personal data was destroyed; the "
+                          "case then reads as its skeleton and cannot change")
     uitstroomreden: Uitstroomreden | None = Field(
         None, description="Why the case was closed; null while it is open (heropenen clears it), and when withheld")
     uitstroomreden_withheld: bool = Field(

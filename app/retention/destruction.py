@@ -129,8 +129,8 @@ async def _subjects(session: AsyncSession, case_id: uuid.UUID) -> tuple[set[uuid
         select(Signal.subject_id).where(Signal.case_id == case_id)))).all())
     if not direct:
         return set(), set()
-    members = set((await session.scalars(select(Subject.id).where(Subject.member_of.in_(direct)))).all())
-    involved = direct | members
+    members = set((await session.scalars(select(Subject.id).where(Subject.member_of.in_(sorted(direct))))).all())
+    involved = sorted(direct | members)
     live_other = select(Case.id).where(Case.destroyed_at.is_(None), Case.id != case_id)
     referred = set((await session.scalars(union(
         select(CaseSubject.subject_id).where(CaseSubject.subject_id.in_(involved),
@@ -138,9 +138,9 @@ async def _subjects(session: AsyncSession, case_id: uuid.UUID) -> tuple[set[uuid
         select(Signal.subject_id).where(Signal.subject_id.in_(involved),
                                         or_(Signal.case_id.is_(None), Signal.case_id.in_(live_other)))))).all())
     groups_kept = set((await session.scalars(select(Subject.id).where(
-        Subject.id.in_(members), Subject.member_of.in_(referred)))).all()) if referred else set()
+        Subject.id.in_(sorted(members)), Subject.member_of.in_(sorted(referred))))).all()) if referred else set()
     kept = referred | groups_kept
-    return involved - kept, kept
+    return set(involved) - kept, kept
 
 
 async def _set(session: AsyncSession, table: Table, where: Any, values: dict[str, Any]) -> int:
@@ -170,7 +170,8 @@ async def destroy(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> D
     signals = select(Signal.id).where(Signal.case_id == case_id)
     plans = select(CasePlan.id).where(CasePlan.case_id == case_id)
     counts = {
-        "subject": await _set(session, _t(Subject), Subject.id.in_(destroyed), dict.fromkeys(SUBJECT_FIELDS))
+        "subject": await _set(session, _t(Subject), Subject.id.in_(sorted(destroyed)),
+                              dict.fromkeys(SUBJECT_FIELDS))
         if destroyed else 0,
         "casus_note": await _set(session, _t(CaseNote), CaseNote.case_id == case_id, {"text": MARKER}),
         "casus_plan": await _set(session, _t(CasePlan), CasePlan.case_id == case_id, {"summary": None}),

@@ -178,7 +178,8 @@ async def test_a_case_past_its_term_is_destroyed_once_and_the_audit_chain_still_
 
     # The skeleton reads; nothing changes it any more.
     view = await _ok(await world.client.get(f"/v1/cases/{a['id']}", headers=world.regisseur))
-    assert (view["state"], view["title"]) == ("afgesloten", "[vernietigd]")
+    assert (view["state"], view["title"], view["destroyed_at"]) == (
+        "afgesloten", "[vernietigd]", "2026-03-01T12:00:00Z")
     r = await world.client.post(f"/v1/cases/{a['id']}/transitions", headers=world.regisseur | {"If-Match": "*"},
                                 json={"trigger": "heropenen", "reason": "x", "data": {}})
     assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM)
