@@ -193,6 +193,27 @@ async def test_a_case_past_its_term_is_destroyed_once_and_the_audit_chain_still_
     assert [str(e.case_id) for e in await audit_rows(db_url, action="case:destroy")] == [a["id"], b["id"]]
     await _verifies(app)
 
+    # The shared subject goes with the last case that needs it.
+    await _close(world, k["id"], CLOSED_B)
+    assert [str(d.case_id) for d in await worker.retention_pass(app.state.db, now=DUE_A + timedelta(days=1))] == [
+        k["id"]]
+    assert SHARED not in await _dump(db_url)
+
+
+async def test_a_group_case_takes_its_members_with_it(world: World, app: Any, db_url: str) -> None:
+    with clock.frozen(OPENED):
+        g = await world.case("jeugdgroep", subjects=[{"type": "groep", "name": "Groep 7781", "area": "Wijk 7781",
+                                                      "members": [{"name": "Lid 7781", "birth_date": "2008-01-01"}]}])
+    with clock.frozen(CLOSED_A):
+        r = await world.client.post(f"/v1/cases/{g['id']}/transitions", headers=world.regisseur, json={
+            "trigger": "afsluiten", "reason": "verhuisd", "data": {"uitstroomreden": "verhuisd"}})
+    await _ok(r)
+    assert [str(d.case_id) for d in await worker.retention_pass(app.state.db, now=DUE_A)] == [g["id"]]
+    (entry,) = await audit_rows(db_url, action="case:destroy")
+    assert entry.detail["verklaring_van_vernietiging"]["destroyed"]["subject"]["rows"] == 2  # the group, its member
+    if db_url.startswith("sqlite"):
+        assert [line for line in (await _dump(db_url)).splitlines() if "7781" in line] == []
+
 
 async def _extend(world: World, case_id: str, months: int, headers: dict[str, str] | None = None,
                   **extra: Any) -> httpx.Response:
