@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, tuple_, union, update
+from sqlalchemy import Table, and_, delete, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import record as audit
@@ -101,8 +101,8 @@ async def review(session: AsyncSession, now: datetime, *, batch: int = 500) -> l
         stmt = (select(Case.id, Case.reference, Case.case_type, Case.created_at, Case.closed_at)
                 .where(Case.closed_at.is_not(None), Case.destroyed_at.is_(None), Case.closed_at <= now - _SHORTEST)
                 .order_by(Case.closed_at, Case.id).limit(batch))
-        if after is not None:
-            stmt = stmt.where(tuple_(Case.closed_at, Case.id) > tuple_(*after))
+        if after is not None:  # keyset paging on (closed_at, id), typed by the columns on both databases
+            stmt = stmt.where(or_(Case.closed_at > after[0], and_(Case.closed_at == after[0], Case.id > after[1])))
         rows = (await session.execute(stmt)).all()
         for case_id, reference, case_type, created_at, closed_at in rows:
             assert closed_at is not None  # the statement's condition

@@ -22,6 +22,7 @@ from app.audit import verification as verify
 from app.cases.models import Case, CaseSubject
 from app.config import Settings, get_settings
 from app.kit import clock
+from app.retention import destruction
 from app.retention.terms import add_months
 from app.subjects.models import Subject
 from app.vocabulary import Role
@@ -213,6 +214,23 @@ async def test_a_group_case_takes_its_members_with_it(world: World, app: Any, db
     assert entry.detail["verklaring_van_vernietiging"]["destroyed"]["subject"]["rows"] == 2  # the group, its member
     if db_url.startswith("sqlite"):
         assert [line for line in (await _dump(db_url)).splitlines() if "7781" in line] == []
+
+
+async def test_the_review_pages_through_the_candidates(world: World, app: Any) -> None:
+    cases = [await _case(world, f"Persoon {i}") for i in range(3)]
+    for i, case in enumerate(cases):
+        await _close(world, case["id"], CLOSED_A + timedelta(minutes=i % 2))  # two share a closing moment
+    async with app.state.db.sessionmaker() as session:
+        paged = await destruction.review(session, DUE_A + timedelta(hours=1), batch=1)
+        whole = await destruction.review(session, DUE_A + timedelta(hours=1))
+    assert [d.case_id for d in paged] == [d.case_id for d in whole] and len(whole) == 3
+    assert sorted(str(d.case_id) for d in whole) == sorted(c["id"] for c in cases)
+
+
+def test_months_are_calendar_months() -> None:
+    assert add_months(datetime(2024, 1, 31, 8, tzinfo=UTC), 1) == datetime(2024, 2, 29, 8, tzinfo=UTC)
+    assert add_months(datetime(2024, 11, 30, tzinfo=UTC), 27) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert add_months(CLOSED_A, 24) == DUE_A
 
 
 async def _extend(world: World, case_id: str, months: int, headers: dict[str, str] | None = None,
