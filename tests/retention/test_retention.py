@@ -227,6 +227,38 @@ async def test_the_review_pages_through_the_candidates(world: World, app: Any) -
     assert sorted(str(d.case_id) for d in whole) == sorted(c["id"] for c in cases)
 
 
+async def _convenant(world: World, code: str, months: int, parties: dict[str, list[str]], valid_from: str,
+                     valid_until: str) -> str:
+    body = {"code": code, "title": f"Convenant {code}", "case_types": ["ijam"], "purposes": ["doel"],
+            "legal_basis": "Wgs", "valid_from": valid_from, "valid_until": valid_until, "retention_months": months,
+            "parties": [{"organisation": o, "role": "kernpartner", "data_categories": c} for o, c in parties.items()]}
+    with clock.frozen(datetime(2022, 1, 1, tzinfo=UTC)):  # activated while its period runs or lies ahead
+        created = await _ok(await world.client.post("/v1/convenants", json=body, headers=world.beheerder), 201)
+        await _ok(await world.client.post(f"/v1/convenants/{created['id']}/activate", headers=world.beheerder))
+    return str(created["id"])
+
+
+async def test_the_term_is_the_longest_of_the_versions_that_covered_the_case(world: World, app: Any) -> None:
+    a = await _case(world, "Anna Vernietigd")
+    await _close(world, a["id"], CLOSED_A)
+    # Longer terms that do not apply: ended before the case opened; no organisation of the case a party.
+    await _convenant(world, "voorbij", 60, {"zvh-mh": ["identificatie"], "gemeente": ["identificatie"]},
+                     "2020-01-01", "2023-12-31")
+    await _convenant(world, "anderen", 48, {"om": ["identificatie"], "school": ["identificatie"]},
+                     "2020-01-01", "2099-12-31")
+    async with app.state.db.sessionmaker() as session:
+        (due,) = await destruction.review(session, DUE_A)
+    assert (due.term.months, [str(b.convenant_id) for b in due.term.basis]) == (24, [world.convenants["pga"]])
+    # One that applies (the ZVH a party, valid during the case's life) and is longer decides.
+    longer = await _convenant(world, "langer", 30, {"zvh-mh": ["identificatie"], "gemeente": ["identificatie"]},
+                              "2024-02-01", "2030-12-31")
+    async with app.state.db.sessionmaker() as session:
+        assert await destruction.review(session, DUE_A) == []
+        (due,) = await destruction.review(session, add_months(CLOSED_A, 30))
+    assert (due.term.months, [str(b.convenant_id) for b in due.term.basis], due.term.fallback) == (
+        30, [longer], False)
+
+
 def test_months_are_calendar_months() -> None:
     assert add_months(datetime(2024, 1, 31, 8, tzinfo=UTC), 1) == datetime(2024, 2, 29, 8, tzinfo=UTC)
     assert add_months(datetime(2024, 11, 30, tzinfo=UTC), 27) == datetime(2027, 2, 28, tzinfo=UTC)
