@@ -1,4 +1,4 @@
-"""`casusregie` command line: serve, migrate, worker, demo, token, verify-audit, openapi."""
+"""`casusregie` command line: serve, migrate, worker, retention, demo, token, verify-audit, openapi."""
 
 from __future__ import annotations
 
@@ -133,6 +133,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
 
 
+async def retention(settings: Settings, *, dry_run: bool) -> dict[str, Any]:
+    """One retention pass (app/retention): what is due (dry run: changes nothing) or what was destroyed. Ids,
+    references, dates and terms only: no personal data."""
+    db = Database(settings)
+    try:
+        # With deferred chaining the verklaringen are staged with the destruction and chained by the chainer.
+        done = await worker.retention_pass(db, dry_run=dry_run)
+    finally:
+        await db.dispose()
+    return {"dry_run": dry_run, "due" if dry_run else "destroyed": [d.as_json() for d in done]}
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    check_settings(settings)
+    configure_logging(settings.log_level)
+    if not args.dry_run and not settings.retention_enabled:
+        print("retention is disabled (CASUSREGIE_RETENTION_ENABLED=false); --dry-run lists what would go",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(asyncio.run(retention(settings, dry_run=args.dry_run)), ensure_ascii=False))
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
                                       "(README 'The ledger')")
     p.add_argument("--once", action="store_true", help="chain what is staged, sign a checkpoint, exit")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("retention", help="destroy the personal data of closed cases past their retention term "
+                                         "(README 'Privacy: retention and destruction')")
+    p.add_argument("--dry-run", action="store_true", help="list what would be destroyed and why; change nothing")
+    p.set_defaults(func=cmd_retention)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default=str(OPENAPI_PATH))

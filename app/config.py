@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     audit_chainer_in_serve: bool = True
     # `casusregie worker`: seconds between its passes over the deadlines (app/cases/deadlines.py).
     worker_interval: float = Field(default=60.0, gt=0, le=86_400)
+    # Retention (app/retention): whether `casusregie worker` destroys the personal data of cases past their
+    # retention term, and the seconds between its passes (daily). The processing register states destruction
+    # only while this is enabled.
+    retention_enabled: bool = True
+    retention_interval: float = Field(default=86_400.0, gt=0, le=7 * 86_400)
     # The worker's deadline passes inside the serving process (`casusregie demo`: one process shows it all).
     worker_in_process: bool = False
     # Events (app/events): the CloudEvents `source` of this care and safety house (a URN, NL GOV profile).

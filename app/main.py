@@ -75,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(worker.events_loop(app.state.db, delivery.DeliveryConfig.of(settings),
                                                    settings.event_poll_interval, stop_worker), name="events"),
         ] if settings.worker_in_process else []
+        if settings.worker_in_process and settings.retention_enabled:  # the worker's daily retention pass too
+            in_process.append(asyncio.create_task(
+                worker.retention_loop(app.state.db, settings.retention_interval, stop_worker), name="retention"))
         try:
             yield
         finally:

@@ -273,6 +273,8 @@ class Action(StrEnum):
     meeting_read = "meeting:read"
     meeting_update = "meeting:update"
     meeting_decide = "meeting:decide"
+    # Postpone a case's destruction (app/retention): the procesregisseur taking part, at most twice per case.
+    case_retention_extend = "case:retention_extend"
 
 
 class AuditAction(StrEnum):
@@ -301,6 +303,9 @@ class AuditAction(StrEnum):
     subject_search = "subject:search"
     # The worker flagged a case overdue (its ladder's stagnation rule: flag), actor `systeem`.
     case_overdue = "case:overdue"
+    # The worker destroyed a case's personal data after its retention term (app/retention), actor `systeem`:
+    # the entry is the verklaring van vernietiging (ids, tables and fields, counts, the retention basis).
+    case_destroy = "case:destroy"
 
 
 AuditedAction = Action | AuditAction

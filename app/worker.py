@@ -4,7 +4,8 @@ request processes).
 Every CASUSREGIE_WORKER_INTERVAL seconds (60) it applies the ladders' stagnation rules to the cases past their
 deadline (app/cases/deadlines.py: each case in its own transaction, each deadline once). Every
 CASUSREGIE_EVENT_POLL_INTERVAL seconds (1) it fans new events out to the subscriptions and delivers what is due
-(app/events/delivery.py). And it runs the
+(app/events/delivery.py). Every CASUSREGIE_RETENTION_INTERVAL seconds (a day), while CASUSREGIE_RETENTION_ENABLED
+(true), it destroys the personal data of closed cases past their retention term (app/retention). And it runs the
 audit ledger: it stands for the chainer's election (PostgreSQL, deferred chaining), chains
 what requests staged and signs the checkpoints. With CASUSREGIE_AUDIT_CHAINER_IN_SERVE=false the `serve`
 processes leave that to the worker, so chaining never takes CPU from a request; with the default (true) they
@@ -28,6 +29,7 @@ from app.events import outbox
 from app.events.delivery import DeliveryConfig, events_pass
 from app.kit import clock
 from app.kit.database import Database
+from app.retention import destruction
 from app.unit_of_work import unit_of_work
 from app.workflows import release_dates
 
@@ -61,6 +63,45 @@ async def deadline_loop(db: Database, interval: float, stop: asyncio.Event) -> N
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
+async def retention_pass(db: Database, *, now: datetime | None = None, dry_run: bool = False
+                         ) -> list[destruction.Due]:
+    """The cases past their retention term at `now`; unless `dry_run`, each destroyed in its own transaction (a
+    failure leaves the others done, the next pass retries it). Returns what was due (dry run) or destroyed."""
+    now = now or clock.now()
+    async with db.sessionmaker() as session:
+        due = await destruction.review(session, now)
+    if dry_run:
+        return due
+    async with unit_of_work(db) as session:
+        purged = await destruction.purge_expired_receipts(session, now)
+    if purged:
+        log.info("worker: expired idempotency records deleted", extra={"rows": purged})
+    done = []
+    for item in due:
+        try:
+            async with unit_of_work(db) as session:
+                destroyed = await destruction.destroy(session, item.case_id, now)
+        except Exception:
+            log.exception("worker: a destruction failed; the next pass retries it",
+                          extra={"case_id": str(item.case_id)})
+            continue
+        if destroyed is not None:
+            done.append(item)
+    return done
+
+
+async def retention_loop(db: Database, interval: float, stop: asyncio.Event) -> None:
+    """A retention pass every `interval` seconds (daily) until `stop`; a failing pass is logged and retried."""
+    while not stop.is_set():
+        try:
+            done = await retention_pass(db)
+            log.info("worker: retention pass", extra={"destroyed": len(done)})
+        except Exception:
+            log.exception("worker: a retention pass failed; the next pass retries")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 async def events_loop(db: Database, config: DeliveryConfig, interval: float, stop: asyncio.Event) -> None:
     """Fan out and deliver events every `interval` seconds until `stop`; a failing pass is logged and retried
     (what it left undone stays in the outbox and the deliveries, nothing is lost)."""
@@ -84,6 +125,8 @@ async def run(settings: Settings, *, once: bool) -> int:
     try:
         if once:
             await deadline_pass(db)
+            if settings.retention_enabled:
+                await retention_pass(db)
             done = await events_pass(db, config)
             chained = await ledger.run_once()
             log.info("worker: one pass", extra={"chained": chained, "deliveries": done})
@@ -94,8 +137,11 @@ async def run(settings: Settings, *, once: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         await ledger.start()
         log.info("worker: started")
-        await asyncio.gather(deadline_loop(db, settings.worker_interval, stop),
-                             events_loop(db, config, settings.event_poll_interval, stop))
+        loops = [deadline_loop(db, settings.worker_interval, stop),
+                 events_loop(db, config, settings.event_poll_interval, stop)]
+        if settings.retention_enabled:
+            loops.append(retention_loop(db, settings.retention_interval, stop))
+        await asyncio.gather(*loops)
         log.info("worker: stopping")
         await ledger.stop()
         return 0

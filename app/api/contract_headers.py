@@ -44,6 +44,7 @@ BY_OPERATION: dict[tuple[str, str], tuple[str, ...]] = {
     ("addParticipant", "201"): ("ETag",),
     ("removeParticipant", "204"): ("ETag",),
     ("addMember", "201"): ("ETag",),
+    ("extendRetention", "201"): ("ETag",),
     ("removeMember", "204"): ("ETag",),
     ("putPlan", "200"): ("ETag",),
     ("updatePlanAction", "200"): ("ETag",),

@@ -49,6 +49,8 @@ REQUESTS: dict[str, dict[str, dict[str, Any]]] = {
                                 "data": {"escalatiereden": "stagnatie_samenwerking"}}},
     },
     "addParticipant": {"invite": {"value": {"organisation": "woonpunt"}}},
+    "extendRetention": {"extend": {"value": {"months": 12, "reason": "Lopende strafzaak; dossier nodig tot de "
+                                                                      "uitspraak"}}},
     "addMember": {"member": {"value": {"name": "Jongere C", "birth_date": "2009-06-14"}}},
     "addNote": {"note": {"value": {"category": "wonen", "text": "Huisbezoek afgelegd; afspraken gemaakt."}}},
     "putPlan": {"plan": {"value": {"summary": "Rust in de straat binnen drie maanden", "actions": [

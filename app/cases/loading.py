@@ -17,7 +17,7 @@ from app.audit import record as audit
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
 from app.kit import deferred_writes
-from app.kit.errors import NotFound, PreconditionRequired, StaleVersion
+from app.kit.errors import Conflict, NotFound, PreconditionRequired, StaleVersion
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditedAction, AuditOutcome
 
@@ -96,6 +96,8 @@ async def load_case(
         audit.on_refusal(session, lambda exc: loaded.record(
             session, principal, action, object_type="case", object_id=case.id, outcome=AuditOutcome.denied,
             detail=audit.refusal_detail(exc)))
+        if case.destroyed_at is not None:  # its personal data is gone (app/retention): nothing more happens to it
+            raise Conflict("The case was destroyed after its retention term; it cannot change any more")
     return loaded
 
 

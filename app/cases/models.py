@@ -45,6 +45,8 @@ class Case(Base):
     # Why the case was closed: set on entering afgesloten, cleared by heropenen (app/workflows/closing.py).
     uitstroomreden: Mapped[Uitstroomreden | None] = mapped_column(Code(Uitstroomreden, 40))
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Set when its retention term passed and its personal data was destroyed (app/retention): the skeleton stays.
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     participants: Mapped[list[CaseParticipant]] = relationship(
         lazy="selectin", order_by="CaseParticipant.organisation", cascade="all, delete-orphan"
@@ -185,6 +187,23 @@ class CasePlanActionChange(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (Index("ix_casus_plan_action_change_action_id_created_at", "action_id", "created_at"),)
+
+
+class CaseRetentionExtension(Base):
+    """A postponement of the case's destruction (app/retention): `months` more after the term, with a reason, by
+    the procesregisseur taking part; at most two per case."""
+
+    __tablename__ = "casus_retention_extension"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("casus.id"), nullable=False)
+    months: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by_organisation: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_casus_retention_extension_case_id", "case_id"),)
 
 
 class CaseReferenceCounter(Base):

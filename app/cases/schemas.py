@@ -102,6 +102,9 @@ class CaseOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    destroyed_at: datetime | None = Field(
+        None, description="Set when the retention term passed and the case's personal data was destroyed; the "
+                          "case then reads as its skeleton and cannot change")
     uitstroomreden: Uitstroomreden | None = Field(
         None, description="Why the case was closed; null while it is open (heropenen clears it), and when withheld")
     uitstroomreden_withheld: bool = Field(
@@ -199,6 +202,24 @@ class ParticipantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     organisation: OrgCode
+
+
+class RetentionExtensionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1, le=24, description="Months added to the case's retention term")
+    reason: Reason
+
+
+class RetentionExtensionOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    months: int
+    reason: str
+    created_at: datetime
+    created_by_organisation: str
+    # All extensions of the case together (this one included), in months; at most two extensions per case.
+    extension_months: int
 
 
 class ParticipantList(BaseModel):

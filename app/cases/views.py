@@ -73,7 +73,7 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
         subjects=[subjects.show(s, identifying=identifying) for s in rows],
         visible_categories=sorted(categories),
         created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
-        uitstroomreden=reason, uitstroomreden_withheld=reason_withheld,
+        destroyed_at=case.destroyed_at, uitstroomreden=reason, uitstroomreden_withheld=reason_withheld,
     )
 
 

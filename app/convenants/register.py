@@ -2,7 +2,10 @@
 
 One record per convenant version that is `actief` and valid today: the joint controllers (the
 parties), purposes, categories of data subjects (from the case types), data categories per
-recipient with their AVG class, legal basis, retention and the security measures of `policies/`.
+recipient with their AVG class, legal basis, retention and the security measures: those of `policies/`, and
+two stated from what the running system does (`measures_of`): the audit log's guarantee as the ledger leaves it
+(tamper-evident up to the newest signed checkpoint outside the database, when checkpoints leave it), and
+destruction after the retention term only while the retention job is enabled (app/retention).
 JSON for machines; Markdown (`render_markdown`) for the DPIA file.
 """
 
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import access
 from app.audit import record as audit
 from app.auth.principal import Principal
+from app.config import Settings
 from app.convenants.grants import active_versions
 from app.convenants.models import Convenant, ConvenantVersion
 from app.convenants.schemas import (
@@ -37,7 +41,46 @@ DATA_SUBJECTS: dict[CaseType, str] = {
     CaseType.ijam: "jongeren met risicogedrag of overlast (Integrale Jeugdaanpak) en hun ouders of verzorgers",
 }
 
-async def build(session: AsyncSession, principal: Principal) -> ProcessingRegisterOut:
+
+
+def _every(seconds: float) -> str:
+    if seconds % 86_400 == 0:
+        days = int(seconds // 86_400)
+        return "dagelijks" if days == 1 else f"elke {days} dagen"
+    if seconds % 3600 == 0:
+        return f"elke {int(seconds // 3600)} uur"
+    return f"elke {seconds:g} seconden"
+
+
+def audit_measure(settings: Settings) -> str:
+    """The audit log's guarantee as configured (README "The guarantee, exactly"): tamper-evident, not more."""
+    log = "Hash-geketend, alleen-toevoegen auditlog van elke lees- en schrijfactie (NEN 7513)"
+    places = [p for p, on in (("een alleen-toevoegen map", settings.effective_checkpoint_dir is not None),
+                              ("een externe getuige", bool(settings.audit_witness_url))) if on]
+    if places and settings.effective_signing_key is not None:
+        return (f"{log}; manipulatie aantoonbaar (niet onweerlegbaar) tot aan het nieuwste Ed25519-ondertekende "
+                f"checkpoint buiten de database ({' en '.join(places)}, {_every(settings.audit_checkpoint_interval)}"
+                "); regels daarna alleen beschermd door de databaserechten en de keten")
+    return (f"{log}; er verlaten geen ondertekende checkpoints de database: wie de database kan herschrijven, kan "
+            "de keten herberekenen (manipulatie alleen aantoonbaar tegenover wie dat niet kan)")
+
+
+def retention_measure(settings: Settings) -> str:
+    """Destruction is claimed only while the retention job runs (app/retention, CASUSREGIE_RETENTION_ENABLED)."""
+    if settings.retention_enabled:
+        return ("Bewaartermijn per convenant (de langste toepasselijke termijn na afsluiting van de casus, plus ten "
+                "hoogste twee verlengingen met reden); daarna vernietigt de worker "
+                f"{_every(settings.retention_interval)} de persoonsgegevens en vrije tekst van de casus, met een "
+                "verklaring van vernietiging in het auditlog")
+    return ("Bewaartermijn per convenant vastgelegd; geautomatiseerde vernietiging staat in deze installatie uit "
+            "(CASUSREGIE_RETENTION_ENABLED=false): na de termijn blijven de gegevens bestaan")
+
+
+def measures_of(settings: Settings) -> list[str]:
+    return [*access.policies().security_measures, audit_measure(settings), retention_measure(settings)]
+
+
+async def build(session: AsyncSession, principal: Principal, settings: Settings) -> ProcessingRegisterOut:
     decision = access.require_role(session, principal, Action.processing_register_read,
                                    object_type="processing_register")
     pol = access.policies()
@@ -49,6 +92,7 @@ async def build(session: AsyncSession, principal: Principal) -> ProcessingRegist
     orgs = {o.code: o for o in (await session.execute(
         select(Organisation).where(Organisation.code.in_(codes)))).scalars()} if codes else {}
     records: list[ProcessingRecordOut] = []
+    measures = measures_of(settings)
     for v, convenant in rows:
         parties = sorted(v.parties, key=lambda p: p.organisation)
         case_types = sorted((CaseType(c.case_type) for c in v.case_types), key=list(CaseType).index)
@@ -74,7 +118,7 @@ async def build(session: AsyncSession, principal: Principal) -> ProcessingRegist
             ],
             legal_basis=v.legal_basis, retention_months=v.retention_months,
             valid_from=v.valid_from, valid_until=v.valid_until,
-            security_measures=list(pol.security_measures),
+            security_measures=measures,
         ))
     audit.record(session, principal, Action.processing_register_read, object_type="processing_register",
                  role=decision.role,

@@ -125,7 +125,8 @@ def test_every_case_and_meeting_write_requires_if_match_in_the_document(settings
         for method, operation in item.items():
             if_match = [p for p in operation.get("parameters", []) if p.get("name") == "If-Match"]
             write = (path.startswith("/v1/cases/{case_id}") and method in {"patch", "put", "delete"}) or (
-                method == "post" and path.endswith(("/transitions", "/participants", "/members"))) or (
+                method == "post" and path.endswith(("/transitions", "/participants", "/members",
+                                                          "/retention-extension"))) or (
                 path == "/v1/meetings/{meeting_id}" and method == "patch")
             assert bool(if_match) == write, (method, path)
             if write:

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from app import access
 from app.api.routers.processing_register import wants_markdown
+from app.config import Settings
+from app.convenants import register as processing_register
 from app.kit import clock
 from app.vocabulary import Role
 from tests.convenants.conftest import Create, TokenFactory
@@ -43,7 +45,7 @@ async def world(client: httpx.AsyncClient, admin: dict[str, str], create: Create
 
 
 async def test_register_lists_exactly_the_active_valid_convenants(
-    client: httpx.AsyncClient, admin: dict[str, str], auditor: dict[str, str], create: Create
+    client: httpx.AsyncClient, admin: dict[str, str], auditor: dict[str, str], create: Create, settings: Settings
 ) -> None:
     ids = await world(client, admin, create)
     with clock.frozen(LATER):
@@ -53,8 +55,8 @@ async def test_register_lists_exactly_the_active_valid_convenants(
     register = r.json()
     assert register["generated_at"].startswith("2026-07-15T09:00:00")
     (record,) = register["records"]
-    measures = list(access.policies().security_measures)
-    assert measures
+    measures = processing_register.measures_of(settings)
+    assert measures[:-2] == list(access.policies().security_measures) and len(measures) > 2
     assert record == {
         "convenant_id": ids["actief"], "code": "actief-geldig", "version": 1, "title": "Convenant Woonoverlast MH",
         "controllers": [
@@ -90,7 +92,7 @@ async def test_register_lists_exactly_the_active_valid_convenants(
 
 
 async def test_register_as_markdown(
-    client: httpx.AsyncClient, admin: dict[str, str], auditor: dict[str, str], create: Create
+    client: httpx.AsyncClient, admin: dict[str, str], auditor: dict[str, str], create: Create, settings: Settings
 ) -> None:
     await world(client, admin, create)
     with clock.frozen(LATER):
@@ -109,7 +111,7 @@ async def test_register_as_markdown(
            "| bijzonder |" in md
     assert "jongeren in een problematische jeugdgroep en hun netwerk" in md
     assert "Bewaartermijn: 24 maanden" in md
-    for measure in access.policies().security_measures:
+    for measure in processing_register.measures_of(settings):
         assert measure in md
     for absent in ("Concept Convenant", "Beëindigd Convenant", "Verlopen Convenant", "Toekomstig Convenant"):
         assert absent not in md
@@ -151,3 +153,54 @@ def test_openapi_documents_both_media_types(app: FastAPI) -> None:
     content = app.openapi()["paths"]["/v1/processing-register"]["get"]["responses"]["200"]["content"]
     assert set(content) == {"application/json", "text/markdown"}
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ProcessingRegisterOut"}
+
+
+# The register's claims follow the configuration (issue 17 item 6): it states destruction only while the retention
+# job is enabled, and the audit log as tamper-evident up to a signed checkpoint outside the database, never more.
+def _claims(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
+    for name, value in env.items():
+        monkeypatch.setenv(f"CASUSREGIE_{name}", value)
+    return processing_register.measures_of(Settings())
+
+
+def test_retention_is_claimed_only_while_the_job_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    enabled = _claims(monkeypatch, RETENTION_ENABLED="true", RETENTION_INTERVAL="86400")
+    (claim,) = [m for m in enabled if m.startswith("Bewaartermijn")]
+    assert "vernietigt de worker dagelijks" in claim
+    assert any("vernietigt de worker elke 12 uur" in m
+               for m in _claims(monkeypatch, RETENTION_INTERVAL=str(12 * 3600)))
+    disabled = _claims(monkeypatch, RETENTION_ENABLED="false")
+    (claim,) = [m for m in disabled if m.startswith("Bewaartermijn")]
+    assert "vernietigt" not in claim and "staat in deze installatie uit" in claim
+    assert not any("vernietigt" in m or "daarna vernietiging" in m for m in disabled)
+
+
+def test_the_audit_claim_is_tamper_evidence_up_to_the_checkpoints_outside_the_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    for measures in (_claims(monkeypatch, ENV="production"), _claims(monkeypatch, ENV="development")):
+        assert not any("onweerlegbaar" in m.replace("niet onweerlegbaar", "") for m in measures)
+    # Production without a checkpoint directory or witness: nothing leaves the database, and the register says so.
+    monkeypatch.delenv("CASUSREGIE_AUDIT_CHECKPOINT_DIR", raising=False)
+    monkeypatch.delenv("CASUSREGIE_AUDIT_WITNESS_URL", raising=False)
+    (claim,) = [m for m in _claims(monkeypatch, ENV="production") if m.startswith("Hash-geketend")]
+    assert "er verlaten geen ondertekende checkpoints de database" in claim and "tot aan" not in claim
+    (claim,) = [m for m in _claims(monkeypatch, ENV="production", AUDIT_CHECKPOINT_DIR=f"{tmp_path}/cp",
+                                   AUDIT_SIGNING_KEY=f"{tmp_path}/key.pem", AUDIT_CHECKPOINT_INTERVAL="3600")
+                if m.startswith("Hash-geketend")]
+    assert "manipulatie aantoonbaar (niet onweerlegbaar) tot aan het nieuwste Ed25519-ondertekende checkpoint " \
+           "buiten de database (een alleen-toevoegen map, elke 1 uur)" in claim
+
+
+async def test_the_served_register_states_the_running_configuration(
+    client: httpx.AsyncClient, admin: dict[str, str], auditor: dict[str, str], create: Create, app: FastAPI
+) -> None:
+    await world(client, admin, create)
+    app.state.settings = app.state.settings.model_copy(update={"retention_enabled": False})
+    with clock.frozen(LATER):
+        (record,) = (await client.get("/v1/processing-register", headers=auditor)).json()["records"]
+    assert not any("vernietigt" in m for m in record["security_measures"])
+    app.state.settings = app.state.settings.model_copy(update={"retention_enabled": True})
+    with clock.frozen(LATER):
+        (record,) = (await client.get("/v1/processing-register", headers=auditor)).json()["records"]
+    assert any("vernietigt de worker dagelijks" in m for m in record["security_measures"])

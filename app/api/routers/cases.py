@@ -42,9 +42,12 @@ from app.cases.schemas import (
     PlanOut,
     PlanPut,
     PlanVersions,
+    RetentionExtensionCreate,
+    RetentionExtensionOut,
     TransitionRequest,
 )
 from app.cases.views import loaded_view, summaries
+from app.retention import extensions as retention
 from app.subjects import service as subject_views
 from app.subjects.schemas import MemberIn, SubjectOut
 from app.vocabulary import CaseType, DataCategory
@@ -165,6 +168,22 @@ async def add_participant(case_id: uuid.UUID, body: ParticipantCreate, session: 
     loaded, p = await participants.add(session, principal, case_id, body.organisation, parse_if_match(if_match))
     _etag(response, loaded.case.version)
     return ParticipantOut(organisation=p.organisation, basis=p.basis, added_at=p.added_at)
+
+
+@router.post("/{case_id}/retention-extension", status_code=status.HTTP_201_CREATED,
+             response_model=RetentionExtensionOut, responses=PROBLEMS(401, 403, 404, 409, 412, 413, 422, 428))
+async def extend_retention(case_id: uuid.UUID, body: RetentionExtensionCreate, session: SessionDep,
+                           principal: PrincipalDep, response: Response, if_match: IfMatch = None
+                           ) -> RetentionExtensionOut:
+    """Postpone the destruction of the case's personal data by `months` after its retention term (procesregisseur
+    taking part; at most two extensions per case, a third is 409; a destroyed case 409). Bumps the case version:
+    the answer's `ETag` is the case's new one."""
+    loaded, ext, total = await retention.extend(session, principal, case_id, body.months, body.reason,
+                                                parse_if_match(if_match))
+    _etag(response, loaded.case.version)
+    return RetentionExtensionOut(id=ext.id, case_id=ext.case_id, months=ext.months, reason=ext.reason,
+                                 created_at=ext.created_at, created_by_organisation=ext.created_by_organisation,
+                                 extension_months=total)
 
 
 @router.get("/{case_id}/participants", response_model=ParticipantList, responses=PROBLEMS(401, 403, 404, 422))

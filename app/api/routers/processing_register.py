@@ -60,7 +60,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=ProcessingRegisterOut, responses=_RESPONSES)
 async def get_processing_register(request: Request, session: SessionDep, principal: PrincipalDep) -> Any:
     """AVG art. 30 register: one record per active, currently valid convenant."""
-    result = await register.build(session, principal)
+    result = await register.build(session, principal, request.app.state.settings)
     if wants_markdown(request.headers.get("accept")):
         return Response(register.render_markdown(result), media_type=f"{MARKDOWN}; charset=utf-8",
                         headers={"Vary": "Accept"})
