@@ -53,3 +53,7 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+# An If-Match value as the API takes it: `"3"`, `W/"3"`, `3` or `*` (parsed by app/cases/loading.py
+# parse_if_match); one pattern for every resource that has versions (cases, meetings).
+IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]{1,9}"?)[ \t]*$'

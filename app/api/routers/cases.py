@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import IF_MATCH_PATTERN, PrincipalDep, SessionDep
 from app.api.pagination import (
     CursorQuery,
     LimitQuery,
@@ -55,7 +55,7 @@ from app.vocabulary import CaseType, DataCategory
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 IfMatch = Annotated[str | None, Header(
-    alias="If-Match", pattern=r'^[ \t]*(\*|(W/)?"?[0-9]{1,9}"?)[ \t]*$',
+    alias="If-Match", pattern=IF_MATCH_PATTERN,
     description='ETag of the case as returned in `ETag`: `"<version>"` (or `*`); a stale version gives 412')]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import IF_MATCH_PATTERN, PrincipalDep, SessionDep
 from app.api.pagination import CursorQuery, LimitQuery, after_time_id, next_cursor, time_id_key
 from app.api.responses import PROBLEMS
 from app.api.routers.processing_register import JSON, MARKDOWN, wants_markdown
@@ -30,7 +30,7 @@ from app.vocabulary import MeetingStatus, MeetingType
 router = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 
 IfMatch = Annotated[str | None, Header(
-    alias="If-Match", pattern=r'^[ \t]*(\*|(W/)?"?[0-9]{1,9}"?)[ \t]*$',
+    alias="If-Match", pattern=IF_MATCH_PATTERN,
     description='ETag of the meeting as returned in `ETag`: `"<version>"` (or `*`); a stale version gives 412')]
 
 
