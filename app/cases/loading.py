@@ -16,8 +16,8 @@ from app.access import CaseAccess, Decision
 from app.audit import record as audit
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseSubject
-from app.kit import deferred_writes
-from app.kit.errors import Conflict, NotFound, PreconditionRequired, StaleVersion
+from app.kit import deferred_writes, preconditions
+from app.kit.errors import Conflict, NotFound
 from app.subjects.models import Subject
 from app.vocabulary import Action, AuditedAction, AuditOutcome
 
@@ -102,19 +102,8 @@ async def load_case(
 
 
 def parse_if_match(header: str | None) -> int | None:
-    """`"3"`, `W/"3"` or `3` -> 3; `*` -> None (the client overwrites whatever version is current, RFC 9110).
-    Absent: 428, so that a client forgetting the header cannot silently overwrite another partner's update."""
-    if header is None:
-        raise PreconditionRequired("Case writes need If-Match: the case's ETag (or * to overwrite whatever "
-                                   "version is current)")
-    if header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleVersion("If-Match must be the ETag of the case (its version)")
-    return int(value)
+    return preconditions.parse_if_match(header, "case")
 
 
 def check_version(case: Case, if_match: int | None) -> None:
-    if if_match is not None and if_match != case.version:
-        raise StaleVersion(f"The case is at version {case.version}, not {if_match}; reload and retry")
+    preconditions.check_version(case.version, if_match, "case")

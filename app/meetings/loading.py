@@ -11,7 +11,8 @@ from app import access
 from app.access import Decision
 from app.audit import record as audit
 from app.auth.principal import Principal
-from app.kit.errors import Conflict, PreconditionRequired, StaleVersion
+from app.kit import preconditions
+from app.kit.errors import Conflict
 from app.meetings.models import Meeting
 from app.vocabulary import Action, AuditOutcome, MeetingStatus
 
@@ -37,21 +38,11 @@ async def load_meeting(
 
 
 def parse_if_match(header: str | None) -> int | None:
-    """`"3"`, `W/"3"` or `3` -> 3; `*` -> None (overwrite whatever version is current). Absent: 428, as on a
-    case: a client forgetting it cannot silently overwrite another's change."""
-    if header is None:
-        raise PreconditionRequired("Meeting changes need If-Match: the meeting's ETag (or *)")
-    if header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleVersion("If-Match must be the ETag of the meeting (its version)")
-    return int(value)
+    return preconditions.parse_if_match(header, "meeting")
 
 
 def check_version(meeting: Meeting, if_match: int | None) -> None:
-    if if_match is not None and if_match != meeting.version:
-        raise StaleVersion(f"The meeting is at version {meeting.version}, not {if_match}; reload and retry")
+    preconditions.check_version(meeting.version, if_match, "meeting")
 
 
 def refuse_if_adopted(meeting: Meeting, what: str) -> None:
