@@ -21,15 +21,15 @@ from app.auth.principal import Principal
 from app.cases import history, notes
 from app.cases.export_schemas import (
     CaseExport,
-    ExportCase,
-    ExportDecision,
-    ExportNote,
-    ExportParticipant,
-    ExportPlan,
-    ExportPlanAction,
-    ExportSignal,
-    ExportStep,
-    ExportSubject,
+    PseudonymisedCase,
+    PseudonymisedDecision,
+    PseudonymisedNote,
+    PseudonymisedParticipant,
+    PseudonymisedPlan,
+    PseudonymisedPlanAction,
+    PseudonymisedSignal,
+    PseudonymisedStep,
+    PseudonymisedSubject,
 )
 from app.cases.loading import load_case, subjects_of
 from app.cases.models import CaseNote, CasePlan, CaseTransition
@@ -82,14 +82,15 @@ def _register(names: Pseudonymiser, subject: Subject, heads: dict[uuid.UUID, str
     return label
 
 
-def _subjects(names: Pseudonymiser, rows: Sequence[Subject], heads: dict[uuid.UUID, str]) -> list[ExportSubject]:
+def _subjects(names: Pseudonymiser, rows: Sequence[Subject], heads: dict[uuid.UUID, str]) -> list[PseudonymisedSubject]:
     """The case's subjects by pseudonym, once each: a person recorded twice (a linked signal's subject row with the
     same BSN) is one subject of the export."""
-    listed: dict[str, tuple[Subject, ExportSubject]] = {}
+    listed: dict[str, tuple[Subject, PseudonymisedSubject]] = {}
     for s in rows:
         label = _register(names, s, heads)
         address = names.address(s.postcode, s.house_number) if s.type == SubjectType.persoon and s.postcode else None
-        listed.setdefault(label, (s, ExportSubject(pseudonym=label, type=s.type, member_of=None, address=address)))
+        listed.setdefault(label, (s, PseudonymisedSubject(pseudonym=label, type=s.type, member_of=None,
+                                                          address=address)))
     for s, shown in listed.values():
         shown.member_of = heads.get(s.member_of) if s.member_of is not None else None
     return [shown for _, shown in listed.values()]
@@ -131,13 +132,13 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
         _register(names, subject, heads)
 
     view = await case_view(session, case, loaded.access, subject_rows)
-    shown_case = ExportCase(
+    shown_case = PseudonymisedCase(
         case_type=view.case_type, state=view.state, state_withheld=view.state_withheld, state_label=view.state_label,
         tier=view.tier, step=view.step, level_label=view.level_label, title=names.scrub(view.title),
         summary=names.scrub(view.summary), details=names.scrub_data(view.details),
         withheld_details=view.withheld_details, opened_by_organisation=view.opened_by_organisation,
         regie_organisation=view.regie_organisation,
-        participants=[ExportParticipant(organisation=p.organisation, basis=p.basis, day=days.of(p.added_at))
+        participants=[PseudonymisedParticipant(organisation=p.organisation, basis=p.basis, day=days.of(p.added_at))
                       for p in view.participants],
         visible_categories=view.visible_categories, due_day=days(view.due_at), overdue=view.overdue,
         closed_day=days(view.closed_at), uitstroomreden=view.uitstroomreden,
@@ -147,29 +148,30 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
     steps = []
     for t in transition_rows:
         e = history.entry(t, None, ladder, categories)
-        steps.append(ExportStep(
+        steps.append(PseudonymisedStep(
             day=days.of(e.created_at), trigger=e.trigger, trigger_withheld=e.trigger_withheld,
             from_state=e.from_state, to_state=e.to_state, state_withheld=e.state_withheld,
             reason=names.scrub(e.reason), data=names.scrub_data(e.data), data_category=e.data_category,
             data_withheld=e.data_withheld, actor_org=e.actor_org, actor_role=e.actor_role,
             regie_organisation=e.regie_organisation, by_meeting_decision=e.decision_id is not None))
 
-    shown_notes = [ExportNote(day=days.of(n.created_at), category=n.category, text=names.scrub(n.text) or "",
+    shown_notes = [PseudonymisedNote(day=days.of(n.created_at), category=n.category, text=names.scrub(n.text) or "",
                               author_org=n.author_org) for n in note_rows]
 
     plan = None
     if plan_row is not None:
         p = PlanOut.model_validate(plan_row)
-        plan = ExportPlan(version=p.version, status=p.status, summary=names.scrub(p.summary), day=days.of(p.created_at),
-                          adopted_day=days(p.adopted_at),
-                          actions=[ExportPlanAction(position=a.position, description=names.scrub(a.description) or "",
-                                                    organisation=a.organisation, due_day=days(a.due_date),
-                                                    status=a.status) for a in p.actions])
+        plan = PseudonymisedPlan(
+            version=p.version, status=p.status, summary=names.scrub(p.summary), day=days.of(p.created_at),
+            adopted_day=days(p.adopted_at),
+            actions=[PseudonymisedPlanAction(position=a.position, description=names.scrub(a.description) or "",
+                                             organisation=a.organisation, due_day=days(a.due_date), status=a.status)
+                     for a in p.actions])
 
     decisions = []
     for d in decision_rows:
         out = decision_out(d, categories)
-        decisions.append(ExportDecision(
+        decisions.append(PseudonymisedDecision(
             day=days.of(out.created_at), text=names.scrub(out.text), text_withheld=out.text_withheld,
             data_category=out.data_category, trigger=out.trigger, trigger_withheld=out.trigger_withheld,
             attendees=out.attendees, organisation=out.created_by_organisation))
@@ -177,7 +179,7 @@ async def export(session: AsyncSession, principal: Principal, case_id: uuid.UUID
     signals = []
     for signal, subject in signal_rows:
         s = signal_views.in_case(signal, subject, categories)
-        signals.append(ExportSignal(
+        signals.append(PseudonymisedSignal(
             day=days.of(s.created_at), source_organisation=s.source_organisation, case_type_hint=s.case_type_hint,
             category=s.category, description=names.scrub(s.description), description_withheld=s.description_withheld,
             subject=heads[subject.id]))

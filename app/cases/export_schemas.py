@@ -25,7 +25,7 @@ from app.vocabulary import (
 Day = Annotated[int, Field(description="Days since the case was opened (0: that day)")]
 
 
-class ExportSubject(BaseModel):
+class PseudonymisedSubject(BaseModel):
     pseudonym: str = Field(description="`Persoon A`, `Adres 1`, `Groep 1`: the same in every text of this export, "
                                        "and only in this export")
     type: Annotated[SubjectType, InlineCode(SubjectType)]
@@ -33,13 +33,13 @@ class ExportSubject(BaseModel):
     address: str | None = Field(description="A person's address, as its pseudonym")
 
 
-class ExportParticipant(BaseModel):
+class PseudonymisedParticipant(BaseModel):
     organisation: str
     basis: Annotated[ParticipantBasis, InlineCode(ParticipantBasis)]
     day: Day
 
 
-class ExportCase(BaseModel):
+class PseudonymisedCase(BaseModel):
     case_type: CaseType
     state: StateCode | None
     state_withheld: bool
@@ -53,7 +53,7 @@ class ExportCase(BaseModel):
     withheld_details: list[str]
     opened_by_organisation: str
     regie_organisation: str | None
-    participants: list[ExportParticipant]
+    participants: list[PseudonymisedParticipant]
     visible_categories: list[DataCategory]
     due_day: Day | None
     overdue: bool
@@ -62,7 +62,7 @@ class ExportCase(BaseModel):
     uitstroomreden_withheld: bool
 
 
-class ExportStep(BaseModel):
+class PseudonymisedStep(BaseModel):
     """A step of the case's history, withheld as GET …/history withholds it."""
 
     day: Day
@@ -81,14 +81,14 @@ class ExportStep(BaseModel):
     by_meeting_decision: bool
 
 
-class ExportNote(BaseModel):
+class PseudonymisedNote(BaseModel):
     day: Day
     category: DataCategory
     text: str
     author_org: str
 
 
-class ExportPlanAction(BaseModel):
+class PseudonymisedPlanAction(BaseModel):
     position: int
     description: str
     organisation: str
@@ -96,16 +96,16 @@ class ExportPlanAction(BaseModel):
     status: Annotated[ActionStatus, InlineCode(ActionStatus)]
 
 
-class ExportPlan(BaseModel):
+class PseudonymisedPlan(BaseModel):
     version: int
     status: Annotated[PlanStatus, InlineCode(PlanStatus)]
     summary: str | None
     day: Day
     adopted_day: Day | None
-    actions: list[ExportPlanAction]
+    actions: list[PseudonymisedPlanAction]
 
 
-class ExportDecision(BaseModel):
+class PseudonymisedDecision(BaseModel):
     """A meeting decision on the case in a meeting the caller's organisation takes part in; text and trigger
     withheld as the meeting view withholds them."""
 
@@ -119,7 +119,7 @@ class ExportDecision(BaseModel):
     organisation: str
 
 
-class ExportSignal(BaseModel):
+class PseudonymisedSignal(BaseModel):
     day: Day
     source_organisation: str
     case_type_hint: CaseType
@@ -131,10 +131,10 @@ class ExportSignal(BaseModel):
 
 class CaseExport(BaseModel):
     pseudonymised: Literal[True]
-    case: ExportCase
-    subjects: list[ExportSubject]
-    history: list[ExportStep]
-    notes: list[ExportNote]
-    plan: ExportPlan | None
-    decisions: list[ExportDecision]
-    signals: list[ExportSignal]
+    case: PseudonymisedCase
+    subjects: list[PseudonymisedSubject]
+    history: list[PseudonymisedStep]
+    notes: list[PseudonymisedNote]
+    plan: PseudonymisedPlan | None
+    decisions: list[PseudonymisedDecision]
+    signals: list[PseudonymisedSignal]
