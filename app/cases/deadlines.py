@@ -94,14 +94,15 @@ async def act(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> Deadl
     if escalation is not None:
         tdef, result = escalation
         case.details = result.details
+        entered = case.state_entered_at
         enter_state(case, ladder, result.dest, now)
         case.version += 1
         case.updated_at = now
         session.add(CaseTransition(
             id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
-            to_state=result.dest, reason=REASON, data=result.data, data_category=tdef.data_category,
-            actor_sub=SYSTEM.sub, actor_org=SYSTEM.org, actor_role=None, created_at=now,
-            regie_organisation=case.regie_organisation))
+            from_state_entered_at=entered, to_state=result.dest, reason=REASON, data=result.data,
+            data_category=tdef.data_category, actor_sub=SYSTEM.sub, actor_org=SYSTEM.org, actor_role=None,
+            created_at=now, regie_organisation=case.regie_organisation))
         audit.record(session, SYSTEM, Action.case_transition, object_type="case", object_id=case.id,
                      case_id=case.id, subject_ids=subject_ids,
                      detail={"trigger": tdef.trigger, "from": result.source, "to": result.dest,

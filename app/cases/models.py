@@ -95,6 +95,9 @@ class CaseTransition(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     trigger: Mapped[str] = mapped_column(String(60), nullable=False)
     from_state: Mapped[str | None] = mapped_column(String(40))
+    # When the case entered from_state: this step ends a stay in it from then to created_at (the monitor report's
+    # doorlooptijd, app/reports). None for the step that opened the case.
+    from_state_entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     to_state: Mapped[str] = mapped_column(String(40), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
@@ -111,6 +114,8 @@ class CaseTransition(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "version", name="uq_casus_transition_case_id_version"),
         Index("ix_casus_transition_trigger_created_at", "trigger", "created_at"),
+        # The monitor report's periods.
+        Index("ix_casus_transition_created_at", "created_at"),
     )
 
 

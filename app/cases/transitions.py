@@ -158,6 +158,7 @@ async def fire(
         plan = plans.adopt(session, plan, principal, now)
     ladder = engine.ladder(case.case_type)
     case.details = result.details  # first: a state's deadline may follow a date the transition brings
+    entered = case.state_entered_at  # the stay this step ends (a self transition's too) began then
     if not tdef.reflexive:
         enter_state(case, ladder, result.dest, now)
         # Set on closing, cleared on leaving afgesloten (heropenen, its only way out).
@@ -167,9 +168,9 @@ async def fire(
     deferred_writes.defer_changes(session, case)
     deferred_writes.defer(session, _INSERT_TRANSITION.values(
         id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
-        to_state=result.dest, reason=request.reason, data=result.data, data_category=tdef.data_category,
-        actor_sub=principal.sub, actor_org=principal.org, actor_role=role, created_at=now,
-        regie_organisation=case.regie_organisation, decision_id=decision_id,
+        from_state_entered_at=entered, to_state=result.dest, reason=request.reason, data=result.data,
+        data_category=tdef.data_category, actor_sub=principal.sub, actor_org=principal.org, actor_role=role,
+        created_at=now, regie_organisation=case.regie_organisation, decision_id=decision_id,
     ))
     detail: dict[str, Any] = {"trigger": tdef.trigger, "from": result.source, "to": result.dest,
                               "version": case.version}

@@ -17,7 +17,7 @@ class days_between(FunctionElement[float]):
     inherit_cache = True
     name = "days_between"
 
-    def __init__(self, earlier: ColumnElement[Any], later: ColumnElement[Any]) -> None:
+    def __init__(self, earlier: ColumnElement[Any] | Any, later: ColumnElement[Any] | Any) -> None:
         super().__init__(earlier, later)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
-    exists,
+    except_,
     func,
     literal,
     null,
@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -66,29 +67,36 @@ def _during(moment: Any, periods: CTE) -> Any:
 
 
 def _in_view(periods: CTE) -> Any:
-    """A jeugdgroep case open at some moment of the period: opened before its end and not closed throughout it
-    (closed before the start, by its last step before the start, with no step during the period)."""
-    before = aliased(CaseTransition)
-    during = aliased(CaseTransition)
-    state_at_start = (select(before.to_state).where(before.case_id == Case.id, before.created_at < periods.c.p_start)
-                      .order_by(before.version.desc()).limit(1).scalar_subquery())
-    stepped = exists().where(during.case_id == Case.id, _during(during.created_at, periods))
-    return and_(Case.case_type == CaseType.jeugdgroep, Case.created_at < periods.c.p_end,
-                or_(func.coalesce(state_at_start, "") != FINAL_STATE, stepped))
+    """(idx, case_id) of the jeugdgroep cases open at some moment of each period: opened before its end and not
+    closed throughout it. Closed throughout = its last step before the start closed it and no step falls in the
+    period: closed now, since before the start (`closed_at`, set on closing and cleared by heropenen), or
+    reopened only after the period's end by a step whose stay in afgesloten began before its start. Written as a
+    difference of two joins so that neither is a subquery per case and period."""
+    open_at_some_time = (
+        select(periods.c.idx, Case.id.label("case_id")).select_from(periods)
+        .join(Case, and_(Case.case_type == CaseType.jeugdgroep, Case.created_at < periods.c.p_end,
+                         or_(Case.closed_at.is_(None), Case.closed_at >= periods.c.p_start))))
+    reopened = aliased(CaseTransition)
+    closed_throughout = (
+        select(periods.c.idx, reopened.case_id).select_from(periods)
+        .join(reopened, and_(reopened.from_state == FINAL_STATE, reopened.from_state_entered_at < periods.c.p_start,
+                             reopened.created_at >= periods.c.p_end)))
+    return except_(open_at_some_time, closed_throughout).subquery("in_view")
 
 
 async def groups_in_view(session: AsyncSession, periods: CTE) -> dict[int, int]:
-    stmt = (select(periods.c.idx, func.count(distinct(Case.id))).select_from(periods).join(Case, _in_view(periods))
-            .group_by(periods.c.idx))
+    in_view = _in_view(periods)
+    stmt = select(in_view.c.idx, func.count()).group_by(in_view.c.idx)
     return {idx: n for idx, n in (await session.execute(stmt)).all()}
 
 
 async def members_in_view(session: AsyncSession, periods: CTE) -> dict[int, int]:
     """The distinct persons linked to the groups in view (the group subject itself is no person)."""
-    stmt = (select(periods.c.idx, func.count(distinct(CaseSubject.subject_id))).select_from(periods)
-            .join(Case, _in_view(periods)).join(CaseSubject, CaseSubject.case_id == Case.id)
+    in_view = _in_view(periods)
+    stmt = (select(in_view.c.idx, func.count(distinct(CaseSubject.subject_id))).select_from(in_view)
+            .join(CaseSubject, CaseSubject.case_id == in_view.c.case_id)
             .join(Subject, and_(Subject.id == CaseSubject.subject_id, Subject.type == SubjectType.persoon))
-            .group_by(periods.c.idx))
+            .group_by(in_view.c.idx))
     return {idx: n for idx, n in (await session.execute(stmt)).all()}
 
 
@@ -165,7 +173,7 @@ class Durations:
 
 def _percentile(ranked: Any, tenths: int) -> Any:
     """Percentile tenths/10 with linear interpolation between the closest ranks (PostgreSQL's percentile_cont,
-    numpy's default), written with window ranks so that SQLite computes it too: position h = p(n-1) from 0,
+    numpy's default) from window ranks, for SQLite: position h = p(n-1) from 0,
     v[floor h] + (h - floor h)(v[floor h + 1] - v[floor h])."""
     scaled = tenths * (ranked.c.n - 1)
     low = scaled // 10
@@ -176,16 +184,21 @@ def _percentile(ranked: Any, tenths: int) -> Any:
 
 async def durations(session: AsyncSession, periods: CTE) -> list[Durations]:
     """Per period, case type and state: the stays in the state that ended in the period (from the step into the
-    state to the next step that changed the state; self transitions change none), their number, median and p90
-    in days."""
-    changes = (select(T.case_id, T.to_state.label("state"), T.created_at.label("entered_at"),
-                      func.lead(T.created_at).over(partition_by=T.case_id, order_by=T.version).label("left_at"))
-               .where(or_(T.from_state.is_(None), T.from_state != T.to_state)).subquery("state_change"))
-    stays = (select(periods.c.idx, Case.case_type, changes.c.state,
-                    days_between(changes.c.entered_at, changes.c.left_at).label("days"))
-             .select_from(changes).join(Case, Case.id == changes.c.case_id)
-             .join(periods, _during(changes.c.left_at, periods)).subquery("stay"))
+    state to the next step that changed the state, which records when the stay began; self transitions change
+    none), their number, median and p90 in days. PostgreSQL sorts each group once in an ordered-set aggregate;
+    SQLite, which has none, ranks the stays with window functions (the same figures: tests on both)."""
+    stays = (select(periods.c.idx, Case.case_type, T.from_state.label("state"),
+                    days_between(T.from_state_entered_at, T.created_at).label("days"))
+             .select_from(T).join(Case, Case.id == T.case_id).join(periods, _during(T.created_at, periods))
+             .where(T.from_state.is_not(None), T.from_state != T.to_state, T.from_state_entered_at.is_not(None))
+             .subquery("stay"))
     group = (stays.c.idx, stays.c.case_type, stays.c.state)
+    if session.get_bind().dialect.name == "postgresql":
+        both = func.percentile_cont(pg_array([literal(0.5, Float()), literal(0.9, Float())])).within_group(
+            stays.c.days)
+        stmt = select(*group, func.count(), both).group_by(*group)
+        return [Durations(idx, str(ct), state, n, float(pct[0]), float(pct[1]))
+                for idx, ct, state, n, pct in (await session.execute(stmt)).all()]
     ranked = select(*group, stays.c.days,
                     (func.row_number().over(partition_by=group, order_by=stays.c.days) - 1).label("rn"),
                     func.count().over(partition_by=group).label("n")).subquery("ranked")
