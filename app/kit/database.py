@@ -102,8 +102,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # (tests/faults/test_database_outage.py). Recycling bounds a connection's age for server-side idle
         # timeouts.
         pool_recycle=1800,
-        # A dead database must answer quickly (503), not hang a request.
-        connect_args={"timeout": 5, "command_timeout": 30},
+        # A dead database must answer quickly (503), not hang a request. JIT off: no statement of this service
+        # runs long enough to repay compiling it (the monitor report's over a million history rows spent more
+        # time compiling than it saved, bench/RESULTS.md "Issue 18").
+        connect_args={"timeout": 5, "command_timeout": 30, "server_settings": {"jit": "off"}},
     )
 
 
