@@ -184,6 +184,7 @@ class SignalRec:
     category: str
     status: str
     created_at: datetime
+    case_id: uuid.UUID | None = None  # set when gekoppeld
 
 
 @dataclass(slots=True)
@@ -396,6 +397,8 @@ def generate(rng: random.Random, *, case_mix: dict[str, int] | None = None, n_si
             HINT_WEIGHTS.values()))[0], person.id, f"{MARKER} melding {rng.getrandbits(48):012x}",
             rng.choice(["identificatie", "wonen", "politie", "zorg"]),
             rng.choice(["ontvangen", "gekoppeld", "afgewezen"]), at))
+        if signals[-1].status == "gekoppeld":
+            signals[-1].case_id = rng.choice(cases).id
     # Groups first: a member points at its group.
     subjects.sort(key=lambda s: s.type != "groep")
     return Dataset(dict(ORGANISATIONS), subjects, cases, signals, plans)
@@ -453,7 +456,7 @@ def transition_row(c: CaseRec, t: TransitionRec) -> dict[str, Any]:
 def signal_row(s: SignalRec) -> dict[str, Any]:
     return {"id": s.id, "source_organisation": s.source_organisation, "case_type_hint": s.case_type_hint,
             "subject_id": s.subject_id, "description": s.description, "category": s.category, "observed_at": None,
-            "external_ref": None, "status": s.status, "case_id": None, "triage_decision": None,
+            "external_ref": None, "status": s.status, "case_id": s.case_id, "triage_decision": None,
             "triage_reason": None, "triage_reason_code": None, "triaged_by": None, "triaged_by_organisation": None,
             "triaged_at": None, "created_by": f"melder@{s.source_organisation}", "created_at": s.created_at}
 
