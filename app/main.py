@@ -27,6 +27,7 @@ from app.api.routers import (
     organisations,
     policies,
     processing_register,
+    reports,
     signals,
     subjects,
     subscriptions,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     strict_query = [Depends(reject_unknown_query_parameters)]
     for router in (organisations.router, audit.router, policies.router, convenants.router,
                    processing_register.router, workflows.router, cases.router, signals.case_router, signals.router,
-                   subscriptions.router, work.router, meetings.router, subjects.router):
+                   subscriptions.router, work.router, meetings.router, subjects.router, reports.router):
         app.include_router(router, dependencies=strict_query)
     app.mount("/docs-assets", StaticFiles(directory=operations.DOCS_ASSETS), name="docs-assets")
 

@@ -219,6 +219,37 @@ class MeetingStatus(StrEnum):
     vastgesteld = "vastgesteld"
 
 
+class MonitorIndicator(StrEnum):
+    """The monitor report's indicators (DOMAIN.md "Monitor indicators", GET /v1/reports/monitor), in report order."""
+
+    jeugdgroepen_in_beeld = "jeugdgroepen_in_beeld"
+    unieke_subjecten_in_beeld = "unieke_subjecten_in_beeld"
+    plannen_van_aanpak_jeugdgroepen = "plannen_van_aanpak_jeugdgroepen"
+    jeugd_opgeschaald_pga = "jeugd_opgeschaald_pga"
+    woonoverlast_aangepakt = "woonoverlast_aangepakt"
+    ave_escalaties = "ave_escalaties"
+    signalen_radicalisering = "signalen_radicalisering"
+    beheersmaatregelen_ex_gedetineerden = "beheersmaatregelen_ex_gedetineerden"
+    signalen_per_bron = "signalen_per_bron"
+    doorlooptijd_mediaan_dagen = "doorlooptijd_mediaan_dagen"
+    doorlooptijd_p90_dagen = "doorlooptijd_p90_dagen"
+    escalaties = "escalaties"
+    uitstroom = "uitstroom"
+    stagnaties = "stagnaties"
+    acties_over_termijn = "acties_over_termijn"
+
+
+class ReportUnit(StrEnum):
+    aantal = "aantal"
+    dagen = "dagen"
+
+
+class ReportGrouping(StrEnum):
+    """How a report splits its period: by calendar month (UTC)."""
+
+    month = "month"
+
+
 class StagnationKind(StrEnum):
     flag = "flag"
     escalate = "escalate"

@@ -153,7 +153,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("app.access",),
     ("app.audit.reading", "app.access.catalogue", "app.workflows.catalogue", "app.organisations", "app.convenants",
      "app.cases", "app.signals", "app.events", "app.work", "app.meetings", "app.subjects.rights",
-     "app.subjects.export", "app.retention"),
+     "app.subjects.export", "app.retention", "app.reports"),
     ("app.unit_of_work", "app.demo", "app.worker"),
     ("app.api",),
     ("app.main", "app.cli"),

@@ -4,7 +4,7 @@ A facade over its modules (each imports its siblings directly, never this packag
 does not matter): `policies` (roles.yaml), `decisions` (role-level decisions and the denial record),
 `cases` (convenant, participation, regie and trigger rules for cases), `plan_actions` (who sets a plan action's
 status), `signals` (who knows which signal), `subjects` (who serves a data-subject request), `meetings` (who
-sees and manages a meeting, which of its items).
+sees and manages a meeting, which of its items), `reports` (who reads the monitor report).
 """
 
 from app.access.binding import audit_scope
@@ -42,6 +42,7 @@ from app.access.meetings import (
 )
 from app.access.plan_actions import require_action_owner
 from app.access.policies import Policies, PolicyError, load_policies
+from app.access.reports import REPORT_OBJECT, require_report_reader
 from app.access.signals import (
     may_see_all_signals,
     readable_signals,
@@ -54,6 +55,7 @@ from app.access.subjects import deny_unknown_subject, require_subject_request
 __all__ = [
     "CASE_FACTS",
     "READABLE_CASES",
+    "REPORT_OBJECT",
     "VISIBLE_MEETINGS",
     "CaseAccess",
     "CaseFacts",
@@ -89,6 +91,7 @@ __all__ = [
     "require_feedback",
     "require_meeting",
     "require_meeting_role",
+    "require_report_reader",
     "require_role",
     "require_sender",
     "require_subject_request",

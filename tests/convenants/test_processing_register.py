@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from app import access
-from app.api.routers.processing_register import wants_markdown
+from app.api.negotiation import wants_markdown
 from app.config import Settings
 from app.convenants import register as processing_register
 from app.kit import clock

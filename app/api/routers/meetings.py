@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 
 from app.api.deps import IF_MATCH_PATTERN, PrincipalDep, SessionDep
+from app.api.negotiation import JSON, MARKDOWN, wants_markdown
 from app.api.pagination import CursorQuery, LimitQuery, after_time_id, next_cursor, time_id_key
 from app.api.responses import PROBLEMS
-from app.api.routers.processing_register import JSON, MARKDOWN, wants_markdown
 from app.meetings import decisions, service, views
 from app.meetings.loading import parse_if_match
 from app.meetings.models import Meeting

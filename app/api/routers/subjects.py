@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import PrincipalDep, SessionDep
+from app.api.negotiation import JSON, prefers
 from app.api.pagination import CursorQuery, LimitQuery, after_audit_position, next_cursor
 from app.api.responses import PROBLEMS
 from app.api.routers.audit import MAX_SEQ
-from app.api.routers.processing_register import JSON, prefers
 from app.audit.reading import position_after
 from app.subjects import export as subject_export
 from app.subjects import rights
