@@ -99,3 +99,25 @@ async def test_future_period_gives_zeros(client: httpx.AsyncClient, viewer: dict
     for ind in report["indicators"]:
         assert ind["breakdown"] == [], ind
         assert ind["value"] == (None if ind["unit"] == "dagen" else 0), ind
+
+
+@pytest.mark.parametrize("query", [
+    {"from": "9999-12-01", "to": "9999-12-31"},
+    {"from": "9999-12-01", "to": "9999-12-31", "group_by": "month"},
+    {"from": "0001-01-01", "to": "0001-01-31"},
+], ids=["last-day-of-9999", "last-month-of-9999-by-month", "year-1"])
+async def test_extreme_days_are_no_server_error(client: httpx.AsyncClient, viewer: dict[str, str],
+                                                query: dict[str, str]) -> None:
+    """The period's end is (to + 1 day) 00:00Z: for 9999-12-31 that day does not exist. Whatever the answer, it is
+    not a 500: a report (every figure zero) or a 422 naming the field."""
+    r = await client.get(PATH, params=query, headers=viewer)
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 422:
+        assert _named(r.json()) & {"from", "to"}, r.text
+
+
+async def test_group_by_is_case_sensitive(client: httpx.AsyncClient, viewer: dict[str, str]) -> None:
+    r = await client.get(PATH, params={"from": "2026-01-01", "to": "2026-01-31", "group_by": "Month"},
+                         headers=viewer)
+    assert r.status_code == 422, r.text
+    assert "group_by" in _named(r.json())
