@@ -41,6 +41,7 @@ from app.signals.models import Signal
 from app.subjects.models import Subject
 from app.vocabulary import UNFINISHED_ACTION_STATUSES, CaseType, SubjectType
 from app.workflows.engine import get_engine
+from app.workflows.fields import ESCALATION_REASON_KEY, OUTFLOW_REASON_KEY
 from app.workflows.model import FINAL_STATE
 
 T = CaseTransition
@@ -79,7 +80,7 @@ def _in_view(periods: CTE) -> Any:
 async def groups_in_view(session: AsyncSession, periods: CTE) -> dict[int, int]:
     stmt = (select(periods.c.idx, func.count(distinct(Case.id))).select_from(periods).join(Case, _in_view(periods))
             .group_by(periods.c.idx))
-    return {idx: n for idx, n in (await session.execute(stmt)).tuples()}
+    return {idx: n for idx, n in (await session.execute(stmt)).all()}
 
 
 async def members_in_view(session: AsyncSession, periods: CTE) -> dict[int, int]:
@@ -88,7 +89,7 @@ async def members_in_view(session: AsyncSession, periods: CTE) -> dict[int, int]
             .join(Case, _in_view(periods)).join(CaseSubject, CaseSubject.case_id == Case.id)
             .join(Subject, and_(Subject.id == CaseSubject.subject_id, Subject.type == SubjectType.persoon))
             .group_by(periods.c.idx))
-    return {idx: n for idx, n in (await session.execute(stmt)).tuples()}
+    return {idx: n for idx, n in (await session.execute(stmt)).all()}
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,15 @@ def _counted_triggers() -> list[str]:
 async def steps(session: AsyncSession, periods: CTE) -> list[StepCount]:
     """Transitions in each period that escalate, de-escalate, close or adopt a plan, grouped with their reason
     codes (the only transition data a report reads: codes, never text)."""
-    reason = T.data["escalatiereden"].as_string()
-    outflow = T.data["uitstroomreden"].as_string()
+    reason = T.data[ESCALATION_REASON_KEY].as_string()
+    outflow = T.data[OUTFLOW_REASON_KEY].as_string()
     closes = and_(T.to_state == FINAL_STATE, or_(T.from_state.is_(None), T.from_state != FINAL_STATE))
     stmt = (select(periods.c.idx, Case.case_type, T.trigger, T.from_state, T.to_state, reason, outflow, func.count())
             .select_from(T).join(Case, Case.id == T.case_id).join(periods, _during(T.created_at, periods))
             .where(or_(T.trigger.in_(_counted_triggers()), closes))
             .group_by(periods.c.idx, Case.case_type, T.trigger, T.from_state, T.to_state, reason, outflow))
     return [StepCount(idx, str(ct), trig, src, dst, rsn, out, n)
-            for idx, ct, trig, src, dst, rsn, out, n in (await session.execute(stmt)).tuples()]
+            for idx, ct, trig, src, dst, rsn, out, n in (await session.execute(stmt)).all()]
 
 
 async def distinct_cases(session: AsyncSession, periods: CTE) -> dict[tuple[int, str], int]:
@@ -141,7 +142,7 @@ async def distinct_cases(session: AsyncSession, periods: CTE) -> dict[tuple[int,
                .where(or_(T.to_state == PGA, T.trigger.in_((TAKEN_UP, CONTROL_MEASURE)))).subquery("counted"))
     stmt = (select(counted.c.idx, counted.c.kind, func.count(distinct(counted.c.case_id)))
             .where(counted.c.kind.is_not(None)).group_by(counted.c.idx, counted.c.kind))
-    return {(idx, kind_): n for idx, kind_, n in (await session.execute(stmt)).tuples()}
+    return {(idx, kind_): n for idx, kind_, n in (await session.execute(stmt)).all()}
 
 
 async def signals(session: AsyncSession, periods: CTE) -> list[tuple[int, str, str, int]]:
@@ -149,7 +150,7 @@ async def signals(session: AsyncSession, periods: CTE) -> list[tuple[int, str, s
     stmt = (select(periods.c.idx, Signal.case_type_hint, Signal.source_organisation, func.count())
             .select_from(Signal).join(periods, _during(Signal.created_at, periods))
             .group_by(periods.c.idx, Signal.case_type_hint, Signal.source_organisation))
-    return [(idx, str(hint), org, n) for idx, hint, org, n in (await session.execute(stmt)).tuples()]
+    return [(idx, str(hint), org, n) for idx, hint, org, n in (await session.execute(stmt)).all()]
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ async def durations(session: AsyncSession, periods: CTE) -> list[Durations]:
     stmt = (select(ranked.c.idx, ranked.c.case_type, ranked.c.state, func.max(ranked.c.n), _percentile(ranked, 5),
                    _percentile(ranked, 9)).group_by(ranked.c.idx, ranked.c.case_type, ranked.c.state))
     return [Durations(idx, str(ct), state, n, float(median), float(p90))
-            for idx, ct, state, n, median, p90 in (await session.execute(stmt)).tuples()]
+            for idx, ct, state, n, median, p90 in (await session.execute(stmt)).all()]
 
 
 async def overdue_cases(session: AsyncSession, now: datetime) -> dict[str, int]:
@@ -199,7 +200,7 @@ async def overdue_cases(session: AsyncSession, now: datetime) -> dict[str, int]:
     stmt = (select(Case.case_type, func.count())
             .where(Case.closed_at.is_(None), Case.due_at < literal(now, UtcDateTime()))
             .group_by(Case.case_type))
-    return {str(ct): n for ct, n in (await session.execute(stmt)).tuples()}
+    return {str(ct): n for ct, n in (await session.execute(stmt)).all()}
 
 
 async def overdue_actions(session: AsyncSession, today: date) -> dict[str, int]:
@@ -212,4 +213,4 @@ async def overdue_actions(session: AsyncSession, today: date) -> dict[str, int]:
             .where(current, Case.closed_at.is_(None), CasePlanAction.due_date < literal(today, Date()),
                    CasePlanAction.status.in_(sorted(UNFINISHED_ACTION_STATUSES)))
             .group_by(CasePlanAction.organisation))
-    return {org: n for org, n in (await session.execute(stmt)).tuples()}
+    return {org: n for org, n in (await session.execute(stmt)).all()}

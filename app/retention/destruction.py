@@ -7,7 +7,8 @@ What goes (the free text and the data about persons), set-wise per case with SQL
   group): that one is kept for the other case, and the verklaring names it;
 - the case's title -> "[vernietigd]", summary -> NULL, details -> {};
 - notes' text, plan action descriptions, transition reasons -> "[vernietigd]"; plan summaries, action-change
-  toelichting -> NULL; transition data -> {};
+  toelichting -> NULL; transition data -> {} but for its reason codes (escalatiereden, uitstroomreden: closed
+  vocabularies the monitor report counts, app/workflows/fields.py REASON_CODE_KEYS);
 - the text of the meeting decisions on the case and the question of its agenda items;
 - the signals triaged into the case: description -> "[vernietigd]", triage reason and external reference ->
   NULL; the feedback messages on them -> "[vernietigd]";
@@ -52,6 +53,7 @@ from app.retention.terms import Term, add_months, term_of
 from app.signals.models import IdempotencyRecord, Signal, SignalFeedback
 from app.subjects.models import Subject
 from app.vocabulary import AuditAction, CaseType
+from app.workflows.fields import REASON_CODE_KEYS
 
 log = logging.getLogger("casusregie.retention")
 
@@ -148,6 +150,19 @@ async def _set(session: AsyncSession, table: Table, where: Any, values: dict[str
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def _scrub_transitions(session: AsyncSession, case_id: uuid.UUID) -> int:
+    """Reasons -> MARKER, data -> its reason codes only: one UPDATE per distinct set of codes kept (a case's
+    history has a few dozen steps, with a handful of such sets)."""
+    rows = (await session.execute(select(CaseTransition.id, CaseTransition.data)
+                                  .where(CaseTransition.case_id == case_id))).all()
+    by_kept: dict[tuple[tuple[str, Any], ...], list[uuid.UUID]] = {}
+    for transition_id, data in rows:
+        kept = tuple((k, data[k]) for k in REASON_CODE_KEYS if isinstance(data, dict) and isinstance(data.get(k), str))
+        by_kept.setdefault(kept, []).append(transition_id)
+    return sum([await _set(session, _t(CaseTransition), CaseTransition.id.in_(ids),
+                           {"reason": MARKER, "data": dict(kept)}) for kept, ids in by_kept.items()])
+
+
 def _t(model: Any) -> Table:
     table: Table = model.__table__
     return table
@@ -179,8 +194,7 @@ async def destroy(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> D
                                         {"description": MARKER}),
         "casus_plan_action_change": await _set(session, _t(CasePlanActionChange),
                                                CasePlanActionChange.case_id == case_id, {"toelichting": None}),
-        "casus_transition": await _set(session, _t(CaseTransition), CaseTransition.case_id == case_id,
-                                       {"reason": MARKER, "data": {}}),
+        "casus_transition": await _scrub_transitions(session, case_id),
         "overleg_besluit": await _set(session, _t(MeetingDecision), MeetingDecision.case_id == case_id,
                                       {"text": MARKER}),
         "overleg_agendapunt": await _set(session, _t(AgendaItem), AgendaItem.case_id == case_id,

@@ -20,6 +20,12 @@ AveFase = Annotated[StrictInt, Field(ge=1, le=4)]
 Weegcriteria = Annotated[dict[ShortText, StrictStr | StrictBool | StrictInt], Field(min_length=1)]
 
 
+# The codes a transition's data may carry that the monitor report counts (app/reports): closed vocabularies, no
+# personal data, so retention keeps them when it empties the rest of the data (app/retention/destruction.py).
+ESCALATION_REASON_KEY, OUTFLOW_REASON_KEY = "escalatiereden", "uitstroomreden"
+REASON_CODE_KEYS = (ESCALATION_REASON_KEY, OUTFLOW_REASON_KEY)
+
+
 class Forbid(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

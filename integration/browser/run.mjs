@@ -122,6 +122,13 @@ async function portal(browser) {
   problem("unauthorized", 401, "unauthorized", (f["unauthorized.header.www-authenticate"] ?? "").startsWith("Bearer"),
     `, WWW-Authenticate ${show(f["unauthorized.header.www-authenticate"])}`);
 
+  // The monitor report as CSV, readable across origins.
+  check("GET /v1/reports/monitor with Accept: text/csv: 200, CSV readable",
+    f["report_csv.status"] === "200" && (f["report_csv.content_type"] ?? "").startsWith("text/csv") &&
+      (f["report_csv.body_text"] ?? "").startsWith("code,label,unit,from,to,as_of,"),
+    `status ${show(f["report_csv.status"])}, content-type ${show(f["report_csv.content_type"])}, ` +
+      `body ${show((f["report_csv.body_text"] ?? "").slice(0, 80))}`);
+
   // Headers on every response the portal got.
   const prefixes = Object.keys(f).filter((k) => k.endsWith(".status") && !k.includes(".body.")).map((k) => k.slice(0, -7));
   const without = (header) => prefixes.filter((p) => !f[`${p}.header.${header}`]);

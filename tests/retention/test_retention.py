@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import cli, worker
 from app.audit import verification as verify
-from app.cases.models import Case, CaseSubject
+from app.cases.models import Case, CaseSubject, CaseTransition
 from app.config import Settings, get_settings
 from app.kit import clock
 from app.retention import destruction
@@ -215,6 +215,18 @@ async def test_a_group_case_takes_its_members_with_it(world: World, app: Any, db
     assert entry.detail["verklaring_van_vernietiging"]["destroyed"]["subject"]["rows"] == 2  # the group, its member
     if db_url.startswith("sqlite"):
         assert [line for line in (await _dump(db_url)).splitlines() if "7781" in line] == []
+    # The history keeps its reason codes (closed vocabularies, no personal data): the monitor report still
+    # counts this closure under its uitstroomreden.
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            steps = (await conn.execute(select(CaseTransition.trigger, CaseTransition.reason, CaseTransition.data)
+                                        .where(CaseTransition.case_id == uuid.UUID(g["id"]))
+                                        .order_by(CaseTransition.version))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(s) for s in steps] == [("aanmaken", "[vernietigd]", {}),
+                                         ("afsluiten", "[vernietigd]", {"uitstroomreden": "verhuisd"})]
 
 
 async def test_the_review_pages_through_the_candidates(world: World, app: Any) -> None:

@@ -128,6 +128,12 @@ async function main() {
   // 7. A bad token: 401 problem+json with WWW-Authenticate.
   const unauthorized = await call("unauthorized", "/v1/cases", { token: "dit-is-geen-token" });
   recordProblem("unauthorized", unauthorized.json);
+
+  // 8. The council's monitor report as CSV, read across origins (a download link would use the same text).
+  const year = new Date().getUTCFullYear();
+  await call("report_csv", `/v1/reports/monitor?from=${year}-01-01&to=${year}-12-31`, {
+    headers: { Accept: "text/csv" },
+  });
 }
 
 main().then(

@@ -4,9 +4,10 @@
 //   CASUSREGIE_API=http://127.0.0.1:8000 CASUSREGIE_TOKEN=<procesregisseur token> npx tsx src/main.ts
 //
 // Walks a jeugdgroep case up the 7-stappenmodel with If-Match on every write, checks a stale If-Match gives
-// 412 problem+json, posts a signal twice under one Idempotency-Key (the second is a replay), and checks the
-// API-Version header on every response (equal to info.version of the OpenAPI document the types come from:
-// CASUSREGIE_OPENAPI, default ../../openapi/openapi.json). Prints a summary; exits 1 on any failed check.
+// 412 problem+json, posts a signal twice under one Idempotency-Key (the second is a replay), reads the monitor
+// report as JSON and as CSV, and checks the API-Version header on every response (equal to info.version of the
+// OpenAPI document the types come from: CASUSREGIE_OPENAPI, default ../../openapi/openapi.json). Prints a
+// summary; exits 1 on any failed check.
 //
 // Only paths and methods are relied on (openapi-fetch keys on them), never operationIds.
 
@@ -327,6 +328,75 @@ async function postSignalTwice(): Promise<void> {
   );
 }
 
+type MonitorReport = components["schemas"]["MonitorReport"];
+type IndicatorCode = MonitorReport["indicators"][number]["code"];
+// Every indicator the contract lists: a code missing here, or one the contract does not have, does not compile.
+const INDICATORS: Record<IndicatorCode, true> = {
+  jeugdgroepen_in_beeld: true,
+  unieke_subjecten_in_beeld: true,
+  plannen_van_aanpak_jeugdgroepen: true,
+  jeugd_opgeschaald_pga: true,
+  woonoverlast_aangepakt: true,
+  ave_escalaties: true,
+  signalen_radicalisering: true,
+  beheersmaatregelen_ex_gedetineerden: true,
+  signalen_per_bron: true,
+  doorlooptijd_mediaan_dagen: true,
+  doorlooptijd_p90_dagen: true,
+  escalaties: true,
+  uitstroom: true,
+  stagnaties: true,
+  acties_over_termijn: true,
+};
+
+/** The council's monitor report: JSON typed by the contract, the same rows as CSV, a bad period refused. */
+async function readMonitorReport(): Promise<void> {
+  const year = new Date().getUTCFullYear();
+  const period = { from: `${year}-01-01`, to: `${year}-12-31` };
+  const report = await client.GET("/v1/reports/monitor", { params: { query: period } });
+  // The contract offers JSON or CSV for 200; without an Accept header the answer is JSON.
+  const body = report.data;
+  must(
+    "GET /v1/reports/monitor answers 200 with JSON for the procesregisseur",
+    report.response.status === 200 && typeof body === "object",
+    `HTTP ${report.response.status} ${show(report.error)}`,
+  );
+  const indicators = typeof body === "object" ? body.indicators : [];
+  check(
+    "the report has every indicator of the contract, once each for one period",
+    sameSet(indicators.map((i) => i.code), Object.keys(INDICATORS)),
+    show(indicators.map((i) => i.code)),
+  );
+  // Counts (unit aantal) and the number of stays behind a duration: 0, 5 or more, or "<5".
+  const counts = indicators.flatMap((i) =>
+    i.unit === "aantal" ? [i.value, ...i.breakdown.map((c) => c.value)] : i.breakdown.map((c) => c.count),
+  );
+  check(
+    'no count from 1 to 4 is shown: those are "<5"',
+    counts.every((v) => v === "<5" || (typeof v === "number" && Number.isInteger(v) && (v === 0 || v >= 5))),
+    show(counts),
+  );
+  const cells = indicators.reduce((n, i) => n + 1 + i.breakdown.length, 0);
+  const csv = await fetch(`${baseUrl}/v1/reports/monitor?from=${period.from}&to=${period.to}`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "text/csv" },
+  });
+  const lines = (await csv.text()).split("\r\n").filter((line) => line !== "");
+  check(
+    "Accept: text/csv gives the same rows (a header, then one per figure and cell)",
+    csv.status === 200 && (csv.headers.get("content-type") ?? "").startsWith("text/csv") &&
+      lines[0]?.startsWith("code,label,unit,from,to,as_of") === true && lines.length === cells + 1,
+    `HTTP ${csv.status}, ${lines.length} lines for ${cells} figures and cells`,
+  );
+  const reversed = await client.GET("/v1/reports/monitor", { params: { query: { from: period.to, to: period.from } } });
+  checkProblem(
+    "a period ending before it starts: 422 problem+json",
+    reversed.response,
+    reversed.error,
+    422,
+    "urn:casusregie:problem:validation-error",
+  );
+}
+
 /** info.version of the OpenAPI document the types were generated from. */
 function contractVersion(): string | null {
   const path = process.env.CASUSREGIE_OPENAPI ?? new URL("../../../openapi/openapi.json", import.meta.url);
@@ -351,7 +421,7 @@ function checkApiVersionEverywhere(): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  for (const part of [checkWorkflowPublishesSteps, walkCase, postSignalTwice]) {
+  for (const part of [checkWorkflowPublishesSteps, walkCase, postSignalTwice, readMonitorReport]) {
     try {
       await part();
     } catch (err) {
