@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 from collections import defaultdict
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -24,6 +26,8 @@ from tests.reports.generator import (
     csv_rows_of,
     differences,
     expected_report,
+    generate,
+    insert,
     value_kinds,
 )
 
@@ -109,3 +113,18 @@ async def test_suppression_and_no_personal_data(client: httpx.AsyncClient, auth:
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", everything)
     # The JSON is what the spec lists, nothing more at the top.
     assert set(json.loads(texts[0])) == {"from", "to", "group_by", "as_of", "suppression", "indicators"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_other_datasets_by_month(client: httpx.AsyncClient, auth: TokenFactory, db_url: str,
+                                       seed: int) -> None:
+    """Other random datasets, the whole span of their data by month: the figures agree there too."""
+    ds = generate(random.Random(seed))
+    await insert(ds, db_url)
+    request_ = ReportRequest(f"seed-{seed}", date(2024, 12, 15), date(2026, 3, 31), "month",
+                             datetime(2026, 3, 28, 23, 59, 59, tzinfo=UTC))
+    r = await get_report(client, auth(*VIEWER), request_)
+    assert r.status_code == 200, r.text
+    expected = expected_report(ds, request_.start, request_.end, request_.group_by, request_.as_of)
+    problems = differences(expected, r.json())
+    assert not problems, "\n".join(problems[:80])
