@@ -446,9 +446,20 @@ def case_row(c: CaseRec) -> dict[str, Any]:
             "created_by": f"procesregisseur@{c.opened_by}", "destroyed_at": None}
 
 
+def stay_began(c: CaseRec, t: TransitionRec) -> datetime | None:
+    """What the app records on each step (`from_state_entered_at`): when the case entered the state the step
+    leaves, i.e. the moment of its previous state-changing step; none for the creation."""
+    if t.from_state is None:
+        return None
+    before = [p for p in c.transitions
+              if p.version < t.version and (p.from_state is None or p.from_state != p.to_state)]
+    return max(before, key=lambda p: p.version).created_at
+
+
 def transition_row(c: CaseRec, t: TransitionRec) -> dict[str, Any]:
     return {"id": t.id, "case_id": c.id, "version": t.version, "trigger": t.trigger, "from_state": t.from_state,
-            "to_state": t.to_state, "reason": f"reden {t.trigger}", "data": t.data, "data_category": t.data_category,
+            "from_state_entered_at": stay_began(c, t), "to_state": t.to_state, "reason": f"reden {t.trigger}",
+            "data": t.data, "data_category": t.data_category,
             "actor_sub": f"procesregisseur@{c.opened_by}", "actor_org": c.opened_by, "actor_role": "procesregisseur",
             "created_at": t.created_at, "regie_organisation": None, "decision_id": None}
 
