@@ -128,6 +128,9 @@ class TransitionRec:
     data: dict[str, Any]
     data_category: str | None
     created_at: datetime
+    # When the case entered from_state (the app writes it on every step since migration 0018): the created_at
+    # of the previous step that changed the state; None on the creation step.
+    from_state_entered_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -351,9 +354,12 @@ def generate(rng: random.Random, *, case_mix: dict[str, int] | None = None, n_si
         cid = new_id(rng)
         trs: list[TransitionRec] = []
         version = 0
+        entered: datetime | None = None
         for trigger, source, dest, data, category, at in steps:
             version += 1 if rng.random() < 0.9 or version == 0 else 2  # gaps allowed
-            trs.append(TransitionRec(new_id(rng), version, trigger, source, dest, data, category, at))
+            trs.append(TransitionRec(new_id(rng), version, trigger, source, dest, data, category, at, entered))
+            if source is None or source != dest:
+                entered = at
         counters[case_type] += 1
         year = created.year
         reference = f"{PREFIX[case_type]}-{year}-{counters[case_type]:04d}"
@@ -448,7 +454,8 @@ def case_row(c: CaseRec) -> dict[str, Any]:
 
 def transition_row(c: CaseRec, t: TransitionRec) -> dict[str, Any]:
     return {"id": t.id, "case_id": c.id, "version": t.version, "trigger": t.trigger, "from_state": t.from_state,
-            "to_state": t.to_state, "reason": f"reden {t.trigger}", "data": t.data, "data_category": t.data_category,
+            "to_state": t.to_state, "from_state_entered_at": t.from_state_entered_at, "reason": f"reden {t.trigger}",
+            "data": t.data, "data_category": t.data_category,
             "actor_sub": f"procesregisseur@{c.opened_by}", "actor_org": c.opened_by, "actor_role": "procesregisseur",
             "created_at": t.created_at, "regie_organisation": None, "decision_id": None}
 
