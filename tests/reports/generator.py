@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert as sql_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cases.models import Case, CasePlan, CasePlanAction, CaseSubject, CaseTransition
@@ -142,6 +143,9 @@ class CaseRec:
     opened_by: str
     transitions: list[TransitionRec]
     subject_ids: list[uuid.UUID] = field(default_factory=list)
+    # Read back from a database the app wrote (dataset_from_database): the stored closed_at and due_at, which the
+    # figures of the moment read, instead of those derived from the history here.
+    stored: dict[str, datetime | None] | None = None
 
     @property
     def created_at(self) -> datetime:
@@ -504,6 +508,39 @@ async def insert(ds: Dataset, db_url: str, *, with_organisations: bool = True) -
         await engine.dispose()
 
 
+async def dataset_from_database(db_url: str) -> Dataset:
+    """What the report reads, read back from a database the app itself wrote (cases made through the API)."""
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            orgs = {r.code: str(r.kind) for r in await conn.execute(select(Organisation.__table__))}
+            subjects = [SubjectRec(r.id, str(r.type), r.created_at, name=r.name)
+                        for r in await conn.execute(select(Subject.__table__))]
+            links: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+            for r in await conn.execute(select(CaseSubject.__table__)):
+                links[r.case_id].append(r.subject_id)
+            history: dict[uuid.UUID, list[TransitionRec]] = defaultdict(list)
+            for r in await conn.execute(select(CaseTransition.__table__).order_by(CaseTransition.version)):
+                history[r.case_id].append(TransitionRec(r.id, r.version, r.trigger, r.from_state, r.to_state,
+                                                        dict(r.data), r.data_category, r.created_at,
+                                                        r.from_state_entered_at))
+            cases = [CaseRec(r.id, str(r.case_type), r.reference, r.title, r.opened_by_organisation, history[r.id],
+                             links[r.id], stored={"closed_at": r.closed_at, "due_at": r.due_at})
+                     for r in await conn.execute(select(Case.__table__))]
+            signals = [SignalRec(r.id, r.source_organisation, str(r.case_type_hint), r.subject_id, r.description,
+                                 str(r.category), str(r.status), r.created_at, r.case_id)
+                       for r in await conn.execute(select(Signal.__table__))]
+            actions: dict[uuid.UUID, list[ActionRec]] = defaultdict(list)
+            for r in await conn.execute(select(CasePlanAction.__table__)):
+                actions[r.plan_id].append(ActionRec(r.id, r.position, r.description, r.organisation, r.due_date,
+                                                    str(r.status)))
+            plans = [PlanRec(r.id, r.case_id, r.version, str(r.status), r.created_at, actions[r.id])
+                     for r in await conn.execute(select(CasePlan.__table__))]
+    finally:
+        await engine.dispose()
+    return Dataset(orgs, subjects, cases, signals, plans)
+
+
 # --- the expected report ----------------------------------------------------------------------------------------
 
 
@@ -662,10 +699,10 @@ def period_figures(ds: Dataset, lo: datetime, hi: datetime) -> dict[str, tuple[i
 
 
 def now_figures(ds: Dataset, as_of: datetime) -> dict[str, tuple[int | None, list[dict[str, Any]]]]:
-    open_cases = [c for c in ds.cases if c.closed_at is None]
+    open_cases = [c for c in ds.cases if (c.stored["closed_at"] if c.stored else c.closed_at) is None]
     stagnant: Counter[Dims] = Counter()
     for c in open_cases:
-        due = c.due_at
+        due = c.stored["due_at"] if c.stored else c.due_at
         if due is not None and due < as_of:
             stagnant[(("case_type", c.case_type),)] += 1
     open_ids = {c.id for c in open_cases}
