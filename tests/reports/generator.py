@@ -8,7 +8,9 @@ app/reports (a figure computed two ways must agree).
 
 Histories walk the real ladders (app/workflows): the creation transition (`aanmaken`, from_state NULL, version 1)
 at the ladder's initial state, then random TransitionDefs whose source is the current state, reflexive ones,
-closings (with `uitstroomreden`) and `heropenen` included. The casus columns agree with the history's end.
+closings (with `uitstroomreden`) and `heropenen` included. The casus columns agree with the history's end, and
+each step records `from_state_entered_at` as the app writes it. `dataset_from_database` reads the same records
+back from a database the app wrote itself (cases made through the API), for the same expected report.
 
 Every personal or free-text value (names, BSN hashes, titles, descriptions, postcodes of the generated data) holds
 a distinctive marker (`SECRET_MARKERS`), so that a test can assert none of it appears in a report.
