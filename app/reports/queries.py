@@ -218,12 +218,14 @@ async def overdue_cases(session: AsyncSession, now: datetime) -> dict[str, int]:
 
 async def overdue_actions(session: AsyncSession, today: date) -> dict[str, int]:
     """Unfinished actions past their due date in the current plan of every open case, per owning organisation."""
-    later = aliased(CasePlan)
-    current = CasePlan.version == (select(func.max(later.version)).where(later.case_id == CasePlan.case_id)
-                                   .scalar_subquery())
+    # The current version of every case's plan, grouped once (not looked up per action).
+    latest = (select(CasePlan.case_id, func.max(CasePlan.version).label("version"))
+              .group_by(CasePlan.case_id).subquery("latest_plan"))
     stmt = (select(CasePlanAction.organisation, func.count())
-            .join(CasePlan, CasePlan.id == CasePlanAction.plan_id).join(Case, Case.id == CasePlan.case_id)
-            .where(current, Case.closed_at.is_(None), CasePlanAction.due_date < literal(today, Date()),
+            .join(CasePlan, CasePlan.id == CasePlanAction.plan_id)
+            .join(latest, and_(latest.c.case_id == CasePlan.case_id, latest.c.version == CasePlan.version))
+            .join(Case, Case.id == CasePlan.case_id)
+            .where(Case.closed_at.is_(None), CasePlanAction.due_date < literal(today, Date()),
                    CasePlanAction.status.in_(sorted(UNFINISHED_ACTION_STATUSES)))
             .group_by(CasePlanAction.organisation))
     return {org: n for org, n in (await session.execute(stmt)).all()}

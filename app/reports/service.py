@@ -49,7 +49,7 @@ async def monitor(session: AsyncSession, principal: Principal, first: date, last
         figures.tally(M.acties_over_termijn, 0).add(n, organisation=organisation)
 
     audit.record(session, principal, Action.report_read, object_type=access.REPORT_OBJECT, role=decision.role,
-                 detail={"report": "monitor", "from": first.isoformat(), "to": last.isoformat(),
+                 detail={"from": first.isoformat(), "to": last.isoformat(),
                          "group_by": grouping.value if grouping else None})
     return MonitorReport(from_=first, to=last, group_by=grouping, as_of=as_of,
                          indicators=fig.build(figures, parts, as_of))
