@@ -8,7 +8,9 @@ app/reports (a figure computed two ways must agree).
 
 Histories walk the real ladders (app/workflows): the creation transition (`aanmaken`, from_state NULL, version 1)
 at the ladder's initial state, then random TransitionDefs whose source is the current state, reflexive ones,
-closings (with `uitstroomreden`) and `heropenen` included. The casus columns agree with the history's end.
+closings (with `uitstroomreden`) and `heropenen` included. The casus columns agree with the history's end, and
+each step records `from_state_entered_at` as the app writes it. `dataset_from_database` reads the same records
+back from a database the app wrote itself (cases made through the API), for the same expected report.
 
 Every personal or free-text value (names, BSN hashes, titles, descriptions, postcodes of the generated data) holds
 a distinctive marker (`SECRET_MARKERS`), so that a test can assert none of it appears in a report.
@@ -28,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert as sql_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cases.models import Case, CasePlan, CasePlanAction, CaseSubject, CaseTransition
@@ -128,6 +131,9 @@ class TransitionRec:
     data: dict[str, Any]
     data_category: str | None
     created_at: datetime
+    # When the case entered from_state (the app writes it on every step since migration 0018): the created_at
+    # of the previous step that changed the state; None on the creation step.
+    from_state_entered_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +145,9 @@ class CaseRec:
     opened_by: str
     transitions: list[TransitionRec]
     subject_ids: list[uuid.UUID] = field(default_factory=list)
+    # Read back from a database the app wrote (dataset_from_database): the stored closed_at and due_at, which the
+    # figures of the moment read, instead of those derived from the history here.
+    stored: dict[str, datetime | None] | None = None
 
     @property
     def created_at(self) -> datetime:
@@ -351,9 +360,12 @@ def generate(rng: random.Random, *, case_mix: dict[str, int] | None = None, n_si
         cid = new_id(rng)
         trs: list[TransitionRec] = []
         version = 0
+        entered: datetime | None = None
         for trigger, source, dest, data, category, at in steps:
             version += 1 if rng.random() < 0.9 or version == 0 else 2  # gaps allowed
-            trs.append(TransitionRec(new_id(rng), version, trigger, source, dest, data, category, at))
+            trs.append(TransitionRec(new_id(rng), version, trigger, source, dest, data, category, at, entered))
+            if source is None or source != dest:
+                entered = at
         counters[case_type] += 1
         year = created.year
         reference = f"{PREFIX[case_type]}-{year}-{counters[case_type]:04d}"
@@ -446,19 +458,9 @@ def case_row(c: CaseRec) -> dict[str, Any]:
             "created_by": f"procesregisseur@{c.opened_by}", "destroyed_at": None}
 
 
-def stay_began(c: CaseRec, t: TransitionRec) -> datetime | None:
-    """What the app records on each step (`from_state_entered_at`): when the case entered the state the step
-    leaves, i.e. the moment of its previous state-changing step; none for the creation."""
-    if t.from_state is None:
-        return None
-    before = [p for p in c.transitions
-              if p.version < t.version and (p.from_state is None or p.from_state != p.to_state)]
-    return max(before, key=lambda p: p.version).created_at
-
-
 def transition_row(c: CaseRec, t: TransitionRec) -> dict[str, Any]:
     return {"id": t.id, "case_id": c.id, "version": t.version, "trigger": t.trigger, "from_state": t.from_state,
-            "from_state_entered_at": stay_began(c, t), "to_state": t.to_state, "reason": f"reden {t.trigger}",
+            "to_state": t.to_state, "from_state_entered_at": t.from_state_entered_at, "reason": f"reden {t.trigger}",
             "data": t.data, "data_category": t.data_category,
             "actor_sub": f"procesregisseur@{c.opened_by}", "actor_org": c.opened_by, "actor_role": "procesregisseur",
             "created_at": t.created_at, "regie_organisation": None, "decision_id": None}
@@ -506,6 +508,39 @@ async def insert(ds: Dataset, db_url: str, *, with_organisations: bool = True) -
                     await conn.execute(sql_insert(table), rows)
     finally:
         await engine.dispose()
+
+
+async def dataset_from_database(db_url: str) -> Dataset:
+    """What the report reads, read back from a database the app itself wrote (cases made through the API)."""
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            orgs = {r.code: str(r.kind) for r in await conn.execute(select(Organisation.__table__))}
+            subjects = [SubjectRec(r.id, str(r.type), r.created_at, name=r.name)
+                        for r in await conn.execute(select(Subject.__table__))]
+            links: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+            for r in await conn.execute(select(CaseSubject.__table__)):
+                links[r.case_id].append(r.subject_id)
+            history: dict[uuid.UUID, list[TransitionRec]] = defaultdict(list)
+            for r in await conn.execute(select(CaseTransition.__table__).order_by(CaseTransition.version)):
+                history[r.case_id].append(TransitionRec(r.id, r.version, r.trigger, r.from_state, r.to_state,
+                                                        dict(r.data), r.data_category, r.created_at,
+                                                        r.from_state_entered_at))
+            cases = [CaseRec(r.id, str(r.case_type), r.reference, r.title, r.opened_by_organisation, history[r.id],
+                             links[r.id], stored={"closed_at": r.closed_at, "due_at": r.due_at})
+                     for r in await conn.execute(select(Case.__table__))]
+            signals = [SignalRec(r.id, r.source_organisation, str(r.case_type_hint), r.subject_id, r.description,
+                                 str(r.category), str(r.status), r.created_at, r.case_id)
+                       for r in await conn.execute(select(Signal.__table__))]
+            actions: dict[uuid.UUID, list[ActionRec]] = defaultdict(list)
+            for r in await conn.execute(select(CasePlanAction.__table__)):
+                actions[r.plan_id].append(ActionRec(r.id, r.position, r.description, r.organisation, r.due_date,
+                                                    str(r.status)))
+            plans = [PlanRec(r.id, r.case_id, r.version, str(r.status), r.created_at, actions[r.id])
+                     for r in await conn.execute(select(CasePlan.__table__))]
+    finally:
+        await engine.dispose()
+    return Dataset(orgs, subjects, cases, signals, plans)
 
 
 # --- the expected report ----------------------------------------------------------------------------------------
@@ -666,10 +701,10 @@ def period_figures(ds: Dataset, lo: datetime, hi: datetime) -> dict[str, tuple[i
 
 
 def now_figures(ds: Dataset, as_of: datetime) -> dict[str, tuple[int | None, list[dict[str, Any]]]]:
-    open_cases = [c for c in ds.cases if c.closed_at is None]
+    open_cases = [c for c in ds.cases if (c.stored["closed_at"] if c.stored else c.closed_at) is None]
     stagnant: Counter[Dims] = Counter()
     for c in open_cases:
-        due = c.due_at
+        due = c.stored["due_at"] if c.stored else c.due_at
         if due is not None and due < as_of:
             stagnant[(("case_type", c.case_type),)] += 1
     open_ids = {c.id for c in open_cases}
