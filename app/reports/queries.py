@@ -28,6 +28,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import array as pg_array
@@ -40,7 +41,7 @@ from app.kit.intervals import days_between
 from app.reports.periods import Period
 from app.signals.models import Signal
 from app.subjects.models import Subject
-from app.vocabulary import UNFINISHED_ACTION_STATUSES, CaseType, SubjectType
+from app.vocabulary import UNFINISHED_ACTION_STATUSES, CaseType, Direction, SubjectType
 from app.workflows.engine import get_engine
 from app.workflows.fields import ESCALATION_REASON_KEY, OUTFLOW_REASON_KEY
 from app.workflows.model import FINAL_STATE
@@ -134,11 +135,18 @@ async def steps(session: AsyncSession, periods: CTE) -> list[StepCount]:
             for idx, ct, trig, src, dst, rsn, out, n in (await session.execute(stmt)).all()]
 
 
+def _escalations_into_pga() -> list[tuple[str, str]]:
+    """(trigger, from state) of the IJAM steps that escalate into the PGA: opened there, or reopened there, a case
+    was not "opgeschaald" (its ladder's direction says which steps are escalations)."""
+    return sorted((t.trigger, t.source) for t in get_engine().ladder(CaseType.ijam).transitions
+                  if t.dest == PGA and t.direction == Direction.up)
+
+
 async def distinct_cases(session: AsyncSession, periods: CTE) -> dict[tuple[int, str], int]:
-    """Per period, the distinct cases taken to the PGA (IJAM), taken up (AVE oppakken), or given a control
+    """Per period, the distinct cases escalated to the PGA (IJAM), taken up (AVE oppakken), or given a control
     measure (ex-gedetineerde): a case that did it twice counts once."""
     kind = case(
-        (and_(Case.case_type == CaseType.ijam, T.to_state == PGA, or_(T.from_state.is_(None), T.from_state != PGA)),
+        (and_(Case.case_type == CaseType.ijam, tuple_(T.trigger, T.from_state).in_(_escalations_into_pga())),
          literal(CASES_TO_PGA, String())),
         (and_(Case.case_type == CaseType.woonoverlast, T.trigger == TAKEN_UP), literal(CASES_TAKEN_UP, String())),
         (and_(Case.case_type == CaseType.ex_gedetineerde, T.trigger == CONTROL_MEASURE),

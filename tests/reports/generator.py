@@ -663,7 +663,7 @@ def period_figures(ds: Dataset, lo: datetime, hi: datetime) -> dict[str, tuple[i
     out["plannen_van_aanpak_jeugdgroepen"] = (
         sum(1 for _, t in rows("jeugdgroep") if t.trigger == "plan_vaststellen"), [])
     out["jeugd_opgeschaald_pga"] = (
-        len({c.id for c, t in rows("ijam") if t.to_state == "pga" and t.from_state != "pga"}), [])
+        len({c.id for c, t in rows("ijam") if t.to_state == "pga" and direction_of("ijam", t) == "up"}), [])
     out["woonoverlast_aangepakt"] = (len({c.id for c, t in rows("woonoverlast") if t.trigger == "oppakken"}), [])
     ave: Counter[Dims] = Counter()
     for c, t in rows("woonoverlast"):
