@@ -155,7 +155,9 @@ async def distinct_cases(session: AsyncSession, periods: CTE) -> dict[tuple[int,
     ).label("kind")
     counted = (select(periods.c.idx, T.case_id, kind).select_from(T).join(Case, Case.id == T.case_id)
                .join(periods, _during(T.created_at, periods))
-               .where(or_(T.to_state == PGA, T.trigger.in_((TAKEN_UP, CONTROL_MEASURE)))).subquery("counted"))
+               # By trigger alone, so that the (trigger, created_at) index finds the few steps concerned.
+               .where(T.trigger.in_(sorted({t for t, _ in _escalations_into_pga()} | {TAKEN_UP, CONTROL_MEASURE})))
+               .subquery("counted"))
     stmt = (select(counted.c.idx, counted.c.kind, func.count(distinct(counted.c.case_id)))
             .where(counted.c.kind.is_not(None)).group_by(counted.c.idx, counted.c.kind))
     return {(idx, kind_): n for idx, kind_, n in (await session.execute(stmt)).all()}
