@@ -78,6 +78,19 @@ async def test_the_upgrade_fills_the_history_and_the_downgrade_drops_it(empty_db
         await engine.dispose()
 
 
+async def _stays(db_url: str, case_id: str) -> list[tuple[str, datetime | None]]:
+    """(trigger, from_state_entered_at) of the case's steps, oldest first, as stored."""
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(CaseTransition.trigger, CaseTransition.from_state_entered_at)
+                                       .where(CaseTransition.case_id == uuid.UUID(case_id))
+                                       .order_by(CaseTransition.version))).all()
+    finally:
+        await engine.dispose()
+    return [(trigger, entered) for trigger, entered in rows]
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, auth: Any) -> World:
     return await World(client, auth).setup()
@@ -94,15 +107,7 @@ async def test_every_new_step_records_when_its_stay_began(world: World, db_url: 
             assert r.status_code == 200, r.text
         else:
             assert r.status_code == 409  # triage_starten once: the refused step records nothing
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(sa.select(CaseTransition.trigger, CaseTransition.from_state_entered_at)
-                                       .where(CaseTransition.case_id == uuid.UUID(case["id"]))
-                                       .order_by(CaseTransition.version))).all()
-    finally:
-        await engine.dispose()
-    assert [tuple(r) for r in rows] == [("aanmaken", None), ("triage_starten", _at(0))]
+    assert await _stays(db_url, case["id"]) == [("aanmaken", None), ("triage_starten", _at(0))]
 
 
 async def test_the_deadline_workers_escalation_records_it_too(world: World, app: Any, db_url: str) -> None:
@@ -116,13 +121,5 @@ async def test_the_deadline_workers_escalation_records_it_too(world: World, app:
             "criteria": {"a": True, "b": True, "c": True, "d": False}})).status_code == 200
     acts = await deadline_pass(app.state.db, now=_at(200))  # casusniveau's 42 days long past
     assert [a.to_state for a in acts] == ["procesniveau"]
-    engine = create_async_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(sa.select(CaseTransition.trigger, CaseTransition.from_state_entered_at)
-                                       .where(CaseTransition.case_id == uuid.UUID(case["id"]))
-                                       .order_by(CaseTransition.version))).all()
-    finally:
-        await engine.dispose()
-    assert [tuple(r) for r in rows] == [("aanmaken", None), ("triage_starten", _at(0)), ("oppakken", _at(1)),
+    assert await _stays(db_url, case["id"]) == [("aanmaken", None), ("triage_starten", _at(0)), ("oppakken", _at(1)),
                                         ("escaleren", _at(2))]
