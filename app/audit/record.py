@@ -144,7 +144,10 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
         return
     await session.flush()
     if deferred and entries and writes and session.get_bind().dialect.name == "postgresql":
-        statement = INSERT_STAGED.values([e.fields for e in entries])
+        # One entry (the usual case) as a single-row VALUES: SQLAlchemy caches its compiled form, while a
+        # multi-row VALUES has no cache key and is compiled again on every request (~3 ms of CPU).
+        statement = (INSERT_STAGED.values(entries[0].fields) if len(entries) == 1
+                     else INSERT_STAGED.values([e.fields for e in entries]))
         for i, write in enumerate(writes):
             statement = statement.add_cte(write.cte(f"w{i}"))
         await session.execute(statement)
