@@ -11,8 +11,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chainer import chain_into_log
@@ -144,16 +146,39 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
         return
     await session.flush()
     if deferred and entries and writes and session.get_bind().dialect.name == "postgresql":
-        statement = INSERT_STAGED.values([e.fields for e in entries])
+        rows = [w for w in writes if isinstance(w, deferred_writes.Row)]
+        if len(entries) == 1 and len(rows) == len(writes):
+            # The usual case (one entry, rows): one statement built once per shape, its values bound.
+            fields = entries[0].fields
+            params = {f"a_{name}": value for name, value in fields.items()}
+            for i, row in enumerate(rows):
+                params.update(row.params(f"w{i}_"))
+            await session.execute(_staged_with(tuple(fields), tuple(r.shape for r in rows)), params)
+            return
+        # A multi-row VALUES has no cache key in SQLAlchemy (compiled again each time): only for several entries.
+        statement = (INSERT_STAGED.values(entries[0].fields) if len(entries) == 1
+                     else INSERT_STAGED.values([e.fields for e in entries]))
         for i, write in enumerate(writes):
-            statement = statement.add_cte(write.cte(f"w{i}"))
+            literal = write.statement() if isinstance(write, deferred_writes.Row) else write
+            statement = statement.add_cte(literal.cte(f"w{i}"))
         await session.execute(statement)
         return
     for write in writes:
-        await session.execute(write)
+        await deferred_writes.execute(session, write)
     if not entries:
         return
     if deferred:
         await session.execute(INSERT_STAGED, [e.fields for e in entries])
     else:
         await chain_into_log(session, [e.fields for e in entries])
+
+
+@lru_cache(maxsize=256)
+def _staged_with(columns: tuple[str, ...], shapes: tuple[deferred_writes.Shape, ...]) -> Insert:
+    """The staged entry's INSERT (bind parameters `a_<column>`) carrying the rows of `shapes` as
+    data-modifying CTEs `w0`, `w1`, … (bind parameters `w<i>_<column>`), built once per combination."""
+    table = INSERT_STAGED.table
+    statement = insert(table).values({c: bindparam(f"a_{c}", type_=table.c[c].type) for c in columns})
+    for i, shape in enumerate(shapes):
+        statement = statement.add_cte(deferred_writes.shaped(shape, f"w{i}_").cte(f"w{i}"))
+    return statement

@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access
 from app.access import CaseAccess, Decision
 from app.audit import record as audit
 from app.auth.principal import Principal
-from app.cases.models import Case, CaseSubject
+from app.cases.models import Case, CaseParticipant, CaseSubject
 from app.kit import deferred_writes, preconditions
 from app.kit.errors import Conflict, NotFound
 from app.subjects.models import Subject
@@ -60,11 +61,18 @@ _CASE_ID = bindparam("case_id", type_=Uuid())
 _CASE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID)
          .options(joinedload(Case.participants), joinedload(Case.subjects))
          .execution_options(populate_existing=True))
-# FOR UPDATE locks the case row only (the facts are scalar subqueries, not joined tables).
+# FOR UPDATE locks the case row only (the facts are scalar subqueries, not joined tables). Its participants and
+# subjects follow, after the lock, by the two statements below (built once: the selectin loaders they replace
+# built a new statement per load; same rows, same order, same round trips).
 _CASE_FOR_UPDATE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID).with_for_update(of=Case)
-                    .options(selectinload(Case.subjects)).execution_options(populate_existing=True))
+                    .options(lazyload(Case.participants), lazyload(Case.subjects))
+                    .execution_options(populate_existing=True))
 _SUBJECTS = (select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
              .where(CaseSubject.case_id == _CASE_ID).order_by(Subject.created_at, Subject.id))
+_LOCKED_PARTICIPANTS = (select(CaseParticipant).where(CaseParticipant.case_id == _CASE_ID)
+                        .order_by(CaseParticipant.organisation)
+                        .execution_options(populate_existing=True, autoflush=False))
+_LOCKED_SUBJECTS = _SUBJECTS.execution_options(populate_existing=True, autoflush=False)
 
 
 async def subjects_of(session: AsyncSession, case_id: uuid.UUID) -> tuple[Subject, ...]:
@@ -87,6 +95,11 @@ async def load_case(
         access.deny_missing(session, principal, action, case_id)
         raise NotFound("Case not found")
     case, epoch, participates = row
+    if lock:
+        by_case = {"case_id": case.id}
+        set_committed_value(case, "participants", list(
+            (await session.execute(_LOCKED_PARTICIPANTS, by_case)).scalars()))
+        set_committed_value(case, "subjects", list((await session.execute(_LOCKED_SUBJECTS, by_case)).scalars()))
     facts = access.CaseFacts(participates=bool(participates), convenant_epoch=str(epoch))
     subjects = tuple(case.subjects)
     ids = tuple(sorted((s.id for s in subjects), key=str))

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, insert, select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import access
@@ -32,7 +32,7 @@ from app.workflows.model import GuardContext, Ladder, PlanInfo, TransitionDef
 
 # How readiness names a level owner the next rung needs and no convenant party provides (`level_owner.gemeente`).
 LEVEL_OWNER = "level_owner"
-_INSERT_TRANSITION = insert(table_of(CaseTransition))
+_TRANSITIONS = table_of(CaseTransition)
 _LATEST_PLAN = (select(CasePlan).where(CasePlan.case_id == bindparam("case_id", type_=Uuid()))
                 .order_by(CasePlan.version.desc()).limit(1))
 
@@ -166,7 +166,7 @@ async def fire(
     loaded.changed(now)
     # Sent with the audit entry at the end of the unit of work (PostgreSQL: one statement for the three).
     deferred_writes.defer_changes(session, case)
-    deferred_writes.defer(session, _INSERT_TRANSITION.values(
+    deferred_writes.defer_row(session, _TRANSITIONS, dict(
         id=uuid.uuid4(), case_id=case.id, version=case.version, trigger=tdef.trigger, from_state=result.source,
         from_state_entered_at=entered, to_state=result.dest, reason=request.reason, data=result.data,
         data_category=tdef.data_category, actor_sub=principal.sub, actor_org=principal.org, actor_role=role,

@@ -27,7 +27,8 @@ from app.kit.database import table_of
 from app.vocabulary import DataCategory
 
 DEFAULT_SOURCE = "urn:nl:zvh:casusregie"
-_INSERT = insert(table_of(OutboxEvent))
+_TABLE = table_of(OutboxEvent)
+_INSERT = insert(_TABLE)
 _FORMAT = JSONFormat()
 _source = DEFAULT_SOURCE
 
@@ -81,7 +82,7 @@ def emit(
     """Add the event to the caller's unit of work; it is written if and only if the change commits."""
     values = row(event_type, subject, data, case_id=case_id, signal_id=signal_id, convenant_id=convenant_id,
                  data_category=data_category, at=at)
-    deferred_writes.defer(session, _INSERT.values(**values))
+    deferred_writes.defer_row(session, _TABLE, values)
     event_id: uuid.UUID = values["id"]
     return event_id
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -206,11 +207,20 @@ class Ladder:
     # (IJAM `pga`: the criteria of `opschalen`).
     initial_guards: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def state(self, code: str) -> StateDef:
+    @cached_property
+    def _state_by_code(self) -> dict[str, StateDef]:
+        # The first state of each code, as the scan it replaces found (the engine refuses duplicate codes anyway).
+        by_code: dict[str, StateDef] = {}
         for s in self.states:
-            if s.code == code:
-                return s
-        raise ValueError(f"{self.case_type}: unknown state {code!r}")
+            by_code.setdefault(s.code, s)
+        return by_code
+
+    def state(self, code: str) -> StateDef:
+        """A dictionary look-up: a list page asks it two or three times per row."""
+        try:
+            return self._state_by_code[code]
+        except KeyError:
+            raise ValueError(f"{self.case_type}: unknown state {code!r}") from None
 
     @property
     def first_state(self) -> StateDef:
