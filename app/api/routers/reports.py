@@ -39,7 +39,8 @@ async def get_monitor_report(
     """The monitor indicators of DOMAIN.md for the period, counted over all cases and signals: counts from 1 to
     4 are shown as "<5"; no personal data. Figures of the moment (`stagnaties`, `acties_over_termijn`) carry
     `as_of` instead of a period."""
-    report = await reports.monitor(session, principal, from_, to, group_by)
+    report = await reports.monitor(session, principal, from_, to, group_by,
+                                   readers=request.app.state.db.read_sessionmaker)
     if wants_csv(request.headers.get("accept")):
         return Response(csv_form.render(report), media_type=f"{CSV}; charset=utf-8", headers={"Vary": "Accept"})
     return Response(report.model_dump_json(by_alias=True), media_type=JSON, headers={"Vary": "Accept"})
