@@ -9,6 +9,7 @@ trigger, from state, to state, reason) here and named by their ladder in app/rep
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -116,12 +117,13 @@ class StepCount:
     count: int
 
 
-def _counted_triggers() -> list[str]:
+@functools.cache  # ladder data: fixed for the process, not worked out again per report
+def _counted_triggers() -> tuple[str, ...]:
     """Triggers that escalate or de-escalate somewhere, and adopting a plan: the steps some figure counts."""
     engine = get_engine()
     moving = {t.trigger for ct in engine.case_types for t in engine.ladder(ct).transitions
               if t.direction in ("up", "down")}
-    return sorted(moving | {PLAN_ADOPTED})
+    return tuple(sorted(moving | {PLAN_ADOPTED}))
 
 
 async def steps(session: AsyncSession, periods: CTE) -> list[StepCount]:
@@ -138,11 +140,12 @@ async def steps(session: AsyncSession, periods: CTE) -> list[StepCount]:
             for idx, ct, trig, src, dst, rsn, out, n in (await session.execute(stmt)).all()]
 
 
-def _escalations_into_pga() -> list[tuple[str, str]]:
+@functools.cache
+def _escalations_into_pga() -> tuple[tuple[str, str], ...]:
     """(trigger, from state) of the IJAM steps that escalate into the PGA: opened there, or reopened there, a case
     was not "opgeschaald" (its ladder's direction says which steps are escalations)."""
-    return sorted((t.trigger, t.source) for t in get_engine().ladder(CaseType.ijam).transitions
-                  if t.dest == PGA and t.direction == Direction.up)
+    return tuple(sorted((t.trigger, t.source) for t in get_engine().ladder(CaseType.ijam).transitions
+                        if t.dest == PGA and t.direction == Direction.up))
 
 
 async def distinct_cases(session: AsyncSession, periods: CTE) -> dict[tuple[int, str], int]:
