@@ -43,7 +43,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # One scrape counts every worker (app/api/metrics.py): a fresh directory, set before the workers start.
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="casusregie-metrics-")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("app.main:create_served_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, proxy_headers=False, log_config=None,
                 server_header=False)  # `server: uvicorn` tells an attacker what to try
 

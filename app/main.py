@@ -38,6 +38,7 @@ from app.audit.ledger import Ledger
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, check_settings, get_settings
 from app.events import delivery, outbox
+from app.kit import gc_tuning
 from app.kit.database import Database
 from app.kit.logs import configure_logging
 from app.kit.migrations_state import head_revisions
@@ -49,6 +50,14 @@ DESCRIPTION = """Case-management backend for Zorg- en Veiligheidshuizen: escalat
 
 Every request carries `Authorization: Bearer <JWT>` with claims `sub`, `org`, `roles`, `iss`, `aud`, `exp`.
 Errors are RFC 9457 `application/problem+json`. State a reason for a read or write in `X-Audit-Toelichting`."""
+
+
+def create_served_app() -> FastAPI:
+    """The app `casusregie serve` runs in each worker process: `create_app` with the collector tuned for a
+    long-lived server (app/kit/gc_tuning.py)."""
+    app = create_app()
+    gc_tuning.tune_for_serving()
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 
 from app.config import Settings
+from app.kit import gc_tuning
 from app.main import create_app
 from bench.common import asyncpg_dsn, check_loopback
 from bench.seed import LIST_ORG, Tokens
@@ -38,6 +39,7 @@ async def main_async(url: str, mode: str, n: int, checkpoint_dir: Path, as_json:
     check_loopback(url)
     app = create_app(Settings(env="development", database_url=url, log_level="WARNING",
                               audit_checkpoint_dir=checkpoint_dir))
+    gc_tuning.tune_for_serving()  # as `casusregie serve` runs it (app/main.py create_served_app)
     tokens = Tokens()
     conn = await asyncpg.connect(asyncpg_dsn(url))
     rows = await conn.fetch("SELECT id, state FROM casus WHERE case_type = 'ijam' "

@@ -14,10 +14,8 @@ cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
 [ -x "$PY" ] || { echo "no .venv: python3 -m venv .venv && .venv/bin/pip install -e '.[test]'" >&2; exit 2; }
-# py-spy profiles only in the --extras set
-case " $* " in
-  *" --extras "*) [ -x .venv/bin/py-spy ] || .venv/bin/pip install -q -r bench/requirements.txt ;;
-esac
+# The load generator's HTTP client (aiohttp) and py-spy (profiles, in the --extras set)
+"$PY" -c "import aiohttp" 2>/dev/null && [ -x .venv/bin/py-spy ] || .venv/bin/pip install -q -r bench/requirements.txt
 
 WORK=$(mktemp -d /tmp/casusregie-bench.XXXXXX)
 chmod 755 "$WORK"  # the cluster runs as the postgres user when we are root

@@ -13,12 +13,12 @@ import httpx
 
 from bench import raw
 from bench.common import CpuProbe, LoadResult, rss_kib, run_load
+from bench.load_client import LoadClient
 from bench.seed import LIST_ORG, Tokens
 
 
-def http_client(base_url: str, concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=httpx.Timeout(30.0))
+def http_client(base_url: str, concurrency: int) -> LoadClient:
+    return LoadClient(base_url, concurrency)
 
 
 async def connections(dsn: str, n: int) -> list[asyncpg.Connection]:
