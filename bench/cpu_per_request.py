@@ -4,7 +4,11 @@
         [--checkpoint-dir DIR] [--json] transitions|read|list|health [N]
 
 Independent of the machine's other load (it counts this process's CPU time, client included), so it is
-the figure to compare between versions. Needs a database seeded by `bench.focus` or `bench.run` (`list`
+the figure to compare between versions. It runs the app as `casusregie serve` does (uvloop, the collector tuned
+by app/kit/gc_tuning.py), but one request after another: each request's audit entries are chained in a batch of
+their own, where a served process under load chains many at once, and the ASGI client's CPU counts too. So it
+is an upper bound; bench/run.py reports the served process's own CPU per request under load beside it.
+Needs a database seeded by `bench.focus` or `bench.run` (`list`
 needs 100 000 cases). Set PROFILE=out.txt for a pyinstrument text profile.
 
 The app runs with its lifespan, so its audit ledger too: on PostgreSQL this process is the chainer (when no
@@ -27,6 +31,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import uvloop
 
 from app.config import Settings
 from app.kit import gc_tuning
@@ -106,7 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="casusregie-cpu-") as tmp:
         checkpoint_dir = args.checkpoint_dir or Path(tmp) / "audit-checkpoints"
-        asyncio.run(main_async(args.database_url, args.mode, args.n, checkpoint_dir, args.json))
+        # uvloop, as `casusregie serve` runs (uvicorn's loop "auto" picks it when installed: uvicorn[standard])
+        uvloop.run(main_async(args.database_url, args.mode, args.n, checkpoint_dir, args.json))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ LIST_RAW = (("list_first_raw_read", "raw list SQL, first page"),
             ("list_deep_raw_read", "raw list SQL, deep page"),
             ("list_deep_raw_audited", "raw list + staged entry, deep"))
 P99_MS, P99_OVER_P50, LAG_P99_MS, SHARE_2_WORKERS = 250.0, 3.0, 250.0, 20.0
+# CPU per request, ms (issue 11 item 4): bench/cpu_per_request.py's modes and the loads they match.
+CPU_TARGETS = (("transitions", "transitions_api", "transition", 7.0), ("read", "reads_api", "GET /v1/cases/{id}", 4.0),
+               ("list", "list_first_api", "list page", 5.0))
 LEDGER_LEGEND = " ".join([
     "Rate in % of R0's, latencies as a multiple of R0's (R0 = the lean raw transition of the same round:",
     "case `FOR UPDATE`, `UPDATE`, transition row, one staged entry).",
@@ -180,6 +183,30 @@ def ledger_targets(results: dict[str, Any]) -> list[list[Any]]:
                          f"oldest staged p99 {p99} ms (max {led['oldest_staged_max_ms']}; residence p99 "
                          f"{led.get('residence_p99_ms')} ms); empty {led['drained_after_load_ms']} ms after the load",
                          "met" if ok else "NOT met"])
+    rows += cpu_targets(results)
+    return rows
+
+
+def cpu_targets(results: dict[str, Any]) -> list[list[Any]]:
+    """CPU per request, two ways: the served process's CPU under the 32-client load of each round (uvloop,
+    httptools, the chainer's batches and the read entries' group writes as they run in production), and
+    bench/cpu_per_request.py in process (one request after another: the ASGI client's CPU is counted too, and
+    every request's entries are chained in a batch of their own). The target is judged on the served process."""
+    rows: list[list[Any]] = []
+    for w, rnd in _rounds(results):
+        for _, key, label, target in CPU_TARGETS:
+            r = rnd.get(key)
+            ms = (r or {}).get("cpu_s_per_1000", {}).get("api server")
+            if ms is None:
+                continue
+            rows.append([f"CPU per {label} <= {target:.0f} ms, served process under load, {_w(w)}",
+                         f"{ms:.2f} ms ({r['rate_per_s']}/s)", "met" if ms <= target else "NOT met"])
+    cpu = results.get("cpu_per_request") or {}
+    for mode, _, label, target in CPU_TARGETS:
+        c = cpu.get(mode) or {}
+        if "cpu_ms" in c:
+            rows.append([f"CPU per {label} <= {target:.0f} ms, in process, sequential (for comparison)",
+                         f"{c['cpu_ms']} ms", "met" if c["cpu_ms"] <= target else "above"])
     return rows
 
 

@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, insert
+from sqlalchemy import Insert, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chainer import chain_into_log
 from app.audit.masking import mask_numbers
 from app.audit.staging_writer import INSERT_STAGED
 from app.auth.principal import Principal
-from app.kit import deferred_writes
+from app.kit import bulk_insert, deferred_writes
 from app.kit.errors import DomainError, NotAllowed, NotFound
 from app.kit.request_context import current_context
 
@@ -147,15 +148,22 @@ async def flush_pending(session: AsyncSession, *, deferred: bool) -> None:
     await session.flush()
     if deferred and entries and writes and session.get_bind().dialect.name == "postgresql":
         rows = [w for w in writes if isinstance(w, deferred_writes.Row)]
-        if len(entries) == 1 and len(rows) == len(writes):
-            # The usual case (one entry, rows): one statement built once per shape, its values bound.
-            fields = entries[0].fields
-            params = {f"a_{name}": value for name, value in fields.items()}
+        columns = tuple(entries[0].fields)
+        if len(rows) == len(writes) and all(tuple(e.fields) == columns for e in entries[1:]):
+            # The usual case (entries of `record`, rows): one statement built once per shape, its values bound;
+            # several entries as one array per column (a multi-row VALUES would be compiled on every request).
+            shapes = tuple(r.shape for r in rows)
+            if len(entries) == 1:
+                params = {f"a_{name}": value for name, value in entries[0].fields.items()}
+                statement = _staged_with(columns, shapes)
+            else:
+                params = {f"a_{name}": [e.fields[name] for e in entries] for name in columns}
+                statement = _staged_many_with(columns, shapes)
             for i, row in enumerate(rows):
                 params.update(row.params(f"w{i}_"))
-            await session.execute(_staged_with(tuple(fields), tuple(r.shape for r in rows)), params)
+            await session.execute(statement, params)
             return
-        # A multi-row VALUES has no cache key in SQLAlchemy (compiled again each time): only for several entries.
+        # Statements of other kinds (rare): a multi-row VALUES with literal CTEs, compiled for this request.
         statement = (INSERT_STAGED.values(entries[0].fields) if len(entries) == 1
                      else INSERT_STAGED.values([e.fields for e in entries]))
         for i, write in enumerate(writes):
@@ -179,6 +187,24 @@ def _staged_with(columns: tuple[str, ...], shapes: tuple[deferred_writes.Shape, 
     data-modifying CTEs `w0`, `w1`, … (bind parameters `w<i>_<column>`), built once per combination."""
     table = INSERT_STAGED.table
     statement = insert(table).values({c: bindparam(f"a_{c}", type_=table.c[c].type) for c in columns})
+    return _with_rows(statement, shapes)
+
+
+@lru_cache(maxsize=256)
+def _staged_many_with(columns: tuple[str, ...], shapes: tuple[deferred_writes.Shape, ...]) -> Insert:
+    """Several staged entries as `INSERT … SELECT * FROM unnest(<one array per column>)` (bind parameters
+    `a_<column>`, each a list in entry order; unnest keeps it, so staged_seq does too), with the rows of
+    `shapes` as in `_staged_with`. PostgreSQL only."""
+    table = INSERT_STAGED.table
+    # dimensions=1: a JSON value that is itself a list (subject_ids) is one element, not a second dimension.
+    arrays = [bindparam(f"a_{c}", type_=postgresql.ARRAY(bulk_insert.element_type(table.c[c]), dimensions=1))
+              for c in columns]
+    values = func.unnest(*arrays).table_valued(*columns).render_derived(name="v")
+    statement = insert(table).from_select(list(columns), select(*(values.c[c] for c in columns)))
+    return _with_rows(statement, shapes)
+
+
+def _with_rows(statement: Insert, shapes: tuple[deferred_writes.Shape, ...]) -> Insert:
     for i, shape in enumerate(shapes):
         statement = statement.add_cte(deferred_writes.shaped(shape, f"w{i}_").cte(f"w{i}"))
     return statement

@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, String, Table, bindparam, func, insert, select
+from sqlalchemy import Column, ColumnClause, String, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
 
-def _element_type(column: Column[Any]) -> TypeEngine[Any]:
+def element_type(column: ColumnClause[Any]) -> TypeEngine[Any]:
     # An explicit cast to VARCHAR(n) cuts a longer text silently; the insert into the column refuses it instead.
     if isinstance(column.type, String) and column.type.length is not None:
         return String()
@@ -37,7 +37,7 @@ def _statement(
 ) -> Any:
     """Built once per shape: building the unnest() construct costs more than executing it."""
     if dialect == "postgresql":
-        arrays = [bindparam(_array_param(name), type_=postgresql.ARRAY(_element_type(table.c[name])))
+        arrays = [bindparam(_array_param(name), type_=postgresql.ARRAY(element_type(table.c[name])))
                   for name in names]
         values = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
         stmt: Any = postgresql.insert(table).from_select(list(names), select(*(values.c[name] for name in names)))

@@ -213,7 +213,7 @@ async def test_two_chainers_racing_never_fork_the_chain(client: httpx.AsyncClien
     assert [r.status_code for r in responses] == [200] * TRANSITIONS, [r.text[:200] for r in responses]
 
     staged = before | await _captured(db_url)
-    await _assert_log_is_exactly(db_url, staged)
+    await _assert_log_is_exactly(db_url, set(staged))
     # Every batch of either chainer moved the head to a seq of its own, and the batches add up to the log:
     # no two batches chained onto the same head (a fork), none chained an entry another had chained.
     heads = sorted(b.head[0] for c in chainers for b in c.batches)
@@ -276,9 +276,11 @@ async def _line(stream: asyncio.StreamReader) -> str:
     return line.decode().strip()
 
 
+# The batch's statements (app/audit/chainer.py): BEGIN, the head locked, the staged entries read, one write (its
+# entries, their subject index, the staged rows deleted, the head moved: data-modifying CTEs), COMMIT.
 @pytest.mark.parametrize("stop_after", [
-    pytest.param("INSERT INTO audit_log (", id="after-insert-into-audit_log"),
-    pytest.param("DELETE FROM audit_staging", id="after-delete-before-commit"),
+    pytest.param("SELECT audit_staging.staged_seq", id="after-reading-the-batch-before-writing"),
+    pytest.param("WITH chained AS", id="after-the-write-before-commit"),
 ])
 async def test_kill_9_of_the_chainer_mid_batch_loses_nothing_and_chains_nothing_twice(
     client: httpx.AsyncClient, auth: Any, db_url: str, tmp_path: Path, stop_after: str
@@ -641,3 +643,30 @@ async def _serve_as(runtime_url: str, db_url: str) -> None:
             assert r.status_code == 200 and r.json()["valid"] is True, r.text
     finally:
         await application.state.db.dispose()
+
+
+# --- round trips of a batch --------------------------------------------------------------------------------
+
+async def test_a_batch_is_five_round_trips_whatever_its_size(client: httpx.AsyncClient, auth: Any,
+                                                              db_url: str) -> None:
+    """BEGIN, the head locked, the staged entries read, one write, COMMIT: the chainer shares a busy event loop
+    with the requests (chain in serve), where every round trip waits its turn, so a batch must not grow them."""
+    from sqlalchemy import event
+
+    world = await World(client, auth).setup()
+    for case_id in await _ijam_cases(world, 3):
+        assert (await world.fire(case_id, "opschalen")).status_code == 200
+    staged = await _staging_ids(db_url)
+    assert len(staged) > 10
+    sent: list[str] = []
+    async with _sa(db_url) as conn:
+        await conn.commit()
+        event.listen(conn.sync_engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_: sent.append(statement.split()[0]))
+        for batch_size in (1, len(staged) - 1):
+            sent.clear()
+            batch = await chainer.chain_batch(conn, batch=batch_size)
+            assert batch is not None and batch.count == batch_size
+            # SELECT head FOR UPDATE, SELECT staged, WITH … UPDATE head (BEGIN and COMMIT are asyncpg's own)
+            assert sent == ["SELECT", "SELECT", "WITH"], sent
+    await _assert_log_is_exactly(db_url, set(staged))
