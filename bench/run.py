@@ -130,11 +130,12 @@ class Run:
         return await asyncio.to_thread(audit_chain.verify_cli, self.database_url, checkpoint_dir=self.checkpoints)
 
     async def ledgered(self, server: Server | None, action: str, load: Callable[[], Awaitable[LoadResult]], *,
-                       verify: bool, staged: bool = True) -> LoadResult:
+                       verify: bool, staged: bool = True, companions: dict[str, int] | None = None) -> LoadResult:
         """`load` with the audit ledger measured around it (bench/ledger.py)."""
         per = self.results.get("entries_per_request", {}).get(action, 1)
         return await ledger.around(self.dsn, server.base_url if server else None, action, load,
-                                   per_request=per, verify=self.verify if verify else None, staged=staged)
+                                   per_request=per, verify=self.verify if verify else None, staged=staged,
+                                   companions=companions)
 
 
 def start_cluster(pg_dir: Path) -> str:
@@ -187,8 +188,12 @@ async def round_for(run: Run, server: Server, dsn: str, tokens: seed.Tokens, api
             staged=shape != "R2"))
 
     log(f"API, {w} worker(s): transitions, case reads, list pages")
+    # The first escalation of a case into the rung whose owner is not yet a participant brings it in, by
+    # `systeem` (app/cases/level_owners.py): at most one participant and one regie update per case.
+    level_owner = {"participant:create": len(api_cases), "case:update": len(api_cases)}
     run.record(sec, "transitions_api", await run.ledgered(server, "case:transition", lambda: scenarios.api_transitions(
-        url, dsn, tokens, api_cases, probe=run.probe(server), name="transitions: API", **load), verify=True))
+        url, dsn, tokens, api_cases, probe=run.probe(server), name="transitions: API", **load), verify=True,
+        companions=level_owner))
     run.record(sec, "reads_api", await run.ledgered(server, "case:read", lambda: scenarios.api_reads(
         url, tokens, api_cases, probe=run.probe(server), **load), verify=True))
     cursor = list_cursor[0]

@@ -35,6 +35,11 @@ log = logging.getLogger("casusregie.audit")
 
 # The advisory lock key that elects the chainer: any fixed 64-bit number, the same in every process.
 CHAINER_LOCK_KEY = 0x6361_7375_7265_6769  # "casuregi"
+# While entries arrive, a batch every BUSY_SECONDS: each batch costs the process a fixed ~1 ms of its event
+# loop (five round trips, the statement's parameters) however few entries it takes, and in `serve` that loop
+# is the requests'. At 5 ms the chainer took a fifth of a core from one worker's requests under load
+# (bench/RESULTS.md); 25 ms batches several times as many entries and stays well inside the 250 ms lag target.
+BUSY_SECONDS = 0.025
 IDLE_MIN_SECONDS = 0.005
 IDLE_MAX_SECONDS = 0.1
 STANDBY_SECONDS = 1.0
@@ -174,7 +179,7 @@ class Ledger:
                         if batch is not None:
                             self.stats.observe(batch)
                             idle = IDLE_MIN_SECONDS
-                            pause = 0 if batch.count >= chainer.BATCH else idle
+                            pause = 0 if batch.count >= chainer.BATCH else BUSY_SECONDS
                         else:
                             idle = min(idle * 2, IDLE_MAX_SECONDS)
                 else:
