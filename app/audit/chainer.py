@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Update, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Update, any_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -89,22 +89,15 @@ async def append_chained(conn: Executor, head: tuple[int, str], entries: Sequenc
     return links.head
 
 
-def _unnest_insert(table: Any, columns: Sequence[str], prefix: str) -> Any:
-    """INSERT INTO table (columns) SELECT * FROM unnest(<one array per column, bind parameters prefix+column>)."""
-    arrays = [bindparam(f"{prefix}{c}", type_=postgresql.ARRAY(bulk_insert.element_type(table.c[c]), dimensions=1))
-              for c in columns]
-    values = func.unnest(*arrays).table_valued(*columns).render_derived(name=f"{prefix}v")
-    return insert(table).from_select(list(columns), select(*(values.c[c] for c in columns)))
-
-
 _ENTRY_COLUMNS = (*STAGED_FIELDS, "seq", "prev_hash", "hash")
 # PostgreSQL: a batch's writes as one statement (data-modifying CTEs): its entries, their subject index, the
 # staged rows it took, and the head moved. One round trip instead of four: the chainer runs on a busy event
 # loop, where every round trip waits its turn behind the requests (the chain lag of bench/RESULTS.md).
 _CHAIN_PG: Update = (
     update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-    .add_cte(_unnest_insert(table_of(AuditEntry), _ENTRY_COLUMNS, "e_").cte("chained"))
-    .add_cte(_unnest_insert(table_of(AuditSubject), ("seq", "subject_id"), "s_").cte("indexed"))
+    .add_cte(bulk_insert.unnest_insert(table_of(AuditEntry), _ENTRY_COLUMNS, lambda c: f"e_{c}").cte("chained"))
+    .add_cte(bulk_insert.unnest_insert(table_of(AuditSubject), ("seq", "subject_id"), lambda c: f"s_{c}")
+             .cte("indexed"))
     .add_cte(delete(_STAGING).where(_STAGING.c.staged_seq == any_(
         bindparam("taken", type_=postgresql.ARRAY(BigInteger())))).cte("taken"))
 )

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.chainer import chain_into_log
@@ -195,13 +194,7 @@ def _staged_many_with(columns: tuple[str, ...], shapes: tuple[deferred_writes.Sh
     """Several staged entries as `INSERT … SELECT * FROM unnest(<one array per column>)` (bind parameters
     `a_<column>`, each a list in entry order; unnest keeps it, so staged_seq does too), with the rows of
     `shapes` as in `_staged_with`. PostgreSQL only."""
-    table = INSERT_STAGED.table
-    # dimensions=1: a JSON value that is itself a list (subject_ids) is one element, not a second dimension.
-    arrays = [bindparam(f"a_{c}", type_=postgresql.ARRAY(bulk_insert.element_type(table.c[c]), dimensions=1))
-              for c in columns]
-    values = func.unnest(*arrays).table_valued(*columns).render_derived(name="v")
-    statement = insert(table).from_select(list(columns), select(*(values.c[c] for c in columns)))
-    return _with_rows(statement, shapes)
+    return _with_rows(bulk_insert.unnest_insert(INSERT_STAGED.table, columns, lambda c: f"a_{c}"), shapes)
 
 
 def _with_rows(statement: Insert, shapes: tuple[deferred_writes.Shape, ...]) -> Insert:

@@ -10,11 +10,11 @@ Other databases (SQLite): the same rows as executemany, or as multi-row VALUES w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnClause, String, Table, bindparam, func, insert, select
+from sqlalchemy import Column, ColumnClause, Insert, String, Table, TableClause, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
@@ -31,16 +31,23 @@ def _array_param(name: str) -> str:
     return f"{name}_values"
 
 
+def unnest_insert(table: Table | TableClause, names: Sequence[str], param: Callable[[str], str]) -> Insert:
+    """PostgreSQL: `INSERT INTO table (names) SELECT * FROM unnest(<one array per column>)`, the array of column
+    `c` bound as `param(c)`. dimensions=1: a value that is itself a list (a JSON list) is one element, not a
+    second dimension of the array."""
+    arrays = [bindparam(param(name), type_=postgresql.ARRAY(element_type(table.c[name]), dimensions=1))
+              for name in names]
+    values = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    return postgresql.insert(table).from_select(list(names), select(*(values.c[name] for name in names)))
+
+
 @lru_cache(maxsize=64)
 def _statement(
     dialect: str, table: Table, names: tuple[str, ...], conflict: tuple[str, ...] | None, returning: Column[Any] | None
 ) -> Any:
     """Built once per shape: building the unnest() construct costs more than executing it."""
     if dialect == "postgresql":
-        arrays = [bindparam(_array_param(name), type_=postgresql.ARRAY(element_type(table.c[name])))
-                  for name in names]
-        values = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
-        stmt: Any = postgresql.insert(table).from_select(list(names), select(*(values.c[name] for name in names)))
+        stmt: Any = unnest_insert(table, names, _array_param)
     elif dialect == "sqlite":
         stmt = sqlite.insert(table)
     else:
