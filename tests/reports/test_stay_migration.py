@@ -20,20 +20,12 @@ from app.cases.models import CaseTransition
 from app.kit import clock
 from app.kit.migrations_state import alembic_config
 from app.worker import deadline_pass
+from tests.cases.test_closing_migration import CASE, ORGANISATION
+from tests.cases.test_closing_migration import TRANSITION as STEP
 from tests.conftest import make_settings
 from tests.world import World
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-ORGANISATION = sa.table("organisation", sa.column("id", sa.Uuid()), sa.column("code"), sa.column("name"),
-                        sa.column("kind"), sa.column("created_at", sa.DateTime(timezone=True)))
-CASE = sa.table("casus", *(sa.column(c) for c in ("reference", "case_type", "state", "title", "opened_by_organisation",
-                                                   "version", "created_by")),
-                sa.column("id", sa.Uuid()), sa.column("details", sa.JSON()),
-                *(sa.column(c, sa.DateTime(timezone=True)) for c in ("state_entered_at", "created_at", "updated_at")))
-STEP = sa.table("casus_transition", sa.column("id", sa.Uuid()), sa.column("case_id", sa.Uuid()), sa.column("version"),
-                sa.column("trigger"), sa.column("from_state"), sa.column("to_state"), sa.column("reason"),
-                sa.column("data", sa.JSON()), sa.column("actor_sub"), sa.column("actor_org"),
-                sa.column("created_at", sa.DateTime(timezone=True)))
 # (version, trigger, from, to, day): a self transition in between, a closure and a reopening.
 HISTORY = [(1, "aanmaken", None, "melding", 0), (2, "triage_starten", "melding", "triage", 3),
            (4, "oppakken", "triage", "casusniveau", 10), (5, "ave_fase_wijzigen", "casusniveau", "casusniveau", 12),
