@@ -85,27 +85,32 @@ STAGED_FIELDS = ("id", "created_at", "actor_sub", "actor_org", "actor_role", "ac
 INSERT_STAGED = (f"INSERT INTO audit_staging ({', '.join(STAGED_FIELDS)}) VALUES "
                  f"({', '.join(f'${i}' for i in range(1, len(STAGED_FIELDS) + 1))}) RETURNING staged_seq")
 
-# list_page(): readable_cases() (a convenant covers the type AND the organisation participates), newest first.
-# PostgreSQL gets the covered types as `= ANY(ARRAY(subquery))` (app/access/cases.py); PREVIOUS_SHAPE is the
-# `IN (subquery)` the app sent before, kept as a baseline to show what the planner made of it.
+# list_page(): readable_listing() (the organisation's own participations of a covered type, joined to their
+# cases), newest first by the participation's copy of the case's created_at (app/access/cases.py; migration 0019).
+# PREVIOUS is the shape before it, kept as a baseline: every case newest first, each probed for participation.
 _COVERED_TYPES = """SELECT ct.case_type FROM convenant_case_type ct
     JOIN convenant_version v ON v.id = ct.version_id
     JOIN convenant_party p ON p.version_id = v.id AND p.organisation = $1
     WHERE v.status = 'actief' AND v.valid_from <= $2 AND v.valid_until >= $2"""
 SUMMARY_COLUMNS = ("casus.id, casus.reference, casus.case_type, casus.state, casus.tier, casus.version, casus.title, "
                    "casus.due_at, casus.closed_at, casus.regie_organisation, casus.created_at")
-_LIST = f"""
+_APP = f"""
+SELECT {SUMMARY_COLUMNS} FROM casus_participant mine JOIN casus ON casus.id = mine.case_id
+WHERE mine.organisation = $1 AND casus.case_type = ANY(ARRAY({_COVERED_TYPES}))
+  {{after}}
+ORDER BY mine.case_created_at DESC, mine.case_id DESC
+LIMIT $3"""
+_PREVIOUS = f"""
 SELECT {SUMMARY_COLUMNS} FROM casus
-WHERE {{types}}
+WHERE casus.case_type = ANY(ARRAY({_COVERED_TYPES}))
   AND EXISTS (SELECT 1 FROM casus_participant cp WHERE cp.case_id = casus.id AND cp.organisation = $1)
   {{after}}
 ORDER BY casus.created_at DESC, casus.id DESC
 LIMIT $3"""
-_AFTER = "AND (casus.created_at, casus.id) < ($4, $5)"
-APP_SHAPE = f"casus.case_type = ANY(ARRAY({_COVERED_TYPES}))"
-PREVIOUS_SHAPE = f"casus.case_type IN ({_COVERED_TYPES})"
-LIST_SQL = {(shape, deep): _LIST.format(types=types, after=_AFTER if deep else "")
-            for shape, types in (("app", APP_SHAPE), ("previous", PREVIOUS_SHAPE)) for deep in (False, True)}
+_AFTER = {"app": "AND (mine.case_created_at, mine.case_id) < ($4, $5)",
+          "previous": "AND (casus.created_at, casus.id) < ($4, $5)"}
+LIST_SQL = {(shape, deep): sql.format(after=_AFTER[shape] if deep else "")
+            for shape, sql in (("app", _APP), ("previous", _PREVIOUS)) for deep in (False, True)}
 
 
 def audit_fields(*, sub: str, org: str, role: str, action: str, object_type: str, object_id: Any = None,

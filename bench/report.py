@@ -307,7 +307,7 @@ def render(results: dict[str, Any]) -> str:
         lines += ["## Case list (GET /v1/cases, limit 50, 32 clients; raw baselines in the first round)", ""]
         lines += _table(["page", "workers", "API req/s", "p50 ms", "p99 ms", "non-2xx", "raw SQL q/s", "p50", "p99",
                          "raw SQL + staged entry /s", "p50", "p99", "API/raw SQL", "API/raw+entry",
-                         "CPU (cores) API run", "raw SQL, previous IN (subquery) shape"], list_rows)
+                         "CPU (cores) API run", "raw SQL, previous shape (EXISTS per case)"], list_rows)
     lat_rows = []
     for w, rnd in _rounds(results):
         for key, label in (("transitions", "transition"), ("list_first", "list, first page"),

@@ -228,7 +228,7 @@ async def extras_round(run: Run, server: Server, dsn: str, tokens: seed.Tokens, 
     if w == cfg.workers[0]:
         for page, cur in (("first", None), ("deep", cursor)):
             run.record(sec, f"list_{page}_raw_previous", await scenarios.raw_list(
-                dsn, cur, name=f"list {page} page: raw SQL, previous IN (subquery) shape", audited=False, limit=lim,
+                dsn, cur, name=f"list {page} page: raw SQL, previous shape (EXISTS per case)", audited=False, limit=lim,
                 probe=run.probe(None), shape="previous", **load))
         if cfg.latency_seconds:
             one = {"concurrency": 1, "max_requests": cfg.max_requests, "seconds": cfg.latency_seconds,

@@ -129,7 +129,7 @@ async def bulk_cases(dsn: str, total: int, visible: int, *, seed: int = 7) -> Bu
         cases.append((cid, f"B-{i:07d}", case_type, first.code, first.tier, f"Bulk casus {i}", "{}", "zvh-mh", 1,
                       at, at, at, "bench-seed"))
         for org in orgs:
-            participants.append((cid, org, "opener" if org == "zvh-mh" else "deelnemer", at, "bench-seed"))
+            participants.append((cid, org, "opener" if org == "zvh-mh" else "deelnemer", at, "bench-seed", at))
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
@@ -140,7 +140,7 @@ async def bulk_cases(dsn: str, total: int, visible: int, *, seed: int = 7) -> Bu
                          "created_by"])
             await conn.copy_records_to_table(
                 "casus_participant", records=participants,
-                columns=["case_id", "organisation", "basis", "added_at", "added_by"])
+                columns=["case_id", "organisation", "basis", "added_at", "added_by", "case_created_at"])
         await conn.execute("ANALYZE casus; ANALYZE casus_participant")
     finally:
         await conn.close()

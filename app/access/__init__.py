@@ -10,6 +10,7 @@ sees and manages a meeting, which of its items), `reports` (who reads the monito
 from app.access.binding import audit_scope
 from app.access.cases import (
     CASE_FACTS,
+    LISTING_KEY,
     READABLE_CASES,
     CaseAccess,
     CaseFacts,
@@ -19,6 +20,7 @@ from app.access.cases import (
     deny_missing,
     permitted_transitions,
     readable_cases,
+    readable_listing,
     readable_params,
     require_case,
     require_case_action,
@@ -54,6 +56,7 @@ from app.access.subjects import deny_unknown_subject, require_subject_request
 
 __all__ = [
     "CASE_FACTS",
+    "LISTING_KEY",
     "READABLE_CASES",
     "REPORT_OBJECT",
     "VISIBLE_MEETINGS",
@@ -81,6 +84,7 @@ __all__ = [
     "policies",
     "readable_agenda",
     "readable_cases",
+    "readable_listing",
     "readable_params",
     "readable_signals",
     "require_action_owner",

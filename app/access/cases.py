@@ -27,12 +27,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    join,
     literal,
     select,
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -104,10 +106,24 @@ def _in_subquery_pg(element: _InSubquery, compiler: SQLCompiler, **kw: Any) -> s
 _ORG = bindparam("readable_org", type_=String())
 _TODAY = bindparam("readable_today", type_=Date())
 _PARTICIPATES = exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.organisation == _ORG)
-READABLE_CASES = and_(
-    _InSubquery(Case.case_type, covered_case_types(_ORG, _TODAY).scalar_subquery()),
-    _PARTICIPATES,
-)
+_COVERED = _InSubquery(Case.case_type, covered_case_types(_ORG, _TODAY).scalar_subquery())
+READABLE_CASES = and_(_COVERED, _PARTICIPATES)
+
+# The same rule shaped for a list, newest case first: the caller's organisation's own participations (`mine`)
+# joined to their cases, of the covered types. Its index (organisation, case_created_at, case_id) yields them
+# in the page's order up to LIMIT, where READABLE_CASES walks every case newest first and probes each for
+# participation (100 000 cases, 10 % visible: 0.9 instead of 3.6 ms and 370 instead of 1 600 buffers a page;
+# bench/RESULTS.md). An alias, so a filter's own subquery on casus_participant is not correlated to it.
+_MINE = aliased(CaseParticipant, name="mine")
+LISTING_KEY = (_MINE.case_created_at, _MINE.case_id)  # equal to (Case.created_at, Case.id): the copy never changes
+
+
+def readable_listing(*columns: Any) -> Select[Any]:
+    """SELECT `columns` FROM the cases the caller's organisation may read, as READABLE_CASES decides, with
+    LISTING_KEY to order and page by; pass `readable_params()` at execution."""
+    return (select(*columns).select_from(join(_MINE, Case, _MINE.case_id == Case.id))
+            .where(_MINE.organisation == _ORG, _COVERED))
+
 # What one case statement carries besides the case (app/cases/loading.py), so that deciding on the case
 # needs no statement of its own: whether the caller's organisation takes part (the same expression as the
 # list filter's) and the convenant epoch, under which the covering grants are cached (GrantCache).

@@ -48,8 +48,8 @@ def set_regie(case: Case, organisation: str, principal: Principal, now: datetime
             p.basis = ParticipantBasis.deelnemer
     existing = next((p for p in case.participants if p.organisation == organisation), None)
     if existing is None:
-        case.participants.append(CaseParticipant(organisation=organisation, basis=ParticipantBasis.regie, added_at=now,
-                                                 added_by=principal.sub))
+        case.participants.append(CaseParticipant.joining(case, organisation, ParticipantBasis.regie, at=now,
+                                                         by=principal.sub))
     elif existing.basis != ParticipantBasis.opener:
         existing.basis = ParticipantBasis.regie
     case.regie_organisation = organisation

@@ -14,7 +14,7 @@ from app.events import publish
 from app.kit import clock
 from app.kit.errors import Conflict, NotFound, ValidationFailed
 from app.organisations import lookup as organisations
-from app.vocabulary import Action, AuditAction
+from app.vocabulary import Action, AuditAction, ParticipantBasis
 
 
 async def add(
@@ -35,7 +35,7 @@ async def add(
     if any(p.organisation == organisation for p in case.participants):
         raise Conflict(f"{organisation} already takes part in this case")
     now = clock.now()
-    participant = CaseParticipant(organisation=organisation, basis="deelnemer", added_at=now, added_by=principal.sub)
+    participant = CaseParticipant.joining(case, organisation, ParticipantBasis.deelnemer, at=now, by=principal.sub)
     case.participants.append(participant)
     loaded.changed(now)
     await session.flush()

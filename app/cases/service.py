@@ -140,11 +140,11 @@ async def open_case(
         state=initial, state_entered_at=now,
     )
     enter_state(case, ladder, initial, now)
-    case.participants = [CaseParticipant(organisation=principal.org, basis=ParticipantBasis.opener, added_at=now,
-                                         added_by=principal.sub)]
+    case.participants = [CaseParticipant.joining(case, principal.org, ParticipantBasis.opener, at=now,
+                                                 by=principal.sub)]
     if regie_organisation and regie_organisation != principal.org:
-        case.participants.append(CaseParticipant(organisation=regie_organisation, basis=ParticipantBasis.regie,
-                                                 added_at=now, added_by=principal.sub))
+        case.participants.append(CaseParticipant.joining(case, regie_organisation, ParticipantBasis.regie, at=now,
+                                                         by=principal.sub))
     session.add(case)
     await subjects.add_all(session, subject_rows)
     session.add_all(CaseSubject(case_id=case.id, subject_id=s.id) for s in subject_rows)
@@ -230,10 +230,10 @@ SUMMARY_COLUMNS = (Case.id, Case.reference, Case.case_type, Case.state, Case.tie
 NO_FILTER = CaseFilter()
 # Built once with bind parameters (values come with the execution, access.readable_params() among them):
 # the unfiltered first and next pages, the commonest requests, compile and run without any construction.
-_READABLE_SUMMARIES = select(*SUMMARY_COLUMNS).where(access.READABLE_CASES)
-_NEWEST_FIRST = (Case.created_at.desc(), Case.id.desc())
-_AFTER = tuple_(Case.created_at, Case.id) < tuple_(bindparam("after_created_at", type_=UtcDateTime()),
-                                                    bindparam("after_id", type_=Uuid()))
+_READABLE_SUMMARIES = access.readable_listing(*SUMMARY_COLUMNS)
+_NEWEST_FIRST = tuple(key.desc() for key in access.LISTING_KEY)
+_AFTER = tuple_(*access.LISTING_KEY) < tuple_(bindparam("after_created_at", type_=UtcDateTime()),
+                                               bindparam("after_id", type_=Uuid()))
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer())
 _PAGE_FIRST = _READABLE_SUMMARIES.order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)
 _PAGE_AFTER = _READABLE_SUMMARIES.where(_AFTER).order_by(*_NEWEST_FIRST).limit(_PAGE_LIMIT)

@@ -26,7 +26,7 @@ from app.signals.schemas import Afwijzen, Koppelen, NieuweCasus, SignalOut
 from app.signals.service import OBJECT_TYPE, load_visible
 from app.subjects import service as subjects
 from app.subjects.models import Subject
-from app.vocabulary import Action, SignalStatus
+from app.vocabulary import Action, ParticipantBasis, SignalStatus
 from app.workflows.engine import get_engine
 from app.workflows.model import FINAL_STATE
 
@@ -38,8 +38,8 @@ async def _sender_joins(session: AsyncSession, principal: Principal, case: Case,
         return False
     if organisation not in await parties_for(session, case.case_type, clock.today()):
         return False
-    case.participants.append(CaseParticipant(organisation=organisation, basis="deelnemer", added_at=clock.now(),
-                                             added_by=principal.sub))
+    case.participants.append(CaseParticipant.joining(case, organisation, ParticipantBasis.deelnemer, at=clock.now(),
+                                                     by=principal.sub))
     return True
 
 

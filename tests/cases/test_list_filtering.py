@@ -10,10 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.cases import service
 from app.cases.models import Case, CaseParticipant
+from app.kit import clock
+from tests.conftest import IS_PG
 from tests.world import ALL_CATEGORIES, CASE_TYPES, World
 
 PARTNERS = ["politie", "woonpunt", "ggz", "gemeente"]
@@ -37,7 +41,8 @@ async def _seed(db_url: str, n: int) -> dict[str, set[str]]:
         orgs = ["zvh-mh", *rng.sample(PARTNERS, rng.randint(0, 3))]
         for org in orgs:
             participants.append({"case_id": cid, "organisation": org, "basis": "opener" if org == "zvh-mh"
-                                 else "deelnemer", "added_at": at, "added_by": "seed"})
+                                 else "deelnemer", "added_at": at, "added_by": "seed",
+                                 "case_created_at": at})
             if org == "zvh-mh" or case_type in COVERS[org]:
                 visible[org].add(str(cid))
     engine = create_async_engine(db_url)
@@ -65,7 +70,7 @@ async def test_each_caller_pages_through_exactly_what_it_may_see(
     statements: list[str] = []
 
     def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM casus" in statement and "ORDER BY casus.created_at DESC" in statement:
+        if "FROM casus_participant AS mine JOIN casus" in statement and "ORDER BY mine.case_created_at" in statement:
             statements.append(statement)
 
     event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", capture)
@@ -124,3 +129,23 @@ async def test_filters_combine_with_access(client: httpx.AsyncClient, auth: Any,
                        for case_type in CASE_TYPES}
     assert by_type["ex_gedetineerde"] == by_type["radicalisering"] == set()  # not covered by its convenant
     assert all(by_type[t] for t in COVERS["politie"])
+
+
+@pytest.mark.skipif(not IS_PG, reason="the plan checked is PostgreSQL's")
+async def test_a_page_reads_the_callers_participations_in_order_not_every_case(
+    seeded: dict[str, set[str]], db_url: str
+) -> None:
+    """The page statement as the app sends it: PostgreSQL walks the caller's participations by the index in the
+    page's order and stops at LIMIT; no sort of the organisation's cases, no walk over every case."""
+    stmt = service._PAGE_FIRST.params(readable_org="politie", readable_today=clock.today(), page_limit=51)
+    sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            for table in ("casus", "casus_participant"):
+                await conn.execute(text(f"ANALYZE {table}"))
+            plan = "\n".join((await conn.execute(text(f"EXPLAIN {sql}"))).scalars())
+    finally:
+        await engine.dispose()
+    assert "ix_casus_participant_organisation_case_created_at" in plan, plan
+    assert "Sort" not in plan and "ix_casus_created_at_id" not in plan, plan
