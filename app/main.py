@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from app import API_VERSION, access, worker
+from app import API_VERSION, access, unit_of_work, worker
 from app.api import errors
 from app.api import openapi as openapi_document
 from app.api.metrics import Metrics
@@ -34,6 +34,7 @@ from app.api.routers import (
     work,
     workflows,
 )
+from app.audit.audit_thread import AuditThread
 from app.audit.ledger import Ledger
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, check_settings, get_settings
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The audit ledger chains (when this process is the elected chainer) and signs checkpoints; stopped
         # before the database, so that what is staged is chained and a last checkpoint signed.
         await app.state.ledger.start()
+        if isinstance(app.state.ledger, AuditThread):
+            unit_of_work.stage_reads_with(app.state.db, app.state.ledger)
         stop_worker = asyncio.Event()
         in_process = [
             asyncio.create_task(worker.deadline_loop(app.state.db, settings.worker_interval, stop_worker),
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_worker.set()
             for task in in_process:
                 await task
+            unit_of_work.stage_reads_with(app.state.db, None)
             await app.state.ledger.stop()
             await app.state.db.dispose()
             Metrics.process_exited(os.getpid())
@@ -114,7 +118,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_organisations = frozenset(settings.admin_organisations)
     app.state.db = Database(settings)
-    app.state.ledger = Ledger(settings, app.state.db, chain=settings.audit_chainer_in_serve)
+    ledger = Ledger(settings, app.state.db, chain=settings.audit_chainer_in_serve)
+    # PostgreSQL's chainer and reads' staging writes on a thread of their own: their round trips then do not queue
+    # behind the requests' callbacks (app/audit/audit_thread.py).
+    app.state.ledger = AuditThread(ledger) if ledger.runs_apart else ledger
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = Metrics()
     app.state.head_revisions = head_revisions(settings)

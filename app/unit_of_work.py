@@ -9,6 +9,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,10 +49,23 @@ async def _write_kept(db: Database, entries: list[audit.PendingEntry]) -> None:
         await session.commit()
 
 
-_writers: weakref.WeakKeyDictionary[Database, StagingWriter] = weakref.WeakKeyDictionary()
+class EntryWriter(Protocol):
+    async def write(self, rows: list[dict[str, Any]]) -> None: ...
 
 
-def _writer(db: Database) -> StagingWriter:
+_writers: weakref.WeakKeyDictionary[Database, EntryWriter] = weakref.WeakKeyDictionary()
+
+
+def stage_reads_with(db: Database, writer: EntryWriter | None) -> None:
+    """Where reads on `db` stage their entries: `serve` hands them to its audit thread (app/audit/audit_thread.py)
+    while that runs; None (and by default) a group writer on the caller's own loop and pool."""
+    if writer is None:
+        _writers.pop(db, None)
+    else:
+        _writers[db] = writer
+
+
+def _writer(db: Database) -> EntryWriter:
     writer = _writers.get(db)
     if writer is None:
         writer = _writers[db] = StagingWriter(db.engine)

@@ -144,7 +144,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("app.workflows",),
     ("app.audit.models", "app.audit.hash_chain", "app.audit.masking", "app.audit.record", "app.audit.schemas",
      "app.audit.verification", "app.audit.chainer", "app.audit.checkpoints", "app.audit.anchoring",
-     "app.audit.ledger", "app.audit.staging_writer"),
+     "app.audit.ledger", "app.audit.audit_thread", "app.audit.staging_writer"),
     ("app.organisations.models", "app.organisations.lookup", "app.organisations.schemas",
      "app.convenants.models", "app.convenants.grants", "app.convenants.views", "app.convenants.schemas",
      "app.subjects", "app.cases.models", "app.meetings.models", "app.signals.models", "app.events.models",

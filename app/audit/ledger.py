@@ -35,10 +35,10 @@ log = logging.getLogger("casusregie.audit")
 
 # The advisory lock key that elects the chainer: any fixed 64-bit number, the same in every process.
 CHAINER_LOCK_KEY = 0x6361_7375_7265_6769  # "casuregi"
-# While entries arrive, a batch every BUSY_SECONDS: each batch costs the process a fixed ~1 ms of its event
-# loop (five round trips, the statement's parameters) however few entries it takes, and in `serve` that loop
-# is the requests'. At 5 ms the chainer took a fifth of a core from one worker's requests under load
-# (bench/RESULTS.md); 25 ms batches several times as many entries and stays well inside the 250 ms lag target.
+# While entries arrive, a batch every BUSY_SECONDS: each batch costs the process a fixed ~1 ms of CPU (five
+# round trips, the statement's parameters) however few entries it takes, and in `serve` that CPU is taken from
+# the requests (under the one GIL, app/audit/audit_thread.py). At 5 ms the chainer took a fifth of a core from one
+# worker's requests under load (bench/RESULTS.md); 25 ms batches several times as many entries.
 BUSY_SECONDS = 0.025
 IDLE_MIN_SECONDS = 0.005
 IDLE_MAX_SECONDS = 0.1
@@ -92,6 +92,12 @@ class Ledger:
         self._leader: AsyncConnection | None = None
         self._signed_seq = -1
         self._signed_at = float("-inf")  # the first round may sign at once
+
+    @property
+    def runs_apart(self) -> bool:
+        """Deferred chaining on PostgreSQL: the ledger keeps connections of its own (none when passive), never the
+        app's, so it and the reads' staging writes can run on a loop of their own (app/audit/audit_thread.py)."""
+        return self.deferred and not self.db.is_sqlite
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def _open(self) -> None:

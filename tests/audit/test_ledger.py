@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,6 +33,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app import cli
+from app.audit.audit_thread import AuditThread
 from app.audit.checkpoints import (
     BAD_SIGNATURE,
     REWRITTEN,
@@ -43,6 +45,7 @@ from app.audit.checkpoints import (
     signature_valid,
 )
 from app.audit.hash_chain import GENESIS_HASH, HASHED_FIELDS, entry_hash
+from app.audit.ledger import Ledger
 from app.audit.models import AuditChainHead, AuditEntry, AuditStaged
 from app.audit.verification import verify_chain
 from app.auth.tokens import issue_dev_token
@@ -89,9 +92,9 @@ class Harness:
         return directory
 
     async def start_ledger(self) -> None:
-        ledger = self.app.state.ledger
-        await ledger.start()
+        await self.app.state.ledger.start()
         self.ledger_running = True
+        ledger = self.ledger
         # Its first round reads the head (and signs it, if not the empty log) once `monotonic() - 0` exceeds the
         # interval; then not again for an interval. Tests with a long interval start on the empty log and wait
         # for that round, so that the only checkpoint they see is the one stop() signs.
@@ -101,6 +104,12 @@ class Harness:
             return ledger._signed_at > 0 or time.monotonic() < interval
 
         await _until("the ledger's first round", first_round_done)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The app's ledger (PostgreSQL's deferred one runs on a thread of its own: app/audit/ledger_thread.py)."""
+        ledger = self.app.state.ledger
+        return ledger.ledger if isinstance(ledger, AuditThread) else ledger  # type: ignore[no-any-return]
 
     async def stop_ledger(self) -> None:
         self.ledger_running = False
@@ -415,6 +424,10 @@ async def test_the_ledger_chains_and_signs_the_head(harness: HarnessFactory, mod
     assert cp.key_id == key_id and signature_valid(cp, key)
     stats = h.app.state.ledger.stats
     assert stats.chained == (4 if mode == "deferred" else 0) and stats.is_chainer is (mode == "deferred")
+    # PostgreSQL's chainer chains on a thread of its own, off the requests' event loop; SQLite's shares the app's
+    # one connection and so its loop.
+    own_thread = mode == "deferred" and h.settings.database_url.startswith("postgresql")
+    assert ("audit-ledger" in {t.name for t in threading.enumerate()}) is own_thread
     assert stats.last_checkpoint_seq == seq and stats.errors == 0
     metrics = (await h.client.get("/metrics")).text  # the same figures, as Prometheus scrapes them
     assert _metric(metrics, "casusregie_audit_chainer") == (1 if mode == "deferred" else 0)
@@ -441,6 +454,7 @@ async def test_stop_chains_and_signs_what_came_just_before(harness: HarnessFacto
     responses = await _organisations(h, 4)
     await h.stop_ledger()
 
+    assert "audit-ledger" not in {t.name for t in threading.enumerate()}  # the chainer's thread, if any, ended
     assert await h.staged_count() == 0
     seq, digest = await h.head()
     assert seq == 4

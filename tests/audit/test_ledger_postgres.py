@@ -649,8 +649,8 @@ async def _serve_as(runtime_url: str, db_url: str) -> None:
 
 async def test_a_batch_is_five_round_trips_whatever_its_size(client: httpx.AsyncClient, auth: Any,
                                                               db_url: str) -> None:
-    """BEGIN, the head locked, the staged entries read, one write, COMMIT: the chainer shares a busy event loop
-    with the requests (chain in serve), where every round trip waits its turn, so a batch must not grow them."""
+    """BEGIN, the head locked, the staged entries read, one write, COMMIT: every round trip waits its turn for the
+    GIL (or, in `casusregie worker`, for the worker's loop), so a batch must not grow them."""
     from sqlalchemy import event
 
     world = await World(client, auth).setup()
