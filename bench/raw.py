@@ -36,8 +36,8 @@ CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details,
                 "updated_at, closed_at, created_by")
 
 SELECT_CASE_FOR_UPDATE = f"SELECT {CASE_COLUMNS} FROM casus WHERE id = $1 FOR UPDATE"
-SELECT_PARTICIPANTS = ("SELECT case_id, organisation, basis, added_at, added_by FROM casus_participant "
-                       "WHERE case_id = ANY($1::uuid[]) ORDER BY organisation")
+SELECT_PARTICIPANTS = ("SELECT case_id, organisation, basis, added_at, added_by, case_created_at "
+                       "FROM casus_participant WHERE case_id = ANY($1::uuid[]) ORDER BY organisation")
 # Signal intake's grant look-up: active, currently valid versions naming the organisation and covering the type.
 SELECT_GRANTS = """
 SELECT v.convenant_id, v.version, v.id, v.legal_basis, p.role, pc.category
@@ -166,14 +166,34 @@ _N = len(STAGED_FIELDS)
 _CASE_SETS = ("state", "tier", "version", "state_entered_at", "due_at", "updated_at")
 _TRANSITION_COLUMNS = ("id, case_id, version, trigger, from_state, to_state, reason, data, data_category, actor_sub, "
                        "actor_org, actor_role, created_at")
+# The case.transitioned event (app/events/publish.py), one outbox row per transition.
+_OUTBOX_COLUMNS = "id, type, subject, case_id, data_category, envelope, created_at"
 FUSED_WRITE = (
     "WITH w0 AS (UPDATE casus SET "
     + ", ".join(f"{c} = ${_N + 1 + k}" for k, c in enumerate(_CASE_SETS))
     + f" WHERE id = ${_N + 7}), "
     + f"w1 AS (INSERT INTO casus_transition ({_TRANSITION_COLUMNS}) VALUES ("
-    + ", ".join(f"${i}" for i in range(_N + 8, _N + 21)) + ")) "
+    + ", ".join(f"${i}" for i in range(_N + 8, _N + 21)) + ")), "
+    + f"w2 AS (INSERT INTO event_outbox ({_OUTBOX_COLUMNS}) VALUES ("
+    + ", ".join(f"${i}" for i in range(_N + 21, _N + 28)) + ")) "
     + f"INSERT INTO audit_staging ({', '.join(STAGED_FIELDS)}) VALUES ({', '.join(f'${i}' for i in range(1, _N + 1))})"
 )
+# The case's subjects as the app reads them after the lock (app/cases/loading.py).
+SELECT_CASE_SUBJECTS = ("SELECT subject.id, subject.type, subject.name, subject.birth_date, subject.bsn_hash, "
+                        "subject.postcode, subject.house_number, subject.area, subject.match_key, subject.member_of, "
+                        "subject.created_at FROM subject JOIN casus_subject ON casus_subject.subject_id = subject.id "
+                        "WHERE casus_subject.case_id = $1 ORDER BY subject.created_at, subject.id")
+
+
+def _envelope(case: asyncpg.Record, trigger: str, source: str, dest: str, version: int, org: str,
+              now: datetime) -> str:
+    """A CloudEvent of the size the app writes for case.transitioned."""
+    return json.dumps({
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:casusregie:bench", "type": "case.transitioned",
+        "subject": str(case["id"]), "time": now.isoformat(), "datacontenttype": "application/json",
+        "data": {"case_id": str(case["id"]), "reference": case["reference"], "case_type": case["case_type"],
+                 "state": dest, "version": version, "trigger": trigger, "from_state": source,
+                 "actor_organisation": org}})
 _GRANT_CACHE: dict[tuple[str, str, uuid.UUID], asyncpg.Record] = {}
 
 
@@ -182,8 +202,8 @@ async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger
     """R1: the app's transition on PostgreSQL since the round trips were halved (6 with BEGIN and COMMIT)."""
     async with conn.transaction():
         case = await conn.fetchrow(SELECT_CASE_WITH_FACTS, case_id, org)
-        subjects = await conn.fetch(SELECT_SUBJECTS_OF_CASES, [case_id])
         await conn.fetch(SELECT_PARTICIPANTS, [case_id])
+        subjects = await conn.fetch(SELECT_CASE_SUBJECTS, case_id)
         if not case["participates"]:
             raise PermissionError("not a participant")
         key = (case["epoch"], org, case_id)
@@ -199,7 +219,9 @@ async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger
             detail={"trigger": trigger, "from": source, "to": dest, "version": version})
         await conn.execute(FUSED_WRITE, *_staged_values(fields), dest, IJAM_TIERS[dest], version, now,
                            now + timedelta(days=IJAM_MAX_DAGEN), now, case_id, uuid.uuid4(), case_id, version,
-                           trigger, source, dest, f"reden voor {trigger}", "{}", None, sub, org, role, now)
+                           trigger, source, dest, f"reden voor {trigger}", "{}", None, sub, org, role, now,
+                           uuid.uuid4(), "case.transitioned", str(case_id), case_id, None,
+                           _envelope(case, trigger, source, dest, version, org, now), now)
     return dest
 
 
