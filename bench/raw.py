@@ -8,8 +8,9 @@ what PostgreSQL itself has to do. Transitions come in three shapes (issue 11):
   `casus_transition` row and one staged audit row (`audit_staging`), no reads besides the lock;
 - R1 `transition(append="fused")`: the app's statements on PostgreSQL now: the case `FOR UPDATE` carrying the
   caller's participation and the convenant epoch (the grants come from a per-process cache under that epoch,
-  read here once before the load), participants, subjects, then one statement: the case `UPDATE` and the
-  `casus_transition` row as data-modifying CTEs of the `INSERT audit_staging` (app/kit/deferred_writes.py);
+  read here once before the load), participants, subjects, then one statement: the case `UPDATE`, the
+  `casus_transition` row and the `case.transitioned` outbox event (built by app.events.outbox) as
+  data-modifying CTEs of the `INSERT audit_staging` (app/kit/deferred_writes.py);
 - R1' `transition(append="staging")`: the shape of the first issue 11 commit: case `FOR UPDATE`, participants,
   subjects, grants, `UPDATE`, `INSERT casus_transition`, `INSERT audit_staging … RETURNING staged_seq`;
 - R2 `transition(append="headlock")`: the same reads and writes with the audit append the app had before
@@ -30,6 +31,8 @@ from typing import Any
 import asyncpg
 
 from app.audit.hash_chain import entry_hash
+from app.events import outbox
+from app.events.types import EventType
 
 CASE_COLUMNS = ("id, reference, case_type, state, tier, title, summary, details, opened_by_organisation, "
                 "regie_organisation, regisseur, related_case_id, version, state_entered_at, due_at, created_at, "
@@ -185,15 +188,17 @@ SELECT_CASE_SUBJECTS = ("SELECT subject.id, subject.type, subject.name, subject.
                         "WHERE casus_subject.case_id = $1 ORDER BY subject.created_at, subject.id")
 
 
-def _envelope(case: asyncpg.Record, trigger: str, source: str, dest: str, version: int, org: str,
-              now: datetime) -> str:
-    """A CloudEvent of the size the app writes for case.transitioned."""
-    return json.dumps({
-        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:casusregie:bench", "type": "case.transitioned",
-        "subject": str(case["id"]), "time": now.isoformat(), "datacontenttype": "application/json",
-        "data": {"case_id": str(case["id"]), "reference": case["reference"], "case_type": case["case_type"],
-                 "state": dest, "version": version, "trigger": trigger, "from_state": source,
-                 "actor_organisation": org}})
+def _transitioned_event(case: asyncpg.Record, trigger: str, source: str, dest: str, version: int, org: str,
+                        now: datetime) -> tuple[Any, ...]:
+    """The case.transitioned outbox row as app.events.outbox builds it (its CloudEvent envelope included), in
+    _OUTBOX_COLUMNS order."""
+    data = {"case_id": case["id"], "reference": case["reference"], "case_type": case["case_type"], "state": dest,
+            "tier": IJAM_TIERS[dest], "version": version, "trigger": trigger, "from_state": source,
+            "actor_organisation": org}
+    event = outbox.row(EventType.case_transitioned, case["id"], data, case_id=case["id"], at=now)
+    return tuple(event[c.strip()] for c in _OUTBOX_COLUMNS.split(","))
+
+
 _GRANT_CACHE: dict[tuple[str, str, uuid.UUID], asyncpg.Record] = {}
 
 
@@ -220,8 +225,7 @@ async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger
         await conn.execute(FUSED_WRITE, *_staged_values(fields), dest, IJAM_TIERS[dest], version, now,
                            now + timedelta(days=IJAM_MAX_DAGEN), now, case_id, uuid.uuid4(), case_id, version,
                            trigger, source, dest, f"reden voor {trigger}", "{}", None, sub, org, role, now,
-                           uuid.uuid4(), "case.transitioned", str(case_id), case_id, None,
-                           _envelope(case, trigger, source, dest, version, org, now), now)
+                           *_transitioned_event(case, trigger, source, dest, version, org, now))
     return dest
 
 

@@ -80,8 +80,8 @@ async def api_transitions(base_url: str, dsn: str, tokens: Tokens, case_ids: lis
 # The raw transaction shapes (bench/raw.py): name -> (label, audit append of raw.transition or None for R0).
 RAW_SHAPES = {
     "R0": ("R0 raw: lean (case FOR UPDATE, UPDATE, transition row, one staged entry)", None),
-    "R1": ("R1 raw: the app's statements (case FOR UPDATE with participation and epoch, subjects, participants; "
-           "one fused write: case UPDATE + transition + staged entry)", "fused"),
+    "R1": ("R1 raw: the app's statements (case FOR UPDATE with participation and epoch, participants, subjects; "
+           "one fused write: case UPDATE + transition + outbox event + staged entry)", "fused"),
     "R1-staging": ("R1': the first issue 11 shape (+ grants read; UPDATE, transition, staged entry apart)", "staging"),
     "R2": ("R2 raw: the app's statements with the pre-issue-11 head-lock append", "headlock"),
     "advisory": ("what-if: head lock behind an advisory lock queue", "advisory"),

@@ -74,7 +74,7 @@ class CaseParticipant(Base):
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     added_by: Mapped[str] = mapped_column(String(200), nullable=False)
     # The case's created_at, copied (it never changes): a case list is an organisation's participations newest
-    # case first, which this index answers in order up to the page's LIMIT (app/access/cases.py READABLE_LISTING)
+    # case first, which this index answers in order up to the page's LIMIT (app/access/cases.py `readable_listing`)
     # instead of walking every case newest first and probing whether the organisation takes part.
     case_created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
