@@ -35,8 +35,7 @@ def describe(sql: str) -> str:
     return " + ".join(writes) if writes else head
 
 
-R1_STATEMENTS = [describe(s) for s in (raw.SELECT_CASE_WITH_FACTS, raw.SELECT_PARTICIPANTS, raw.SELECT_CASE_SUBJECTS,
-                                       raw.FUSED_WRITE)]
+R1_STATEMENTS = [describe(s) for s in (raw.LOCK_CASE, raw.SELECT_CASE_WITH_FACTS, raw.FUSED_WRITE)]
 
 
 async def app_transition_statements(database_url: str, checkpoint_dir: Path, case_id: str,

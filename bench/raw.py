@@ -6,9 +6,10 @@ what PostgreSQL itself has to do. Transitions come in three shapes (issue 11):
 
 - R0 `lean_transition`: the least a transition must do: the case `FOR UPDATE`, its `UPDATE`, the
   `casus_transition` row and one staged audit row (`audit_staging`), no reads besides the lock;
-- R1 `transition(append="fused")`: the app's statements on PostgreSQL now: the case `FOR UPDATE` carrying the
-  caller's participation and the convenant epoch (the grants come from a per-process cache under that epoch,
-  read here once before the load), participants, subjects, then one statement: the case `UPDATE`, the
+- R1 `transition(append="fused")`: the app's statements on PostgreSQL now: the case `FOR UPDATE`, then the case
+  with its participants and subjects joined, carrying the caller's participation and the convenant epoch (the
+  grants come from a per-process cache under that epoch, read here once before the load), then one statement:
+  the case `UPDATE`, the
   `casus_transition` row and the `case.transitioned` outbox event (built by app.events.outbox) as
   data-modifying CTEs of the `INSERT audit_staging` (app/kit/deferred_writes.py);
 - R1' `transition(append="staging")`: the shape of the first issue 11 commit: case `FOR UPDATE`, participants,
@@ -161,10 +162,20 @@ async def stage_entries(conn: asyncpg.Connection, entries: list[dict[str, Any]])
     await conn.executemany(INSERT_STAGED.removesuffix(" RETURNING staged_seq"), [_staged_values(f) for f in entries])
 
 
-SELECT_CASE_WITH_FACTS = (f"SELECT {CASE_COLUMNS}, (SELECT token FROM convenant_epoch WHERE id = 1) AS epoch, "
-                          "EXISTS (SELECT 1 FROM casus_participant WHERE casus_participant.case_id = casus.id "
-                          "AND casus_participant.organisation = $2) AS participates "
-                          "FROM casus WHERE id = $1 FOR UPDATE OF casus")
+# A change locks the case, then reads it with its participants, subjects, the caller's participation and the
+# convenant epoch in one statement after the lock (app/cases/loading.py: _LOCK, _CASE).
+LOCK_CASE = "SELECT casus.id FROM casus WHERE casus.id = $1 FOR UPDATE"
+SELECT_CASE_WITH_FACTS = (
+    f"SELECT {', '.join('casus.' + c.strip() for c in CASE_COLUMNS.split(','))}, "
+    "(SELECT token FROM convenant_epoch WHERE id = 1) AS epoch, "
+    "EXISTS (SELECT 1 FROM casus_participant WHERE casus_participant.case_id = casus.id "
+    "AND casus_participant.organisation = $2) AS participates, "
+    "p.organisation, p.basis, p.added_at, p.added_by, p.case_created_at, "
+    "s.id AS subject_id, s.type, s.name, s.birth_date, s.bsn_hash, s.postcode, s.house_number, s.area, s.match_key, "
+    "s.member_of, s.created_at AS subject_created_at "
+    "FROM casus LEFT OUTER JOIN casus_participant AS p ON casus.id = p.case_id "
+    "LEFT OUTER JOIN (casus_subject AS cs JOIN subject AS s ON s.id = cs.subject_id) ON casus.id = cs.case_id "
+    "WHERE casus.id = $1 ORDER BY p.organisation, s.created_at, s.id")
 _N = len(STAGED_FIELDS)
 _CASE_SETS = ("state", "tier", "version", "state_entered_at", "due_at", "updated_at")
 _TRANSITION_COLUMNS = ("id, case_id, version, trigger, from_state, to_state, reason, data, data_category, actor_sub, "
@@ -181,12 +192,6 @@ FUSED_WRITE = (
     + ", ".join(f"${i}" for i in range(_N + 21, _N + 28)) + ")) "
     + f"INSERT INTO audit_staging ({', '.join(STAGED_FIELDS)}) VALUES ({', '.join(f'${i}' for i in range(1, _N + 1))})"
 )
-# The case's subjects as the app reads them after the lock (app/cases/loading.py).
-SELECT_CASE_SUBJECTS = ("SELECT subject.id, subject.type, subject.name, subject.birth_date, subject.bsn_hash, "
-                        "subject.postcode, subject.house_number, subject.area, subject.match_key, subject.member_of, "
-                        "subject.created_at FROM subject JOIN casus_subject ON casus_subject.subject_id = subject.id "
-                        "WHERE casus_subject.case_id = $1 ORDER BY subject.created_at, subject.id")
-
 
 def _transitioned_event(case: asyncpg.Record, trigger: str, source: str, dest: str, version: int, org: str,
                         now: datetime) -> tuple[Any, ...]:
@@ -204,11 +209,12 @@ _GRANT_CACHE: dict[tuple[str, str, uuid.UUID], asyncpg.Record] = {}
 
 async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger: str, *, org: str = "zvh-mh",
                            sub: str = "bench-raw", role: str = "procesregisseur") -> str:
-    """R1: the app's transition on PostgreSQL since the round trips were halved (6 with BEGIN and COMMIT)."""
+    """R1: the app's transition on PostgreSQL (5 round trips with BEGIN and COMMIT)."""
     async with conn.transaction():
-        case = await conn.fetchrow(SELECT_CASE_WITH_FACTS, case_id, org)
-        await conn.fetch(SELECT_PARTICIPANTS, [case_id])
-        subjects = await conn.fetch(SELECT_CASE_SUBJECTS, case_id)
+        await conn.fetchval(LOCK_CASE, case_id)
+        rows = await conn.fetch(SELECT_CASE_WITH_FACTS, case_id, org)
+        case = rows[0]
+        subjects = list({r["subject_id"]: r for r in rows if r["subject_id"] is not None}.values())
         if not case["participates"]:
             raise PermissionError("not a participant")
         key = (case["epoch"], org, case_id)
@@ -220,7 +226,7 @@ async def fused_transition(conn: asyncpg.Connection, case_id: uuid.UUID, trigger
         version = case["version"] + 1
         fields = audit_fields(
             sub=sub, org=org, role=role, action="case:transition", object_type="case", object_id=case_id,
-            case_id=case_id, subject_ids=[str(r["id"]) for r in subjects], grant=grant,
+            case_id=case_id, subject_ids=[str(r["subject_id"]) for r in subjects], grant=grant,
             detail={"trigger": trigger, "from": source, "to": dest, "version": version})
         await conn.execute(FUSED_WRITE, *_staged_values(fields), dest, IJAM_TIERS[dest], version, now,
                            now + timedelta(days=IJAM_MAX_DAGEN), now, case_id, uuid.uuid4(), case_id, version,

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.access import CaseAccess, Decision
 from app.audit import record as audit
 from app.auth.principal import Principal
-from app.cases.models import Case, CaseParticipant, CaseSubject
+from app.cases.models import Case, CaseSubject
 from app.kit import deferred_writes, preconditions
 from app.kit.errors import Conflict, NotFound
 from app.subjects.models import Subject
@@ -54,25 +53,18 @@ class LoadedCase:
 
 # Built once (bench/: statement construction was a visible share of a transition's CPU time).
 _CASE_ID = bindparam("case_id", type_=Uuid())
-# Reads get the participants and subjects joined into the case's own query (one round trip instead of
-# three). A locked load must not: under READ COMMITTED the joined rows would come from the snapshot taken
-# before the lock wait, missing a participant a concurrent invite just committed (tests/races); the selectin
-# queries run after the lock and see it.
+# The case with its participants and subjects joined into one statement, with the caller's facts.
 _CASE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID)
          .options(joinedload(Case.participants), joinedload(Case.subjects))
          .execution_options(populate_existing=True))
-# FOR UPDATE locks the case row only (the facts are scalar subqueries, not joined tables). Its participants and
-# subjects follow, after the lock, by the two statements below (built once: the selectin loaders they replace
-# built a new statement per load; same rows, same order, same round trips).
-_CASE_FOR_UPDATE = (select(Case, *access.CASE_FACTS).where(Case.id == _CASE_ID).with_for_update(of=Case)
-                    .options(lazyload(Case.participants), lazyload(Case.subjects))
-                    .execution_options(populate_existing=True))
+# A change locks the case row first and reads it (with the same joined statement) only once the lock is held: under
+# READ COMMITTED a statement sees the rows committed before it started, so the joined participants of a FOR UPDATE
+# statement would come from the snapshot taken before its lock wait and miss a participant a concurrent invite
+# just committed (tests/races). So a change takes two statements, the lock and then the joined read: one round
+# trip fewer than locking the case and loading its participants and subjects apart.
+_LOCK = select(Case.id).where(Case.id == _CASE_ID).with_for_update()
 _SUBJECTS = (select(Subject).join(CaseSubject, CaseSubject.subject_id == Subject.id)
              .where(CaseSubject.case_id == _CASE_ID).order_by(Subject.created_at, Subject.id))
-_LOCKED_PARTICIPANTS = (select(CaseParticipant).where(CaseParticipant.case_id == _CASE_ID)
-                        .order_by(CaseParticipant.organisation)
-                        .execution_options(populate_existing=True, autoflush=False))
-_LOCKED_SUBJECTS = _SUBJECTS.execution_options(populate_existing=True, autoflush=False)
 
 
 async def subjects_of(session: AsyncSession, case_id: uuid.UUID) -> tuple[Subject, ...]:
@@ -88,18 +80,14 @@ async def load_case(
 ) -> LoadedCase:
     """The case with the caller's decision. `lock`: SELECT … FOR UPDATE (PostgreSQL) before deciding on it."""
     await deferred_writes.send(session)  # an earlier operation of this unit of work on the case, if any
-    stmt = _CASE_FOR_UPDATE if lock else _CASE
-    params = {"case_id": case_id} | access.case_facts_params(principal)
-    row = (await session.execute(stmt, params)).unique().one_or_none()
+    row = None
+    if not lock or (await session.execute(_LOCK, {"case_id": case_id})).first() is not None:
+        params = {"case_id": case_id} | access.case_facts_params(principal)
+        row = (await session.execute(_CASE, params)).unique().one_or_none()
     if row is None:
         access.deny_missing(session, principal, action, case_id)
         raise NotFound("Case not found")
     case, epoch, participates = row
-    if lock:
-        by_case = {"case_id": case.id}
-        set_committed_value(case, "participants", list(
-            (await session.execute(_LOCKED_PARTICIPANTS, by_case)).scalars()))
-        set_committed_value(case, "subjects", list((await session.execute(_LOCKED_SUBJECTS, by_case)).scalars()))
     facts = access.CaseFacts(participates=bool(participates), convenant_epoch=str(epoch))
     subjects = tuple(case.subjects)
     ids = tuple(sorted((s.id for s in subjects), key=str))

@@ -96,10 +96,9 @@ def defer_changes(session: AsyncSession, obj: Any) -> None:
     so that the ORM does not flush them a second time. Relationships are left to the ORM's flush."""
     state = inspect(obj)
     mapper = state.mapper
-    values: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        if state.attrs[prop.key].history.has_changes():
-            values[prop.columns[0].key] = getattr(obj, prop.key)
+    unmodified = state.unmodified  # the attributes set since the load are the others: look at those only
+    touched = {key: column for key, column in _columns_of(mapper).items() if key not in unmodified}
+    values = {column: getattr(obj, key) for key, column in touched.items() if state.attrs[key].history.has_changes()}
     if not values:
         return
     table = mapper.local_table
@@ -107,6 +106,15 @@ def defer_changes(session: AsyncSession, obj: Any) -> None:
         raise TypeError(f"{mapper.class_.__name__} is not mapped to one table")
     keys = tuple(str(column.key) for column in mapper.primary_key)
     defer(session, Row((table, tuple(values), keys), (*values.values(), *state.identity)))
-    for prop in mapper.column_attrs:
-        if prop.columns[0].key in values:
-            set_committed_value(obj, prop.key, getattr(obj, prop.key))
+    for key in touched:  # those set to the value they had too: the database holds it
+        set_committed_value(obj, key, getattr(obj, key))
+    if state.modified and len(unmodified) + len(touched) == len(state.manager):
+        # Nothing else of it is pending (no collection change): clean, so that the ORM's flush at the end of the
+        # unit of work has no object to visit (it found nothing to write, at ~0.2 ms of CPU).
+        state._commit_all(state.dict, session.sync_session.identity_map)
+
+
+@lru_cache(maxsize=64)
+def _columns_of(mapper: Any) -> dict[str, str]:
+    """A mapper's column attributes: attribute key -> column key."""
+    return {prop.key: str(prop.columns[0].key) for prop in mapper.column_attrs}

@@ -27,10 +27,10 @@ EXPECTED = {
     # the case with participants, subjects, participation and convenant epoch in one statement (the grants come
     # from the per-process cache while the epoch stands); the staged audit entry
     "GET /v1/cases/{id}": 2,
-    # BEGIN, case FOR UPDATE (with participation and epoch), participants, subjects, then the case UPDATE, the
-    # transition INSERT, the outbox event and the staged entry as one statement (data-modifying CTEs:
-    # app/kit/deferred_writes.py), COMMIT
-    "POST /v1/cases/{id}/transitions": 6,
+    # BEGIN, case FOR UPDATE, then the case with participants, subjects, participation and epoch (read after the
+    # lock), then the case UPDATE, the transition INSERT, the outbox event and the staged entry as one statement
+    # (data-modifying CTEs: app/kit/deferred_writes.py), COMMIT
+    "POST /v1/cases/{id}/transitions": 5,
     "GET /v1/cases (first page)": 2,
     "GET /v1/cases (next page)": 2,
     "GET /v1/cases/{id}/notes": 3,
@@ -48,7 +48,7 @@ EXPECTED = {
 # event among them (a call into the embedded library, not a trip over the network).
 SQLITE = {
     "GET /v1/cases/{id}": 6,
-    "POST /v1/cases/{id}/transitions": 11,
+    "POST /v1/cases/{id}/transitions": 10,
     "GET /v1/cases (first page)": 5,
     "GET /v1/cases (next page)": 5,
     "GET /v1/cases/{id}/notes": 7,
