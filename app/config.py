@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     # refuse `a,b`; `_split_csv` takes both forms).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    db_pool_size: int = Field(default=20, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # 30 kept, none opened beyond: the same ceiling as the 20 + 10 before, but an overflow connection is opened and
+    # closed again for each use while more than the pool is busy, and at 32 clients on one worker that churn (a
+    # PostgreSQL backend and its log-in per request) doubled the list pages' p99 (bench/RESULTS.md, a sixth pass).
+    db_pool_size: int = Field(default=30, ge=1, le=200)
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Bearer token for GET /metrics (and /readyz's detail). Unset: /metrics is open in development and not
     # served in production (counts and latencies per route are reconnaissance for an attacker).

@@ -16,6 +16,7 @@ from app.cases import level_owners
 from app.cases.loading import LoadedCase, subjects_of
 from app.cases.models import Case
 from app.cases.schemas import CaseOut, CaseSummary, ParticipantOut
+from app.cases.service import SUMMARY_COLUMNS
 from app.convenants.grants import categories_of, grants_for
 from app.kit import clock
 from app.subjects import service as subjects
@@ -77,30 +78,40 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
     )
 
 
-def case_summary(row: Row[*tuple[Any, ...]], *, hidden: bool = False) -> CaseSummary:
-    """A list row from a row of `service.SUMMARY_COLUMNS`; `hidden`: its state is withheld, and with it everything
-    that would tell it (as in `case_view`): label, tier, step, deadline, regie holder. `open_actions` stays: the
-    plan it counts is readable by every participant (GET …/plan), withheld state or not."""
-    state = get_engine().ladder(row.case_type).state(row.state)
-    return CaseSummary(
-        id=row.id, reference=row.reference, case_type=row.case_type, state=None if hidden else row.state,
-        state_withheld=hidden, state_label=WITHHELD_STATE_LABEL if hidden else state.label,
-        tier=None if hidden else row.tier, step=None if hidden else state.step,
-        level_label=None if hidden else state.level_label, version=row.version, title=row.title,
-        due_at=None if hidden else row.due_at, overdue=False if hidden else is_overdue(row),
-        regie_organisation=None if hidden else row.regie_organisation, open_actions=row.open_actions,
-        created_at=row.created_at,
-    )
+# The order of service.SUMMARY_COLUMNS, checked once here: list rows are unpacked by position (a Row's attribute
+# look-up cost more than building the summary: ~0.3 ms of a 50-row page, bench/RESULTS.md).
+_SUMMARY_ORDER = ("id", "reference", "case_type", "state", "tier", "version", "title", "due_at", "closed_at",
+                  "regie_organisation", "created_at", "open_actions")
+if tuple(column.key for column in SUMMARY_COLUMNS) != _SUMMARY_ORDER:
+    raise ImportError("app/cases/views.py unpacks list rows in an order service.SUMMARY_COLUMNS no longer has")
 
 
 async def summaries(session: AsyncSession, principal: Principal,
                     rows: Sequence[Row[*tuple[Any, ...]]]) -> list[CaseSummary]:
-    """List rows as the caller may see them: the categories are looked up only for the case types of rows in
+    """List rows (of `service.SUMMARY_COLUMNS`) as the caller may see them. A row in a state that reveals a
+    decision of a category the caller lacks shows as the neutral phase, without what would tell it apart: label,
+    tier, step, deadline and regie holder (as in `case_view`); `open_actions` stays, the plan it counts is
+    readable by every participant (GET …/plan). The categories are looked up only for the case types of rows in
     a state that carries one (radicalisering's PGA states), one statement per such type."""
     engine = get_engine()
-    today = clock.today()
-    sensitive = {r.case_type for r in rows if engine.ladder(r.case_type).state(r.state).category is not None}
+    today, now = clock.today(), clock.now()
+    sensitive = {r[2] for r in rows if engine.ladder(r[2]).state(r[3]).category is not None}
     categories = {ct: categories_of(await grants_for(session, principal.org, ct, today)) for ct in sensitive}
-    return [case_summary(r, hidden=r.case_type in categories
-                         and engine.ladder(r.case_type).hides_state(r.state, categories[r.case_type]))
-            for r in rows]
+    out = []
+    for (case_id, reference, case_type, state_code, tier, version, title, due_at, closed_at, regie_organisation,
+         created_at, open_actions) in rows:
+        ladder = engine.ladder(case_type)
+        if case_type in categories and ladder.hides_state(state_code, categories[case_type]):
+            out.append(CaseSummary(
+                id=case_id, reference=reference, case_type=case_type, state=None, state_withheld=True,
+                state_label=WITHHELD_STATE_LABEL, tier=None, step=None, level_label=None, version=version,
+                title=title, due_at=None, overdue=False, regie_organisation=None, open_actions=open_actions,
+                created_at=created_at))
+            continue
+        state = ladder.state(state_code)
+        out.append(CaseSummary(
+            id=case_id, reference=reference, case_type=case_type, state=state_code, state_withheld=False,
+            state_label=state.label, tier=tier, step=state.step, level_label=state.level_label, version=version,
+            title=title, due_at=due_at, overdue=due_at is not None and closed_at is None and due_at < now,
+            regie_organisation=regie_organisation, open_actions=open_actions, created_at=created_at))
+    return out

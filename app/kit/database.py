@@ -3,7 +3,8 @@
 SQLite: WAL, foreign keys, a busy timeout, `BEGIN IMMEDIATE` for every transaction, and one
 connection per process: the only SQLite setup measured here without "database is locked" errors.
 Requests queue for that connection instead of failing. PostgreSQL: asyncpg with a pool sized for the
-expected concurrency (CASUSREGIE_DB_POOL_SIZE + CASUSREGIE_DB_MAX_OVERFLOW).
+expected concurrency (CASUSREGIE_DB_POOL_SIZE, default 30, all kept; CASUSREGIE_DB_MAX_OVERFLOW, default 0:
+overflow connections are opened and closed per use, config.py says what that cost).
 """
 
 from __future__ import annotations

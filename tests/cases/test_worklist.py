@@ -5,8 +5,11 @@ pinned in tests/cases/test_round_trips.py). Withheld states stay withheld: tests
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 from typing import Any
 
+from app.kit import clock
 from app.vocabulary import UNFINISHED_ACTION_STATUSES, ActionStatus
 from tests.world import World
 
@@ -63,3 +66,25 @@ async def test_open_actions_counts_the_unfinished_actions_of_the_latest_plan(wor
     # A plan with nothing left to do.
     await _plan(world, planned["id"], ["gereed"])
     assert (await _rows(world))[planned["id"]]["open_actions"] == 0
+
+
+async def test_a_row_says_what_the_case_itself_says(world: World) -> None:
+    """Every field a list row shares with the case detail has the detail's value (app/cases/views.py unpacks rows by
+    position: two integer columns swapped, tier and version, would pass any type check), overdue included."""
+    youth = await world.case("ijam", initial_state="netwerkoverleg")
+    for title in ("eerste", "tweede"):  # version 3, tier 2
+        r = await world.client.patch(f"/v1/cases/{youth['id']}", json={"title": title}, headers=world.regisseur)
+        assert r.status_code == 200, r.text
+    group = await world.case("jeugdgroep")
+    cases = (youth, group)
+    late = datetime.fromisoformat(youth["due_at"]) + timedelta(days=1)
+    for moment in (None, late):
+        with clock.frozen(moment) if moment is not None else nullcontext():
+            rows = await _rows(world)
+            for case in cases:
+                row = rows[case["id"]]
+                detail = (await world.client.get(f"/v1/cases/{case['id']}", headers=world.regisseur)).json()
+                assert {k: v for k, v in row.items() if k != "open_actions"} == {k: detail[k] for k in row
+                                                                              if k != "open_actions"}
+    assert (rows[youth["id"]]["version"], rows[youth["id"]]["tier"], rows[youth["id"]]["title"]) == (3, 2, "tweede")
+    assert rows[youth["id"]]["overdue"] is True
