@@ -153,7 +153,12 @@ async def run_load(
     await phase(max_seconds, max_requests, True, latencies, statuses)
     ended = time.perf_counter()
     cpu = cpu_probe.stop() if cpu_probe else {}
-    return LoadResult(name, concurrency, ended - started, latencies, statuses, cpu,
+    elapsed = ended - started
+    extra: dict[str, Any] = {}
+    if cpu_probe and len(cpu_probe.per_process.get("api server", [])) > 1 and elapsed > 0:
+        # cores per process, busiest first (the server's supervisor process among them, ~0 with several workers)
+        extra["api_cpu_per_process"] = [round(t / elapsed, 2) for t in cpu_probe.per_process["api server"]]
+    return LoadResult(name, concurrency, elapsed, latencies, statuses, cpu, extra,
                       warmup_statuses=warmup_statuses, measured_from=started, measured_until=ended)
 
 
@@ -207,6 +212,9 @@ class CpuProbe:
     def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
         self.groups = groups
         self._start: dict[str, dict[int, float]] = {}
+        # Each process's CPU seconds of the last start()..stop(), per group: how evenly a server's workers shared
+        # the load (the kernel hands each worker the keep-alive connections it happens to accept).
+        self.per_process: dict[str, list[float]] = {}
 
     def _snapshot(self) -> dict[str, dict[int, float]]:
         snap = {name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
@@ -218,8 +226,9 @@ class CpuProbe:
 
     def stop(self) -> dict[str, float]:
         end = self._snapshot()
-        return {name: sum(t - self._start.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
-                for name, pids in end.items()}
+        self.per_process = {name: sorted((t - self._start.get(name, {}).get(pid, 0.0) for pid, t in pids.items()),
+                                         reverse=True) for name, pids in end.items()}
+        return {name: sum(times) for name, times in self.per_process.items()}
 
 
 def postgres_pids(pg_dir: Path) -> list[int]:

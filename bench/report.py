@@ -15,7 +15,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _cpu(r: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in r.get("cpu_utilisation", {}).items())
+    text = ", ".join(f"{k} {v}" for k, v in r.get("cpu_utilisation", {}).items())
+    if r.get("api_cpu_per_process"):
+        text += " (api per process " + " / ".join(str(v) for v in r["api_cpu_per_process"]) + ")"
+    return text
 
 
 def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
