@@ -37,7 +37,7 @@ async def main_async(args: argparse.Namespace) -> None:
         load = {"concurrency": args.clients, "max_requests": 10**7, "seconds": args.seconds, "warmup": 2.0}
 
         def probe() -> CpuProbe:
-            return CpuProbe({"server": server.all_pids, "chainer worker": server.chainer_pids})
+            return CpuProbe({"api server": server.all_pids, "chainer worker": server.chainer_pids})
 
         if args.scenario == "transitions":
             api = scenarios.api_transitions(server.base_url, dsn, tokens, cases[:64], probe=probe(), **load)
