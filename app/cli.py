@@ -62,10 +62,23 @@ def development_warning(host: str, port: int) -> str:
             "without --dev and CASUSREGIE_ENV=development.")
 
 
+def oversubscription_warning(workers: int, cores: int) -> str | None:
+    """More worker processes than cores: each has one core's worth of GIL, and the kernel's time slices between
+    them show in every request's latency (bench/RESULTS.md, a sixth pass: p99 5-11 × p50 at 4 workers on 2 cores,
+    under 3 × at 1 and 2)."""
+    if workers <= cores:
+        return None
+    return (f"--workers {workers} on {cores} cores: more processes than cores add latency tails; "
+            "run one worker per core (README 'Benchmarks')")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _development(args)
     settings = get_settings()
     check_settings(settings)
+    warning = oversubscription_warning(args.workers, len(os.sched_getaffinity(0)))
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     if settings.is_sqlite and args.workers > 1:
         print("SQLite serves from one process; use PostgreSQL for more workers", file=sys.stderr)
         return 2
