@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy import Insert, Table, Update, bindparam, insert, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import PassiveFlag
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 KEY = "deferred_writes"
 
@@ -98,7 +99,10 @@ def defer_changes(session: AsyncSession, obj: Any) -> None:
     mapper = state.mapper
     unmodified = state.unmodified  # the attributes set since the load are the others: look at those only
     touched = {key: column for key, column in _columns_of(mapper).items() if key not in unmodified}
-    values = {column: getattr(obj, key) for key, column in touched.items() if state.attrs[key].history.has_changes()}
+    # get_history, not state.attrs[key].history: `attrs` builds an AttributeState for every mapped attribute (23
+    # for a case) the first time it is read, cyclic garbage the collector then has to find.
+    values = {column: getattr(obj, key) for key, column in touched.items()
+              if get_history(obj, key, PassiveFlag.PASSIVE_NO_INITIALIZE).has_changes()}
     if not values:
         return
     table = mapper.local_table
