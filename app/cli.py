@@ -64,7 +64,7 @@ def development_warning(host: str, port: int) -> str:
 
 def oversubscription_warning(workers: int, cores: int) -> str | None:
     """More worker processes than cores: each has one core's worth of GIL, and the kernel's time slices between
-    them show in every request's latency (bench/RESULTS.md, a sixth pass: p99 5-11 × p50 at 4 workers on 2 cores,
+    them show in every request's latency (bench/RESULTS.md, a sixth pass: p99 3.7-5.4 × p50 at 4 workers on 2 cores,
     under 3 × at 1 and 2)."""
     if workers <= cores:
         return None

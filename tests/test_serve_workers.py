@@ -1,5 +1,5 @@
 """`casusregie serve --workers N` says so when N is more than the cores this process may run on: each worker has
-one core's worth of GIL, and time slices between more processes than cores showed as p99 of 5-11 × p50 in
+one core's worth of GIL, and time slices between more processes than cores showed as p99 of 3.7-5.4 × p50 in
 bench/ (one worker per core stayed under 3 ×). Run as an operator runs it; SQLite then refuses more than one
 worker, so no server starts."""
 

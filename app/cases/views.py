@@ -83,7 +83,7 @@ async def case_view(session: AsyncSession, case: Case, access: CaseAccess,
 _SUMMARY_ORDER = ("id", "reference", "case_type", "state", "tier", "version", "title", "due_at", "closed_at",
                   "regie_organisation", "created_at", "open_actions")
 if tuple(column.key for column in SUMMARY_COLUMNS) != _SUMMARY_ORDER:
-    raise ImportError("app/cases/views.py unpacks list rows in an order service.SUMMARY_COLUMNS no longer has")
+    raise RuntimeError("app/cases/views.py unpacks list rows in an order service.SUMMARY_COLUMNS no longer has")
 
 
 async def summaries(session: AsyncSession, principal: Principal,
