@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -26,7 +27,12 @@ from app.workflows.model import WITHHELD_STATE_LABEL
 
 
 def is_overdue(case: Case | Row[*tuple[Any, ...]]) -> bool:
-    return case.due_at is not None and case.closed_at is None and case.due_at < clock.now()
+    return overdue(case.due_at, case.closed_at, clock.now())
+
+
+def overdue(due_at: datetime | None, closed_at: datetime | None, now: datetime) -> bool:
+    """The one rule: past its deadline and still open."""
+    return due_at is not None and closed_at is None and due_at < now
 
 
 async def loaded_view(session: AsyncSession, principal: Principal, loaded: LoadedCase) -> CaseOut:
@@ -112,6 +118,6 @@ async def summaries(session: AsyncSession, principal: Principal,
         out.append(CaseSummary(
             id=case_id, reference=reference, case_type=case_type, state=state_code, state_withheld=False,
             state_label=state.label, tier=tier, step=state.step, level_label=state.level_label, version=version,
-            title=title, due_at=due_at, overdue=due_at is not None and closed_at is None and due_at < now,
+            title=title, due_at=due_at, overdue=overdue(due_at, closed_at, now),
             regie_organisation=regie_organisation, open_actions=open_actions, created_at=created_at))
     return out
